@@ -1,0 +1,92 @@
+"""The `tthc-xl` command: the same core as the Excel buttons, for batch use and tests."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .layouts import LayoutError, load_layouts
+from .model import ERROR
+from .units import load_units
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _layouts(args):
+    return load_layouts(args.forms_dir or ())
+
+
+def cmd_forms(args) -> int:
+    for layout in _layouts(args).values():
+        print(f"{layout.name}\t{len(layout.columns)} cột\t{layout.description}")
+    return EXIT_OK
+
+
+def cmd_check(args) -> int:
+    from .check import check_files
+
+    layouts = _layouts(args)
+    if args.form and args.form not in layouts:
+        print(f"Không có mẫu biểu “{args.form}”. Các mẫu có sẵn: {', '.join(layouts)}.", file=sys.stderr)
+        return EXIT_UNUSABLE
+    units = load_units(args.units) if args.units else None
+    result = check_files(args.files, layouts, args.form, units)
+    print_summary(result)
+    if args.json:
+        write_json(args.json, result.as_json())
+    if result.unusable:
+        return EXIT_UNUSABLE
+    return EXIT_FINDINGS if result.has_errors else EXIT_OK
+
+
+def print_summary(result) -> None:
+    for source in result.sources:
+        where = f"{source['file']}" + (f" [{source['sheet']}]" if source["sheet"] else "")
+        if source["error"]:
+            print(f"✗ {source['error']}")
+        else:
+            print(f"✓ {where}" + (f": {source['unit']}" if source["unit"] else ""))
+    for note in result.notes:
+        print(f"  {note}")
+    errors = sum(1 for f in result.findings if f.severity == ERROR)
+    warnings = len(result.findings) - errors
+    print(f"\nMẫu biểu: {result.form or '(không xác định)'}. {errors} lỗi, {warnings} cảnh báo.")
+    for finding in result.findings:
+        mark = "LỖI" if finding.severity == ERROR else "Cảnh báo"
+        print(f"- [{mark}] {Path(finding.file).name} [{finding.sheet}] {finding.cell}: {finding.message}")
+
+
+def write_json(path: str, data: dict) -> None:
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tthc-xl", description="Tổng hợp và kiểm tra phụ lục kết quả giải quyết TTHC.")
+    parser.add_argument("--forms-dir", action="append", help="thư mục (hoặc tệp) mẫu biểu bổ sung")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    forms = commands.add_parser("forms", help="liệt kê các mẫu biểu")
+    forms.set_defaults(run=cmd_forms)
+
+    check = commands.add_parser("check", help="kiểm tra các tệp báo cáo")
+    check.add_argument("files", nargs="+", help="tệp hoặc thư mục báo cáo")
+    check.add_argument("--form", help="tên mẫu biểu (xem `tthc-xl forms`)")
+    check.add_argument("--units", help="danh sách đơn vị (.csv)")
+    check.add_argument("--json", help="ghi kết quả ra tệp JSON")
+    check.set_defaults(run=cmd_check)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except LayoutError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_UNUSABLE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

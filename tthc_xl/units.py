@@ -1,0 +1,95 @@
+"""Unit lists and unit-name matching.
+
+Units write their own name as they like: "Sở Nông nghiệp và PTNT", "Sở LĐ-TB&XH", "SO TAI CHINH".
+Names are compared after folding case and diacritics, expanding the abbreviations listed in
+`templates/units/viet-tat.csv` and ignoring the filler word "và".
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .layouts import templates_dir
+from .text import fold
+
+_FILLER = {"va"}
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    group: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> tuple[tuple[str, str], ...]:
+    path = templates_dir() / "units" / "viet-tat.csv"
+    if not path.exists():
+        return ()
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        pairs = [(fold(row["viet_tat"]), fold(row["day_du"])) for row in csv.DictReader(handle)]
+    # Longest first, so "nn ptnt" is expanded before "ptnt".
+    return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
+
+
+def name_key(name: str) -> str:
+    """The form two spellings of one unit share."""
+    words = f" {fold(name)} "
+    for short, full in _abbreviations():
+        words = words.replace(f" {short} ", f" {full} ")
+    return " ".join(w for w in words.split() if w not in _FILLER)
+
+
+@dataclass
+class UnitList:
+    units: list[Unit]
+    source: str = ""
+    _index: dict[str, Unit] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        for unit in self.units:
+            for spelling in (unit.name, *unit.aliases):
+                self._index.setdefault(name_key(spelling), unit)
+
+    def match(self, name: str) -> Unit | None:
+        """The unit this spelling names, or None. A near miss (a typo) still matches."""
+        key = name_key(name)
+        if not key:
+            return None
+        if key in self._index:
+            return self._index[key]
+        close = difflib.get_close_matches(key, self._index, n=2, cutoff=0.9)
+        if len(close) == 1 or (len(close) == 2 and self._index[close[0]] is self._index[close[1]]):
+            return self._index[close[0]]
+        return None
+
+    @property
+    def groups(self) -> list[str]:
+        return list(dict.fromkeys(u.group for u in self.units))
+
+    def names(self) -> list[str]:
+        return [u.name for u in self.units]
+
+
+def load_units(path: str | Path) -> UnitList:
+    """A unit list CSV: columns `nhom` (group), `ten` (name), `bi_danh` (aliases, separated by ;)."""
+    path = Path(path)
+    if not path.exists() and not path.suffix:
+        path = templates_dir() / "units" / f"{path}.csv"
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    units = [
+        Unit(
+            name=row["ten"].strip(),
+            group=(row.get("nhom") or "").strip(),
+            aliases=tuple(a.strip() for a in (row.get("bi_danh") or "").split(";") if a.strip()),
+        )
+        for row in rows
+        if (row.get("ten") or "").strip()
+    ]
+    return UnitList(units, str(path))
