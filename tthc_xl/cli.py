@@ -41,6 +41,64 @@ def cmd_check(args) -> int:
     return EXIT_FINDINGS if result.has_errors else EXIT_OK
 
 
+def _settings(args, existing=None):
+    from .master import Settings
+
+    settings = existing or Settings()
+    if getattr(args, "period", None):
+        settings.period = args.period
+    return settings
+
+
+def cmd_new_master(args) -> int:
+    from .consolidate import consolidate
+    from .render_xlsx import save_master
+
+    layouts = _layouts(args)
+    if args.form not in layouts:
+        print(f"Không có mẫu biểu “{args.form}”. Các mẫu có sẵn: {', '.join(layouts)}.", file=sys.stderr)
+        return EXIT_UNUSABLE
+    units = load_units(args.units) if args.units else None
+    outcome = consolidate([], layouts, args.form, units, _settings(args), output=str(args.output))
+    save_master(outcome, Path(args.output))
+    print(f"Đã tạo bảng tổng hợp {args.output} ({len(outcome.master.rows_of('unit'))} đơn vị, mẫu {args.form}).")
+    return EXIT_OK
+
+
+def cmd_consolidate(args) -> int:
+    from .consolidate import consolidate, read_master_table, units_from_table
+    from .render_xlsx import open_or_new, read_settings, save_master
+
+    layouts = _layouts(args)
+    output = Path(args.output)
+    units = load_units(args.units) if args.units else None
+    form = args.form
+    settings = None
+    if output.exists():
+        existing = read_master_table(output, layouts, form)
+        if existing is not None:
+            form = form or existing.layout.name
+            units = units or units_from_table(existing)
+        settings = read_settings(open_or_new(output))
+    if form and form not in layouts:
+        print(f"Không có mẫu biểu “{form}”. Các mẫu có sẵn: {', '.join(layouts)}.", file=sys.stderr)
+        return EXIT_UNUSABLE
+    previous = None
+    if args.previous:
+        previous = read_master_table(Path(args.previous), layouts, form)
+        if previous is None:
+            print(f"Không đọc được bảng tổng hợp kỳ trước {args.previous}.", file=sys.stderr)
+            return EXIT_UNUSABLE
+    outcome = consolidate(args.sources, layouts, form, units, _settings(args, settings), previous, output=str(output))
+    save_master(outcome, output)
+    print_summary(outcome)
+    if args.json:
+        write_json(args.json, outcome.as_json())
+    print(f"\nBảng tổng hợp: {output.resolve()}")
+    failed = any(s["status"] != "ok" for s in outcome.sources)
+    return EXIT_FINDINGS if outcome.has_errors or failed else EXIT_OK
+
+
 def print_summary(result) -> None:
     for source in result.sources:
         where = f"{source['file']}" + (f" [{source['sheet']}]" if source["sheet"] else "")
@@ -52,7 +110,8 @@ def print_summary(result) -> None:
         print(f"  {note}")
     errors = sum(1 for f in result.findings if f.severity == ERROR)
     warnings = len(result.findings) - errors
-    print(f"\nMẫu biểu: {result.form or '(không xác định)'}. {errors} lỗi, {warnings} cảnh báo.")
+    form = getattr(result, "form", "") or result.as_json()["form"]
+    print(f"\nMẫu biểu: {form or '(không xác định)'}. {errors} lỗi, {warnings} cảnh báo.")
     for finding in result.findings:
         mark = "LỖI" if finding.severity == ERROR else "Cảnh báo"
         print(f"- [{mark}] {Path(finding.file).name} [{finding.sheet}] {finding.cell}: {finding.message}")
@@ -76,6 +135,23 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--units", help="danh sách đơn vị (.csv)")
     check.add_argument("--json", help="ghi kết quả ra tệp JSON")
     check.set_defaults(run=cmd_check)
+
+    new = commands.add_parser("new-master", help="tạo bảng tổng hợp trống cho một kỳ")
+    new.add_argument("--form", required=True, help="tên mẫu biểu")
+    new.add_argument("--units", help="danh sách đơn vị (.csv)")
+    new.add_argument("--period", help="kỳ báo cáo, ví dụ “tháng 10 năm 2019”")
+    new.add_argument("-o", "--output", required=True, help="tệp bảng tổng hợp (.xlsx)")
+    new.set_defaults(run=cmd_new_master)
+
+    cons = commands.add_parser("consolidate", help="tổng hợp báo cáo các đơn vị vào bảng tổng hợp")
+    cons.add_argument("sources", nargs="*", help="tệp hoặc thư mục báo cáo đơn vị")
+    cons.add_argument("-o", "--output", required=True, help="tệp bảng tổng hợp (.xlsx), tạo mới hoặc cập nhật")
+    cons.add_argument("--form", help="tên mẫu biểu")
+    cons.add_argument("--units", help="danh sách đơn vị (.csv)")
+    cons.add_argument("--period", help="kỳ báo cáo")
+    cons.add_argument("--previous", help="bảng tổng hợp kỳ trước")
+    cons.add_argument("--json", help="ghi kết quả ra tệp JSON")
+    cons.set_defaults(run=cmd_consolidate)
     return parser
 
 

@@ -283,7 +283,19 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
             if matched:
                 unit, group = matched.name, matched.group or group
         rows.append(Row(kind, label, cells, unit, cell_ref(r, label_col) if label_col is not None else "", group))
+        if kind == PERCENT:
+            _as_percent(cells)
+            break  # what follows the percentage row (previous period, signatures) is not the table
     return Table(file=file, sheet=grid.sheet, layout=layout, rows=rows, first_row=number_row.row + 2)
+
+
+def _as_percent(cells: dict[int, Cell]) -> None:
+    """A percentage row stored as fractions with a % format (0,6875 shown as 68,75 %) reads as 68.75."""
+    values = [c.value for c in cells.values() if c.value is not None]
+    if values and all(0 <= v <= 1 for v in values) and any(isinstance(c.raw, float) for c in cells.values()):
+        for cell in cells.values():
+            if cell.value is not None:
+                cell.value = round(cell.value * 100, 6)
 
 
 def _text(value) -> str:

@@ -1,0 +1,198 @@
+"""Consolidate unit files into the master model: match units, keep provenance, check across periods."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .check import FAILED, OK, expand_sources
+from .layouts import Layout
+from .master import Master, Settings, build_master
+from .model import ERROR, TOTAL, UNIT, Finding, Row, Source, Table
+from .numbers import format_number
+from .read import FileResult, read_file
+from .rules import check_table
+from .units import Unit, UnitList
+
+# Findings about a source's own printed aggregates; its unit rows are checked again in the master.
+_SOURCE_ONLY_RULES = {"tổng cộng", "tổng nhóm", "tỷ lệ %"}
+
+
+@dataclass
+class Consolidation:
+    master: Master
+    sources: list[dict] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # about sources and the master, all of them
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == ERROR for f in self.findings)
+
+    def as_json(self) -> dict:
+        master = self.master
+        return {
+            "form": master.layout.name,
+            "sources": self.sources,
+            "findings": [f.as_json() for f in self.findings],
+            "missing": master.missing,
+            "totals": {str(n): v for n, v in master.totals().items()},
+            "groups": {g: {str(n): v for n, v in t.items()} for g, t in master.group_totals().items()},
+            "previous": {str(n): v for n, v in master.previous.items()} if master.previous else None,
+        }
+
+
+def read_sources(files: list[Path], layouts: dict[str, Layout], form: str | None, units: UnitList | None) -> list[FileResult]:
+    return [read_file(path, layouts, form, units) for path in files]
+
+
+def choose_form(results: list[FileResult], form: str | None) -> Layout | None:
+    tables = [t for r in results for t in r.tables]
+    if form:
+        return next((t.layout for t in tables if t.layout.name == form), None)
+    names = [t.layout.name for t in tables]
+    if not names:
+        return None
+    best = max(dict.fromkeys(names), key=names.count)
+    return next(t.layout for t in tables if t.layout.name == best)
+
+
+def consolidate(
+    sources,
+    layouts: dict[str, Layout],
+    form: str | None = None,
+    units: UnitList | None = None,
+    settings: Settings | None = None,
+    previous: Table | None = None,
+    output: str = "",
+) -> Consolidation:
+    """Read every source, put each unit's row in its place, build and check the master."""
+    files = expand_sources(sources)
+    results = read_sources(files, layouts, form, units)
+    layout = layouts[form] if form else choose_form(results, None)
+    if layout is None:
+        layout = next(iter(layouts.values()))
+    outcome = Consolidation(master=None)  # type: ignore[arg-type]
+    reported: dict[str, Row] = {}
+    found_units: list[Unit] = []
+    for result in results:
+        outcome.notes += result.notes
+        if result.error:
+            outcome.sources.append({"file": result.file, "sheet": "", "unit": "", "status": FAILED, "error": result.error})
+            continue
+        for table in result.tables:
+            entry = {"file": result.file, "sheet": table.sheet, "unit": "", "status": OK, "error": ""}
+            outcome.sources.append(entry)
+            if table.layout.name != layout.name:
+                entry.update(status=FAILED, error=_other_layout(result.file, table, layout))
+                continue
+            outcome.findings += [f for f in check_table(table) if f.rule in _SOURCE_ONLY_RULES]
+            names = []
+            for row in table.rows_of(UNIT):
+                name = _accept(row, table, units, reported, outcome.findings)
+                if name:
+                    names.append(name)
+                    if units is None:
+                        found_units.append(Unit(name))
+            entry["unit"] = names[0] if len(names) == 1 else ""
+    unit_list = units or UnitList(found_units)
+    groups = _groups(unit_list)
+    master = build_master(layout, settings or Settings(), groups, reported)
+    for finding in master.findings:
+        finding.file = output
+    outcome.master = master
+    outcome.findings += master.findings
+    if previous is not None:
+        master.previous = _previous_totals(previous, layout)
+        outcome.findings += carried_over_findings(master, previous, output)
+    for unit in master.missing:
+        outcome.notes.append(f"{unit}: chưa gửi báo cáo.")
+    return outcome
+
+
+def _accept(row: Row, table: Table, units: UnitList | None, reported: dict[str, Row], findings: list[Finding]) -> str:
+    """The unit a source row belongs to, or "" (with a finding) when it has no place or is a second copy."""
+    for cell in row.cells.values():
+        cell.source = Source(table.file, table.sheet, cell.ref)
+    name = row.unit
+    if units is not None and units.match(row.label) is None:
+        findings.append(
+            Finding(
+                table.file, table.sheet, row.label_ref, row.label, "không có trong danh sách", ERROR,
+                f"Tệp {Path(table.file).name}: đơn vị “{row.label}” không có trong danh sách đơn vị; số liệu chưa được tổng hợp. "
+                "Hãy sửa tên đơn vị trong tệp hoặc thêm tên này vào cột bi_danh của danh sách.",
+            )
+        )
+        return ""
+    if name in reported:
+        first = next(iter(reported[name].cells.values())).source
+        findings.append(
+            Finding(
+                table.file, table.sheet, row.label_ref, name, "trùng đơn vị", ERROR,
+                f"{name} có hai báo cáo: {Path(first.file).name} và {Path(table.file).name}. "
+                f"Đã dùng số liệu của {Path(first.file).name}; hãy xóa hoặc sửa tệp còn lại rồi tổng hợp lại.",
+            )
+        )
+        return ""
+    reported[name] = row
+    return name
+
+
+def _other_layout(file: str, table: Table, layout: Layout) -> str:
+    return (
+        f"Tệp {Path(file).name} (trang “{table.sheet}”) dùng mẫu {table.layout.name}, khác mẫu {layout.name} của bảng tổng hợp: "
+        "hãy đề nghị đơn vị báo cáo đúng mẫu."
+    )
+
+
+def _groups(units: UnitList) -> list[tuple[str, list[str]]]:
+    groups: dict[str, list[str]] = {}
+    for unit in units.units:
+        groups.setdefault(unit.group, []).append(unit.name)
+    return list(groups.items())
+
+
+def _previous_totals(previous: Table, layout: Layout) -> dict[int, float]:
+    totals = previous.rows_of(TOTAL)
+    if totals:
+        return {n: c.value or 0 for n, c in totals[0].cells.items() if n in layout.count_columns}
+    return {n: sum(r.values().get(n, 0) for r in previous.rows_of(UNIT)) for n in layout.count_columns}
+
+
+def carried_over_findings(master: Master, previous: Table, output: str) -> list[Finding]:
+    """Each unit's carried-over figure against its pending figure at the end of the previous period."""
+    layout = master.layout
+    keys = {c.key: c.number for c in layout.columns}
+    if "carried_over" not in keys or "pending" not in keys:
+        return []
+    carried, pending = keys["carried_over"], keys["pending"]
+    before = {r.unit: r.values().get(pending) for r in previous.rows_of(UNIT)}
+    found = []
+    for row in master.table().rows:
+        if row.unit not in before or before[row.unit] is None or carried not in row.values():
+            continue
+        now, then = row.values()[carried], before[row.unit]
+        if now == then:
+            continue
+        cell = row.cells[carried]
+        found.append(
+            Finding(
+                output, master.sheet, cell.ref, row.unit, "kỳ trước chuyển sang", ERROR,
+                f"{row.unit}: kỳ trước chuyển sang (cột {carried}) = {format_number(now)} nhưng cuối kỳ trước còn "
+                f"{format_number(then)} hồ sơ đang giải quyết (cột {pending}). Ô nghi sai: {cell.ref}; giá trị đúng có thể là {format_number(then)}.",
+                suspects=[cell.ref], fix={cell.ref: then}, column=carried, source=cell.source,
+            )
+        )
+    return found
+
+
+def units_from_table(table: Table) -> UnitList | None:
+    """The unit rows an existing master already has, with their groups, in order."""
+    rows = table.rows_of(UNIT)
+    return UnitList([Unit(r.unit, r.group) for r in rows], table.file) if rows else None
+
+
+def read_master_table(path: Path, layouts: dict[str, Layout], form: str | None = None) -> Table | None:
+    """The appendix table of a master (or any appendix workbook), or None."""
+    result = read_file(path, layouts, form)
+    return result.tables[0] if result.tables else None

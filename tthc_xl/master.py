@@ -1,0 +1,268 @@
+"""The master model: which cell of the appendix sheet holds which value or formula.
+
+Plain data, no Excel: the openpyxl and xlwings adapters render the same model. Sheet column n
+holds layout column n (A = 1 STT, B = 2 unit, C = 3 …).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .layouts import Layout
+from .model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Source, Table
+from .read import cell_ref
+from .rules import check_table
+
+ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
+TITLE_ROWS = 3  # "PHỤ LỤC I", the title with the period, "(Ban hành kèm theo …)"
+
+# Roles decide how a cell looks and whether the clerk may type in it.
+INPUT, DERIVED, SUM, RATIO, LABEL = "input", "derived", "sum", "ratio", "label"
+
+
+@dataclass
+class Slot:
+    """One cell of the table: its value (computed in Python) and its formula, if any."""
+
+    value: object
+    formula: str | None = None
+    role: str = LABEL
+    source: Source | None = None
+    raw: object = None  # what the unit wrote, when it could not be read as a number
+
+
+@dataclass
+class MasterRow:
+    kind: str
+    label: str
+    row: int  # 1-based sheet row
+    order: object = None  # STT: 1, 2 … for units, I, II … for groups
+    group: str = ""
+    slots: dict[int, Slot] = field(default_factory=dict)
+    members: list[int] = field(default_factory=list)  # sheet rows this subtotal or total adds up
+    reported: bool = False  # a unit row whose unit sent its figures
+
+
+@dataclass
+class Settings:
+    """What the clerk sets once per period; kept on the master's "Cài đặt" sheet."""
+
+    period: str = ""  # "tháng 10 năm 2019"
+    appendix: str = "PHỤ LỤC I"
+    report_number: str = ""  # "06/BC-TTHC"
+    report_date: str = ""  # "24/10/2019"
+    issuer: str = ""  # "Trung tâm Phục vụ hành chính công"
+
+    @property
+    def title_lines(self) -> list[str]:
+        title = "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"
+        if self.period:
+            title += " " + self.period.upper()
+        attached = "(Ban hành kèm theo Báo cáo số {} ngày {} của {})".format(
+            self.report_number or "…/BC-…", self.report_date or "…/…/…", self.issuer or "…"
+        )
+        return [self.appendix, title, attached]
+
+
+@dataclass
+class Master:
+    layout: Layout
+    settings: Settings
+    rows: list[MasterRow]
+    sheet: str = "Phụ lục I"
+    missing: list[str] = field(default_factory=list)  # units that sent nothing
+    findings: list[Finding] = field(default_factory=list)
+    previous: dict[int, float] | None = None  # the previous period's grand totals, by column
+
+    @property
+    def header_depth(self) -> int:
+        return max(len(c.header) for c in self.layout.columns)
+
+    @property
+    def header_row(self) -> int:
+        return TITLE_ROWS + 2
+
+    @property
+    def number_row(self) -> int:
+        return self.header_row + self.header_depth
+
+    @property
+    def first_data_row(self) -> int:
+        return self.number_row + 1
+
+    @property
+    def last_row(self) -> int:
+        return self.rows[-1].row if self.rows else self.number_row
+
+    @property
+    def last_col(self) -> int:
+        return max(self.layout.numbers)
+
+    def rows_of(self, kind: str) -> list[MasterRow]:
+        return [r for r in self.rows if r.kind == kind]
+
+    def unit_row(self, unit: str) -> MasterRow | None:
+        return next((r for r in self.rows if r.kind == UNIT and r.label == unit), None)
+
+    @property
+    def total_row(self) -> MasterRow:
+        return self.rows_of(TOTAL)[0]
+
+    def totals(self) -> dict[int, float]:
+        return {n: s.value for n, s in self.total_row.slots.items()}
+
+    def group_totals(self) -> dict[str, dict[int, float]]:
+        return {g.label: {n: s.value for n, s in g.slots.items()} for g in self.rows_of(GROUP)}
+
+    def table(self) -> Table:
+        """The master as the checker sees it: unit rows with master addresses and their sources."""
+        rows = []
+        for mrow in self.rows:
+            if mrow.kind != UNIT or not mrow.reported:
+                continue
+            cells = {n: Cell(cell_ref(mrow.row - 1, n - 1), s.value, s.raw, s.source) for n, s in mrow.slots.items()}
+            rows.append(Row(UNIT, mrow.label, cells, mrow.label, cell_ref(mrow.row - 1, (self.layout.label_column or 2) - 1), mrow.group))
+        return Table(file="", sheet=self.sheet, layout=self.layout, rows=rows, first_row=self.first_data_row)
+
+    def header_cells(self) -> tuple[dict[tuple[int, int], str], list[tuple[int, int, int, int]]]:
+        """Header texts by (row, col) and merges (row1, col1, row2, col2), from the layout's header paths.
+
+        Equal neighbours on one level merge across; a path shorter than the header merges down.
+        """
+        depth, top = self.header_depth, self.header_row
+        texts: dict[tuple[int, int], str] = {}
+        merges = []
+        columns = sorted(self.layout.columns, key=lambda c: c.number)
+        for level in range(depth):
+            start = 0
+            while start < len(columns):
+                column = columns[start]
+                if level >= len(column.header):
+                    start += 1
+                    continue
+                prefix = column.header[: level + 1]
+                end = start
+                while end + 1 < len(columns) and columns[end + 1].header[: level + 1] == prefix and columns[end + 1].number == columns[end].number + 1:
+                    end += 1
+                last_level = level == len(column.header) - 1
+                bottom = top + (depth - 1 if last_level and all(len(c.header) == level + 1 for c in columns[start : end + 1]) else level)
+                texts[(top + level, column.number)] = column.header[level]
+                if end > start or bottom > top + level:
+                    merges.append((top + level, column.number, bottom, columns[end].number))
+                start = end + 1
+        return texts, merges
+
+    def number_row_texts(self) -> dict[int, str]:
+        """`3=(4+5)` for each column a formula derives, the plain number otherwise."""
+        derived = derived_rules(self.layout)
+        return {n: (f"{n}=({'+'.join(map(str, derived[n]))})" if n in derived else str(n)) for n in self.layout.numbers}
+
+
+def derived_rules(layout: Layout) -> dict[int, tuple[int, ...]]:
+    """Columns the master computes by formula: totals of a sum rule whose parts are not themselves totals.
+
+    `3 = 6 + 10` (conservation) joins two totals and stays a check; `3 = 4 + 5` becomes `=D9+E9`.
+    """
+    sums = [r for r in layout.rules if r.op == "="]
+    derived: dict[int, tuple[int, ...]] = {}
+    for rule in sums:
+        if rule.left in derived or any(n in {r.left for r in sums} for n in rule.right):
+            continue
+        derived[rule.left] = rule.right
+    return derived
+
+
+def plan_rows(layout: Layout, groups: list[tuple[str, list[str]]], first_row: int) -> list[MasterRow]:
+    """Rows for units in groups (a group with a name gets a subtotal row), the total and the percentage row."""
+    rows: list[MasterRow] = []
+    row = first_row
+    named_groups = [g for g, _ in groups if g]
+    use_groups = len(named_groups) > 1
+    group_rows: list[MasterRow] = []
+    order = 0
+    for index, (group, units) in enumerate(groups):
+        group_row = None
+        if use_groups:
+            group_row = MasterRow(GROUP, group or "Khác", row, ROMAN[index] if index < len(ROMAN) else str(index + 1))
+            rows.append(group_row)
+            group_rows.append(group_row)
+            row += 1
+            order = 0
+        for unit in units:
+            order += 1
+            rows.append(MasterRow(UNIT, unit, row, order, group))
+            if group_row:
+                group_row.members.append(row)
+            row += 1
+    total = MasterRow(TOTAL, "Tổng cộng", row)
+    total.members = [g.row for g in group_rows] if use_groups else [r.row for r in rows if r.kind == UNIT]
+    rows.append(total)
+    rows.append(MasterRow(PERCENT, "Tỷ lệ %", row + 1))
+    return rows
+
+
+def fill(master: Master, reported: dict[str, Row]) -> None:
+    """Put each unit's reported figures in its row, then formulas and computed values everywhere."""
+    layout = master.layout
+    derived = derived_rules(layout)
+    col = lambda n: cell_ref(0, n - 1)[:-1]  # noqa: E731 - column letter of layout column n
+    for mrow in master.rows_of(UNIT):
+        row = reported.get(mrow.label)
+        mrow.reported = row is not None
+        values: dict[int, float] = {}
+        for n in layout.count_columns:
+            cell = row.cells.get(n) if row else None
+            source = cell.source if cell else None
+            value = cell.value if cell else None
+            raw = cell.raw if cell is not None and cell.value is None else None
+            values[n] = value or 0
+            mrow.slots[n] = Slot(value if row else None, None, INPUT, source, raw)
+        for total, parts in derived.items():
+            formula = "=" + "+".join(f"{col(p)}{mrow.row}" for p in parts)
+            computed = sum(values[p] for p in parts)
+            slot = mrow.slots[total]
+            # A unit's own total that disagrees with its parts is kept as reported, and flagged:
+            # the master never silently replaces what a unit wrote.
+            if row is None or slot.value is None or slot.value == computed:
+                mrow.slots[total] = Slot(computed if row else None, formula, DERIVED, slot.source)
+    by_row = {r.row: r for r in master.rows}
+    for mrow in master.rows:
+        if mrow.kind in (GROUP, TOTAL):
+            for n in layout.count_columns:
+                value = sum(by_row[r].slots[n].value or 0 for r in mrow.members)
+                formula = _sum_formula(col(n), mrow.members)
+                mrow.slots[n] = Slot(value, formula, SUM)
+    total = master.total_row
+    percent = master.rows_of(PERCENT)[0]
+    for n, base in layout.percent.items():
+        part, whole = total.slots[n].value, total.slots[base].value
+        value = part / whole if whole else 0
+        ref = f"{col(n)}{total.row}"
+        base_ref = f"{col(base)}{total.row}"
+        formula = f"=IF({base_ref}=0,0,{ref}/{base_ref})"
+        percent.slots[n] = Slot(value, formula, RATIO)
+
+
+def _sum_formula(letter: str, members: list[int]) -> str:
+    if not members:
+        return "=0"
+    if members == list(range(members[0], members[-1] + 1)):
+        return f"=SUM({letter}{members[0]}:{letter}{members[-1]})"
+    return "=" + "+".join(f"{letter}{r}" for r in members)
+
+
+def build_master(
+    layout: Layout,
+    settings: Settings,
+    groups: list[tuple[str, list[str]]],
+    reported: dict[str, Row],
+    previous: dict[int, float] | None = None,
+) -> Master:
+    """The whole appendix for one period; `reported` maps each unit to the row it sent."""
+    master = Master(layout, settings, [], previous=previous)
+    master.rows = plan_rows(layout, groups, master.first_data_row)
+    fill(master, reported)
+    master.missing = [r.label for r in master.rows_of(UNIT) if not r.reported]
+    master.findings = check_table(master.table())
+    return master
+
