@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -12,6 +13,9 @@ from .model import ERROR
 from .units import load_units
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+
+# Modules that add their own sub-commands: each has `add_commands(subparsers)`.
+COMMAND_MODULES: list[str] = []
 
 
 def _layouts(args):
@@ -152,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     cons.add_argument("--previous", help="bảng tổng hợp kỳ trước")
     cons.add_argument("--json", help="ghi kết quả ra tệp JSON")
     cons.set_defaults(run=cmd_consolidate)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).add_commands(commands)
     return parser
 
 
