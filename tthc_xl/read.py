@@ -319,12 +319,16 @@ class FileResult:
 def read_file(path: str | Path, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None) -> FileResult:
     """Every report table in a file. Never raises for a clerk's mistake: see `error`."""
     path = Path(path)
-    result = FileResult(str(path))
     try:
         grids = read_grids(path)
     except ReadError as exc:
-        result.error = str(exc)
-        return result
+        return FileResult(str(path), error=str(exc))
+    return read_grids_tables(grids, path, layouts, form, units)
+
+
+def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None) -> FileResult:
+    """Every report table in some sheets' values (from a file, or from an open workbook through xlwings)."""
+    result = FileResult(str(path))
     choices = {form: layouts[form]} if form else layouts
     for grid in grids:
         if grid.hidden:
