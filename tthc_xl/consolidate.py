@@ -67,8 +67,20 @@ def consolidate(
     output: str = "",
 ) -> Consolidation:
     """Read every source, put each unit's row in its place, build and check the master."""
-    files = expand_sources(sources)
-    results = read_sources(files, layouts, form, units)
+    results = read_sources(expand_sources(sources), layouts, form, units)
+    return consolidate_results(results, layouts, form, units, settings, previous, output)
+
+
+def consolidate_results(
+    results: list[FileResult],
+    layouts: dict[str, Layout],
+    form: str | None = None,
+    units: UnitList | None = None,
+    settings: Settings | None = None,
+    previous: Table | None = None,
+    output: str = "",
+) -> Consolidation:
+    """The master from tables already read (from files, or from sheets of an open workbook)."""
     layout = layouts[form] if form else choose_form(results, None)
     if layout is None:
         layout = next(iter(layouts.values()))
