@@ -132,7 +132,8 @@ def _accept(row: Row, table: Table, units: UnitList | None, reported: dict[str, 
             Finding(
                 table.file, table.sheet, row.label_ref, row.label, "không có trong danh sách", ERROR,
                 f"Tệp {Path(table.file).name}: đơn vị “{row.label}” không có trong danh sách đơn vị; số liệu chưa được tổng hợp. "
-                "Hãy sửa tên đơn vị trong tệp hoặc thêm tên này vào cột bi_danh của danh sách.",
+                + (f"Có phải là “{near.name}”? " if (near := units.suggest(row.label)) else "")
+                + "Hãy sửa tên đơn vị trong tệp hoặc thêm tên này vào cột bi_danh của danh sách.",
             )
         )
         return ""
@@ -178,7 +179,7 @@ def carried_over_findings(master: Master, previous: Table, output: str) -> list[
     if "carried_over" not in keys or "pending" not in keys:
         return []
     carried, pending = keys["carried_over"], keys["pending"]
-    before = {r.unit: r.values().get(pending) for r in previous.rows_of(UNIT)}
+    before = {r.unit: r.values().get(pending) for r in previous.rows_of(UNIT) if not r.blank}
     found = []
     for row in master.table().rows:
         if row.unit not in before or before[row.unit] is None or carried not in row.values():

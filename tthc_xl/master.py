@@ -73,6 +73,11 @@ class Master:
     missing: list[str] = field(default_factory=list)  # units that sent nothing
     findings: list[Finding] = field(default_factory=list)
     previous: dict[int, float] | None = None  # the previous period's grand totals, by column
+    title: list[str] | None = None  # the title block; the appendix's own by default
+
+    @property
+    def title_lines(self) -> list[str]:
+        return self.title or self.settings.title_lines
 
     @property
     def header_depth(self) -> int:
@@ -172,7 +177,7 @@ def derived_rules(layout: Layout) -> dict[int, tuple[int, ...]]:
     return derived
 
 
-def plan_rows(layout: Layout, groups: list[tuple[str, list[str]]], first_row: int) -> list[MasterRow]:
+def plan_rows(layout: Layout, groups: list[tuple[str, list[str]]], first_row: int, totals: bool = True) -> list[MasterRow]:
     """Rows for units in groups (a group with a name gets a subtotal row), the total and the percentage row."""
     rows: list[MasterRow] = []
     row = first_row
@@ -194,6 +199,8 @@ def plan_rows(layout: Layout, groups: list[tuple[str, list[str]]], first_row: in
             if group_row:
                 group_row.members.append(row)
             row += 1
+    if not totals:  # a unit's own sheet: its row and nothing else
+        return rows
     total = MasterRow(TOTAL, "Tổng cộng", row)
     total.members = [g.row for g in group_rows] if use_groups else [r.row for r in rows if r.kind == UNIT]
     rows.append(total)
@@ -232,6 +239,8 @@ def fill(master: Master, reported: dict[str, Row]) -> None:
                 value = sum(by_row[r].slots[n].value or 0 for r in mrow.members)
                 formula = _sum_formula(col(n), mrow.members)
                 mrow.slots[n] = Slot(value, formula, SUM)
+    if not master.rows_of(TOTAL):
+        return
     total = master.total_row
     percent = master.rows_of(PERCENT)[0]
     for n, base in layout.percent.items():

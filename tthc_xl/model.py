@@ -39,6 +39,11 @@ class Row:
     label_ref: str = ""
     group: str = ""
 
+    @property
+    def blank(self) -> bool:
+        """Nothing written in any figure cell: a unit that has not reported."""
+        return all(c.raw in (None, "") for c in self.cells.values())
+
     def values(self) -> dict[int, float]:
         """Readable values by column number (unreadable cells left out)."""
         return {n: c.value for n, c in self.cells.items() if c.value is not None}

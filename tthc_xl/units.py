@@ -57,16 +57,13 @@ class UnitList:
                 self._index.setdefault(name_key(spelling), unit)
 
     def match(self, name: str) -> Unit | None:
-        """The unit this spelling names, or None. A near miss (a typo) still matches."""
-        key = name_key(name)
-        if not key:
-            return None
-        if key in self._index:
-            return self._index[key]
-        close = difflib.get_close_matches(key, self._index, n=2, cutoff=0.9)
-        if len(close) == 1 or (len(close) == 2 and self._index[close[0]] is self._index[close[1]]):
-            return self._index[close[0]]
-        return None
+        """The unit this spelling names, or None. Near misses never match: "Sở Ngoại vụ" is not "Sở Nội vụ"."""
+        return self._index.get(name_key(name))
+
+    def suggest(self, name: str) -> Unit | None:
+        """The closest unit, to propose to the clerk when a name matches none."""
+        close = difflib.get_close_matches(name_key(name), self._index, n=1, cutoff=0.75)
+        return self._index[close[0]] if close else None
 
     @property
     def groups(self) -> list[str]:
