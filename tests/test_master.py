@@ -43,7 +43,7 @@ def test_derived_totals_and_percentages_are_formulas(master):
     assert sheet["D20"].value == 181  # an input, as the unit wrote it
     assert sheet["C25"].value == "=SUM(C9:C24)"
     assert sheet["G26"].value == "=IF(F25=0,0,G25/F25)"
-    assert sheet["G26"].number_format == "0.00%"
+    assert sheet["G26"].number_format == "[$-42A]0.00%_)"
     # Sở Giáo dục và Đào tạo (row 11) reported 40 resolved but 3 + 0 + 0: kept as reported.
     assert sheet["F11"].value == 40
     assert sheet.cell(8, 3).value == "3=(4+5)" and sheet.cell(8, 6).value == "6=(7+8+9)"
