@@ -35,13 +35,34 @@ class CheckResult:
 
 
 def expand_sources(sources) -> list[Path]:
-    """Files as given; folders as the readable files inside them (not Excel's `~$` lock files)."""
+    """Files as given; folders as the readable files inside them, each file once, in name order.
+
+    Inside a folder, skipped without a word: Excel's `~$` lock files, and hidden files and folders
+    (`.…`: the master's backups in `.sao-luu/`, its unfinished writes `.tong-hop-….xlsx`, macOS's
+    `._…` copies). A lock file named on the command line is kept, so the reader can say what it is.
+    """
+    import os
+
     files: list[Path] = []
+    seen: set[str] = set()
     for source in map(Path, sources):
         if source.is_dir():
-            files += sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in READABLE and not p.name.startswith("~$"))
+            found = []
+            for folder, subfolders, names in os.walk(source):
+                subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+                found += [
+                    Path(folder, name)
+                    for name in names
+                    if not name.startswith((".", "~$")) and Path(name).suffix.lower() in READABLE and Path(folder, name).is_file()
+                ]
+            found.sort()
         else:
-            files.append(source)
+            found = [source]
+        for path in found:
+            key = os.path.normcase(str(path.resolve()))
+            if key not in seen:
+                seen.add(key)
+                files.append(path)
     return files
 
 

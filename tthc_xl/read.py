@@ -2,12 +2,20 @@
 
 A table is found by its number row (`1 2 3=(4+5) 4 5 …`, blank spacer columns allowed), with the
 header rows above it and the unit, total and percentage rows below. Files are opened read-only.
+
+Files are not trusted: `safe_open` decides from the bytes what a file is and refuses, with a message
+for the clerk, what must not be parsed (zip bombs, XML entity declarations, encrypted packages,
+PDFs or web pages named `.xls`), and trims sheets to MAX_SHEET_ROWS × MAX_SHEET_COLS before calamine
+loads them. Cells calamine reads as blank although they are not — a formula saved without its
+result, an error value such as `#REF!` — are reported as unreadable, never read as 0.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +24,16 @@ import python_calamine
 
 from .layouts import Layout, infer_layout
 from .model import GROUP, PERCENT, TOTAL, UNIT, Cell, Row, Table
-from .numbers import NotANumber, parse_number
+from .numbers import NotANumber, format_number, parse_number
+from .safe_open import ReadError  # noqa: F401 - defined there, public here: `from tthc_xl.read import ReadError`
+from .safe_open import MAX_SHEET_COLS, MAX_SHEET_ROWS, lock_file_message, open_workbook, password_message, read_bytes, sniff
 from .text import fold
-from .units import UnitList
+from .units import UnitList, name_key
 
 SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 READABLE = SPREADSHEETS | {".csv"}
 MAX_ROWS = 5000  # a report table is never longer; rows below it (a million blank rows) are not read
+CSV_MAX_BYTES = 16 * 2**20  # a CSV is read up to here (far more than MAX_ROWS rows)
 _TOKEN = re.compile(r"^\(?\s*(\d{1,2})\s*\)?\s*(=.*)?$")
 _ROMAN = re.compile(r"^(i{1,3}|iv|v|vi{0,3}|ix|x)\.?$")
 _GROUP_WORDS = ("cap tinh", "cap huyen", "cap xa", "khoi ", "nhom ")
@@ -30,8 +41,15 @@ _FOOTER_WORDS = ("nguoi lap", "nguoi ky", "thu truong", "noi nhan", "ghi chu", "
 _HEADER_MAX = 5
 
 
-class ReadError(Exception):
-    """A file that cannot be used; the message (Vietnamese) names the file and what to do."""
+class UncomputedFormula(str):
+    """What a formula cell saved without its result says: the clerk must open and save the file in Excel."""
+
+    def __new__(cls, formula: str):
+        shown = f"={formula}" if formula else "công thức"
+        text = f"{shown} (công thức chưa được tính: hãy mở tệp bằng Excel, bấm Lưu rồi gửi lại)"
+        self = super().__new__(cls, text)
+        self.formula = formula
+        return self
 
 
 @dataclass
@@ -44,6 +62,9 @@ class Grid:
     left: int = 0
     merges: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     hidden: bool = False
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → a formula saved without its result
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → an error value ("#REF!")
+    trimmed: bool = False  # rows or columns past MAX_SHEET_ROWS × MAX_SHEET_COLS were not read
 
     def at(self, row: int, col: int):
         """Value at absolute (row, col), reading a merged cell's value from its top-left cell."""
@@ -59,6 +80,10 @@ class Grid:
             value = self.values[r][c]
             return None if value == "" else value
         return None
+
+    def filled(self, row: int, col: int) -> bool:
+        """Whether the cell holds anything, counting what calamine reads as blank (errors, formulas without result)."""
+        return self.raw(row, col) is not None or (row, col) in self.errors or (row, col) in self.formulas
 
     @property
     def bottom(self) -> int:
@@ -80,17 +105,28 @@ def cell_ref(row: int, col: int) -> str:
 
 
 def read_grids(path: Path) -> list[Grid]:
-    """Every sheet of a workbook (or the one of a CSV) as a Grid. Raises ReadError."""
+    """Every sheet of a workbook (or the one of a CSV) as a Grid. Raises ReadError.
+
+    The file is opened read-only and examined before calamine parses it (see `safe_open`).
+    """
+    path = Path(path)
     name = path.name
+    if name.startswith("~$"):
+        raise ReadError(lock_file_message(name))
     if not path.is_file():
         raise ReadError(f"Không tìm thấy tệp {path}.")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return [_read_csv(path)]
-    if suffix not in SPREADSHEETS:
+    if suffix not in READABLE:
         raise ReadError(f"Tệp {name} không phải bảng tính (.xlsx, .xls, .ods, .csv): hãy đề nghị đơn vị gửi lại đúng định dạng.")
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        data = read_bytes(path)
+    except OSError as exc:
+        raise ReadError(f"Không đọc được tệp {name} ({exc.strerror or exc}): hãy kiểm tra quyền đọc tệp hoặc chép tệp sang thư mục khác rồi chạy lại.") from None
+    if suffix == ".csv" and sniff(data[:4096]) not in ("zip", "ole"):
+        return [_read_csv(path, data)]
+    opened = open_workbook(path, data)
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(opened.data))
         grids = []
         for meta in book.sheets_metadata:
             sheet = book.get_sheet_by_name(meta.name)
@@ -103,11 +139,14 @@ def read_grids(path: Path) -> list[Grid]:
                     left=start[1],
                     merges=list(sheet.merged_cell_ranges or []),
                     hidden=str(meta.visible) != str(python_calamine.SheetVisibleEnum.Visible),
+                    formulas=opened.formulas.get(meta.name, {}),
+                    errors=opened.errors.get(meta.name, {}),
+                    trimmed=meta.name in opened.trimmed,
                 )
             )
         return grids
     except python_calamine.PasswordError:
-        raise ReadError(f"Tệp {name} có đặt mật khẩu: hãy đề nghị đơn vị gửi bản không đặt mật khẩu.") from None
+        raise ReadError(password_message(name)) from None
     except Exception as exc:  # calamine raises several types for broken files
         raise ReadError(
             f"Không mở được tệp {name} ({type(exc).__name__}): tệp hỏng hoặc không đúng định dạng. "
@@ -115,20 +154,34 @@ def read_grids(path: Path) -> list[Grid]:
         ) from None
 
 
-def _read_csv(path: Path) -> Grid:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1258"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+def _read_csv(path: Path, data: bytes | None = None) -> Grid:
+    """A CSV as one grid: UTF-8 (with or without BOM), UTF-16 (Excel's "Unicode Text") or Windows-1258."""
+    if data is None:
+        with open(path, "rb") as handle:
+            data = handle.read(CSV_MAX_BYTES + 1)
+    if len(data) > CSV_MAX_BYTES:
+        data = data[: data.rfind(b"\n", 0, CSV_MAX_BYTES) + 1 or CSV_MAX_BYTES]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16", errors="replace")
+    else:
+        for encoding in ("utf-8-sig", "cp1258"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            text = data.decode("utf-8", errors="replace")
+    text = text.replace("\x00", "")
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))[:MAX_ROWS]
+    try:
+        rows = list(itertools.islice(csv.reader(io.StringIO(text), dialect), MAX_ROWS))
+    except csv.Error as exc:
+        raise ReadError(f"Tệp {path.name} không đọc được dạng CSV ({exc}): hãy mở bằng Excel, lưu thành .xlsx rồi chạy lại.") from None
     return Grid(sheet=path.stem, values=[[v.strip() for v in row] for row in rows])
 
 
@@ -245,16 +298,16 @@ def classify(label: str, order) -> str:
     return UNIT
 
 
-def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, units: UnitList | None = None) -> Table:
-    """The rows under the number row, keyed by layout column, each cell with its address."""
+def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, units: UnitList | None = None, end: int | None = None) -> Table:
+    """The rows under the number row (up to row `end`, excluded), keyed by layout column, each cell with its address."""
     cols = {n: c for n, c in number_row.columns.items() if n in layout.numbers}
     label_col = cols.get(layout.label_column) if layout.label_column else None
     order_col = cols.get(layout.order_column) if layout.order_column else None
     span = sorted(set(cols.values()))
     rows: list[Row] = []
     group = ""
-    for r in range(number_row.row + 1, grid.bottom):
-        if all(grid.raw(r, c) is None for c in span):
+    for r in range(number_row.row + 1, grid.bottom if end is None else min(end, grid.bottom)):
+        if not any(grid.filled(r, c) for c in span):
             if rows:
                 break
             continue
@@ -269,11 +322,7 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
         for n in layout.count_columns:
             if n not in cols:
                 continue
-            raw = grid.raw(r, cols[n])
-            try:
-                value = parse_number(raw)
-            except NotANumber:
-                value = None
+            value, raw = _read_count(grid, r, cols[n])
             cells[n] = Cell(cell_ref(r, cols[n]), value, raw)
         if kind == GROUP:
             group = label
@@ -287,6 +336,35 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
             _as_percent(cells)
             break  # what follows the percentage row (previous period, signatures) is not the table
     return Table(file=file, sheet=grid.sheet, layout=layout, rows=rows, first_row=number_row.row + 2)
+
+
+def _read_count(grid: Grid, row: int, col: int):
+    """(value, raw) of a count cell; value None when it holds no number (the raw then says what it holds)."""
+    where = (row, col)
+    if where in grid.errors:
+        return None, grid.errors[where]
+    raw = grid.raw(row, col)
+    if raw is None and where in grid.formulas:
+        return None, UncomputedFormula(grid.formulas[where])
+    try:
+        return parse_number(raw), raw
+    except NotANumber:
+        return None, _shown(raw)
+
+
+def _shown(raw):
+    """A value as the clerk sees it in Excel: dates as dd/mm/yyyy (a figure typed into a date-formatted cell)."""
+    if isinstance(raw, dt.datetime):
+        text = f"{raw:%d/%m/%Y %H:%M}" if (raw.hour, raw.minute) != (0, 0) else f"{raw:%d/%m/%Y}"
+    elif isinstance(raw, dt.date):
+        text = f"{raw:%d/%m/%Y}"
+    elif isinstance(raw, dt.time):
+        text = f"{raw:%H:%M:%S}"
+    elif isinstance(raw, dt.timedelta):
+        text = str(raw)
+    else:
+        return raw
+    return f"{text} (ô đang định dạng ngày giờ)"
 
 
 def _as_percent(cells: dict[int, Cell]) -> None:
@@ -327,36 +405,115 @@ def read_file(path: str | Path, layouts: dict[str, Layout], form: str | None = N
 
 
 def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None) -> FileResult:
-    """Every report table in some sheets' values (from a file, or from an open workbook through xlwings)."""
+    """Every report table in some sheets' values (from a file, or from an open workbook through xlwings).
+
+    Hidden sheets are skipped (a note names those that hold a table). A sheet may hold several tables
+    with the same numbered columns, one under the other (two units, or the header repeated at a page
+    break): each is read up to the next one's header. When two tables of one sheet report the same
+    unit (this period's and an old one), which one is the report is the clerk's call, not the tool's:
+    the file is refused with a message saying so.
+    """
+    path = Path(path)
     result = FileResult(str(path))
     choices = {form: layouts[form]} if form else layouts
+    hidden_tables: list[str] = []
+    unknown = ""
     for grid in grids:
+        numbered = find_number_rows(grid)
         if grid.hidden:
-            result.notes.append(f"Bỏ qua trang ẩn “{grid.sheet}” trong tệp {path.name}.")
+            if numbered:
+                hidden_tables.append(grid.sheet)
+                result.notes.append(
+                    f"Bỏ qua trang ẩn “{grid.sheet}” trong tệp {path.name} (trang này có bảng số liệu, có thể là số liệu cũ): "
+                    "nếu đó mới là báo cáo kỳ này, hãy bỏ ẩn trang rồi chạy lại."
+                )
             continue
-        for number_row in find_number_rows(grid)[:1]:
+        if grid.trimmed:
+            result.notes.append(
+                f"Trang “{grid.sheet}” trong tệp {path.name} có dữ liệu dài quá {format_number(MAX_SHEET_ROWS)} dòng hoặc rộng quá "
+                f"{MAX_SHEET_COLS} cột; phần thừa không được đọc (nên xóa các dòng, cột thừa cho tệp nhẹ hơn)."
+            )
+        starts = [n for n in numbered if set(n.columns) == set(numbered[0].columns)]
+        tables: list[tuple[NumberRow, Table]] = []
+        for index, number_row in enumerate(starts):
             headers, _ = header_paths(grid, number_row)
             layout = match_layout(number_row, headers, choices)
             if layout is None:
-                result.error = (
-                    f"Bảng trong tệp {path.name} (trang “{grid.sheet}”) không khớp mẫu biểu nào "
-                    f"({', '.join(choices)}): hãy chọn mẫu bằng --form hoặc thêm tệp mẫu vào templates/forms/."
-                )
+                unknown = unknown or _unknown_layout(path, grid, number_row, choices)
                 continue
-            table = read_table(grid, number_row, layout, str(path), units)
-            if not table.rows:
-                result.notes.append(f"Bảng trong tệp {path.name} (trang “{grid.sheet}”) chưa có dòng số liệu nào.")
-                continue
-            _name_single_unit(table, grid, number_row, path, units)
-            result.tables.append(table)
+            end = header_paths(grid, starts[index + 1])[1] if index + 1 < len(starts) else None
+            table = read_table(grid, number_row, layout, str(path), units, end=end)
+            if table.rows:
+                _name_single_unit(table, grid, number_row, path, units)
+                tables.append((number_row, table))
+        if starts and not tables and not unknown:
+            result.notes.append(f"Bảng trong tệp {path.name} (trang “{grid.sheet}”) chưa có dòng số liệu nào.")
+        if len(tables) > 1:
+            conflict = _same_unit_twice(tables, grid, path)
+            if conflict:
+                return FileResult(str(path), error=conflict, notes=result.notes)
+            result.notes.append(
+                f"Trang “{grid.sheet}” trong tệp {path.name} có {len(tables)} bảng số liệu (hàng đánh số cột ở dòng "
+                f"{_rows(n for n, _ in tables)}), mỗi bảng của các đơn vị khác nhau: đã đọc cả {len(tables)} bảng."
+            )
+        result.tables += [table for _, table in tables]
+    uncomputed = [
+        f"{c.ref}" for t in result.tables for r in t.rows for c in r.cells.values() if isinstance(c.raw, UncomputedFormula)
+    ]
+    if uncomputed:
+        shown = ", ".join(uncomputed[:8]) + (", …" if len(uncomputed) > 8 else "")
+        result.notes.append(
+            f"Tệp {path.name} có {len(uncomputed)} ô công thức chưa được tính ({shown}): tệp được lưu bởi một chương trình "
+            "không tính công thức, nên các ô này không được đọc (không coi là 0). Hãy mở tệp bằng Excel, bấm Lưu rồi gửi lại."
+        )
     if result.tables:
         result.error = ""
-    elif not result.error:
+    elif unknown:
+        result.error = unknown
+    elif hidden_tables:
+        result.error = (
+            f"Tệp {path.name} chỉ có bảng số liệu ở trang ẩn ({', '.join(f'“{s}”' for s in hidden_tables)}): nếu đó là báo cáo "
+            "kỳ này, hãy bỏ ẩn trang (nhấp chuột phải vào tên trang › Bỏ ẩn), lưu lại rồi chạy lại."
+        )
+    else:
         result.error = (
             f"Không tìm thấy bảng số liệu trong tệp {path.name}: bảng cần có hàng đánh số cột "
             "(1, 2, 3=(4+5), 4, …) ngay dưới tiêu đề cột. Hãy đề nghị đơn vị dùng đúng mẫu biểu."
         )
     return result
+
+
+def _rows(number_rows) -> str:
+    """"8 và 30", "8, 30 và 52": sheet rows (1-based) of number rows."""
+    numbers = [str(n.row + 1) for n in number_rows]
+    return numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} và {numbers[-1]}"
+
+
+def _unknown_layout(path: Path, grid: Grid, number_row: NumberRow, choices: dict[str, Layout]) -> str:
+    known = ", ".join(f"{name}: {max(layout.numbers)} cột" for name, layout in choices.items())
+    return (
+        f"Bảng trong tệp {path.name} (trang “{grid.sheet}”, hàng đánh số cột ở dòng {number_row.row + 1}) có "
+        f"{max(number_row.columns)} cột đánh số, không khớp mẫu biểu nào đã biết ({known}): hãy đề nghị đơn vị dùng đúng "
+        "mẫu biểu. Nếu đây là mẫu mới: chọn mẫu bằng --form, thêm tệp mẫu vào templates/forms/, hoặc ghi quy tắc vào hàng "
+        "đánh số cột (ví dụ 3=(4+5))."
+    )
+
+
+def _same_unit_twice(tables: list[tuple[NumberRow, Table]], grid: Grid, path: Path) -> str:
+    """The clerk's message when two tables of one sheet report the same unit, else ""."""
+    seen: dict[str, NumberRow] = {}
+    for number_row, table in tables:
+        for row in table.rows_of(UNIT):
+            key = name_key(row.unit)
+            if key in seen and seen[key] is not number_row:
+                return (
+                    f"Trang “{grid.sheet}” của tệp {path.name} có hai bảng số liệu (hàng đánh số cột ở dòng "
+                    f"{_rows([seen[key], number_row])}) cùng ghi số liệu của {row.unit}: không rõ bảng nào là báo cáo kỳ này "
+                    "nên tệp chưa được tổng hợp. Hãy xóa bảng cũ (hoặc chuyển nó sang một trang khác rồi ẩn trang đó), "
+                    "lưu lại rồi chạy lại."
+                )
+            seen.setdefault(key, number_row)
+    return ""
 
 
 def _name_single_unit(table: Table, grid: Grid, number_row: NumberRow, path: Path, units: UnitList | None) -> None:

@@ -1,0 +1,585 @@
+"""A corpus of bad inputs, written in code: one function per case, each writing its file into a folder.
+
+Every case is something a clerk really receives (an empty attachment, a PDF named `.xlsx`, a file
+half downloaded, a password-protected workbook, an old `.xls`, a sheet formatted down to row one
+million, Excel's `~$` lock file) or something hostile (a zip bomb, XML entity expansion, an
+external entity, formula injection in a unit's name). `tests/test_bad_inputs.py` checks the
+message and that the good Sóc Trăng unit files beside each one are still consolidated.
+
+Run as a script to write them all:
+
+    python tests/bad_inputs.py out/bad-inputs/
+
+Each case function takes the folder and returns the path it wrote. `CASES` maps a case's name to
+its function; `case.replaces` lists the Sóc Trăng units (indices into `soctrang.UNITS`) whose good
+file the bad one stands in for, so a test can drop those from the folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+
+from openpyxl import Workbook
+
+sys.path.insert(0, str(Path(__file__).parent))
+import soctrang  # noqa: E402
+
+CASES: dict = {}
+
+TU_PHAP = 11  # index of "Sở Tư pháp" in soctrang.UNITS: a consistent row, used as the bad files' unit
+TAI_NGUYEN = 10  # "Sở Tài nguyên và Môi trường"
+ZIP_BOMB_UNPACKED = 3 * 2**30  # the zip bomb's sheet: 3 GiB of zeros (about 3 MB packed)
+MILLION = 1_000_000
+INJECTED_NAMES = ['=HYPERLINK("http://x","a")', "+1+1", "@SUM(A1)", "-1+2"]
+
+
+def case(*, replaces: tuple[int, ...] = ()):
+    def register(function):
+        function.replaces = replaces
+        CASES[function.__name__] = function
+        return function
+
+    return register
+
+
+# --------------------------------------------------------------------------------------
+# Helpers: a unit's table, raw zip entries, a compound file
+# --------------------------------------------------------------------------------------
+
+HEADER_TOP = 1  # the header's first row; the number row is 4, the unit row 5
+NUMBER_ROW = HEADER_TOP + 3
+UNIT_ROW = NUMBER_ROW + 1
+
+
+def unit_values(index: int) -> tuple[str, list[int]]:
+    _, name, values = soctrang.UNITS[index]
+    return name, list(values)
+
+
+def write_table(ws, rows: list[tuple[str, list]], top: int = HEADER_TOP) -> int:
+    """The 14-column header (merged, 3 rows), the number row and one row per (unit, values) at `top`.
+
+    Column n of the layout is sheet column n (A = STT, B = unit, C = column 3 …). Returns the first unit row.
+    """
+    for r, header in enumerate(soctrang.HEADER_ROWS):
+        for c, text in enumerate(header, start=1):
+            if text is not None:
+                ws.cell(top + r, c, text)
+    for ref in soctrang.MERGES:
+        ws.merge_cells(soctrang._shift_range(ref, rows=top - 1))
+    for c, text in enumerate(soctrang.NUMBER_ROW, start=1):
+        if text is not None:
+            ws.cell(top + 3, c, text)
+    for i, (name, values) in enumerate(rows):
+        ws.cell(top + 4 + i, 1, i + 1)
+        ws.cell(top + 4 + i, 2, name)
+        for c, value in enumerate(values, start=3):
+            if value is not None:
+                ws.cell(top + 4 + i, c, value)
+    return top + 4
+
+
+def unit_workbook(path: Path, index: int = TU_PHAP, change=None) -> Path:
+    """One unit's file (its table at A1); `change(ws)` alters it before saving."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Báo cáo"
+    write_table(ws, [unit_values(index)])
+    if change:
+        change(ws)
+    wb.save(path)
+    return path
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+def write_zip(path: Path, entries: list[tuple[str, bytes, int, int]]) -> Path:
+    """A zip of pre-deflated entries: (name, raw deflate stream, crc32, unpacked size), sizes < 4 GiB."""
+    out = io.BytesIO()
+    central = []
+    for name, packed, crc, size in entries:
+        encoded = name.encode()
+        offset = out.tell()
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(packed), size, len(encoded), 0))
+        out.write(encoded)
+        out.write(packed)
+        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(packed), size,
+                                   len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
+    start = out.tell()
+    for record in central:
+        out.write(record)
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), out.tell() - start, start, 0))
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def _entry(name: str, data: bytes) -> tuple[str, bytes, int, int]:
+    return name, _raw_deflate(data), zlib.crc32(data), len(data)
+
+
+_CONTENT_TYPES = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    b'<Default Extension="xml" ContentType="application/xml"/>'
+    b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    b'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    b"</Types>"
+)
+_ROOT_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    b"</Relationships>"
+)
+_WORKBOOK = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    b'<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_WORKBOOK_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+    b"</Relationships>"
+)
+
+
+def _minimal_xlsx_parts() -> list[tuple[str, bytes, int, int]]:
+    return [
+        _entry("[Content_Types].xml", _CONTENT_TYPES),
+        _entry("_rels/.rels", _ROOT_RELS),
+        _entry("xl/workbook.xml", _WORKBOOK),
+        _entry("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS),
+    ]
+
+
+def _crc32_combine(crc1: int, crc2: int, length2: int) -> int:
+    """crc32(a + b) from crc32(a), crc32(b) and len(b) (zlib's crc32_combine, in GF(2))."""
+
+    def times(matrix, vector):
+        total, i = 0, 0
+        while vector:
+            if vector & 1:
+                total ^= matrix[i]
+            vector >>= 1
+            i += 1
+        return total
+
+    def square(matrix):
+        return [times(matrix, matrix[n]) for n in range(32)]
+
+    if length2 <= 0:
+        return crc1
+    odd = [0xEDB88320] + [1 << n for n in range(31)]
+    even = square(odd)
+    odd = square(even)
+    while True:
+        even = square(odd)
+        if length2 & 1:
+            crc1 = times(even, crc1)
+        length2 >>= 1
+        if not length2:
+            break
+        odd = square(even)
+        if length2 & 1:
+            crc1 = times(odd, crc1)
+        length2 >>= 1
+        if not length2:
+            break
+    return crc1 ^ crc2
+
+
+def _rewrite_sheet(source: Path, target: Path, write_rows, last_row: int) -> Path:
+    """Copy an .xlsx, streaming extra rows (`write_rows(handle)`) into sheet1 just before </sheetData>."""
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename != "xl/worksheets/sheet1.xml":
+                out.writestr(item.filename, data)
+                continue
+            head, tail = data.split(b"</sheetData>")
+            head = re.sub(rb"<dimension [^>]*/>", b'<dimension ref="A1:N%d"/>' % last_row, head)
+            with out.open(item.filename, "w", force_zip64=True) as handle:
+                handle.write(head)
+                write_rows(handle)
+                handle.write(b"</sheetData>" + tail)
+    return target
+
+
+def _compound_file(streams: dict[str, bytes]) -> bytes:
+    """A minimal compound file (CFB v3, 512-byte sectors) holding up to three streams of ≥ 4096 bytes each."""
+    sector = 512
+    end, free, fat_mark, none = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
+    names = sorted(streams, key=lambda n: (len(n), n.upper()))
+    fat = [fat_mark, end]  # sector 0 holds the FAT, sector 1 the directory
+    body = b""
+    starts = {}
+    for name in names:
+        content = streams[name]
+        assert len(content) >= 4096, "small streams would belong in the mini stream"
+        count = -(-len(content) // sector)
+        starts[name] = len(fat)
+        fat += [len(fat) + i + 1 for i in range(count - 1)] + [end]
+        body += content.ljust(count * sector, b"\0")
+    assert len(fat) <= sector // 4
+    fat += [free] * (sector // 4 - len(fat))
+
+    def entry(name, kind, start, size, left=none, right=none, child=none):
+        encoded = name.encode("utf-16-le") + b"\0\0" if name else b""
+        return (
+            encoded.ljust(64, b"\0")
+            + struct.pack("<HBBIII", len(encoded), kind, 1, left, right, child)
+            + bytes(16 + 4 + 16)
+            + struct.pack("<IQ", start, size)
+        )
+
+    # A directory tree: the root's child is the last name, each name's left sibling the one before it.
+    entries = [entry("Root Entry", 5, end, 0, child=len(names))]
+    for i, name in enumerate(names, start=1):
+        entries.append(entry(name, 2, starts[name], len(streams[name]), left=i - 1 if i > 1 else none))
+    while len(entries) < 4:
+        entries.append(entry("", 0, 0, 0))
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16)
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + bytes(6)
+        + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
+        + struct.pack("<109I", 0, *([free] * 108))
+    )
+    return header + struct.pack(f"<{sector // 4}I", *fat) + b"".join(entries) + body
+
+
+# --------------------------------------------------------------------------------------
+# The cases
+# --------------------------------------------------------------------------------------
+
+
+@case()
+def empty_file(folder: Path) -> Path:
+    """An attachment that arrived empty."""
+    path = folder / "rong.xlsx"
+    path.write_bytes(b"")
+    return path
+
+
+@case()
+def pdf_named_xlsx(folder: Path) -> Path:
+    """The report printed to PDF and renamed `.xlsx`."""
+    path = folder / "bao-cao-pdf.xlsx"
+    path.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    return path
+
+
+@case()
+def text_named_xlsx(folder: Path) -> Path:
+    """A note typed in Notepad and saved as `.xlsx`."""
+    path = folder / "ghi-chu.xlsx"
+    path.write_text("Báo cáo tháng 10: Sở Tư pháp tiếp nhận 845 hồ sơ.\n", encoding="utf-8")
+    return path
+
+
+@case()
+def html_named_xls(folder: Path) -> Path:
+    """A web page that a one-stop-shop software exports as `.xls`."""
+    path = folder / "xuat-tu-phan-mem.xls"
+    path.write_text("<html><head><meta charset='utf-8'></head><body><table><tr><td>Sở Tư pháp</td><td>845</td></tr></table></body></html>", encoding="utf-8")
+    return path
+
+
+@case()
+def word_named_xlsx(folder: Path) -> Path:
+    """A Word document renamed `.xlsx`."""
+    path = folder / "van-ban-word.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types xmlns='http://schemas.openxmlformats.org/package/2006/content-types'/>")
+        archive.writestr("_rels/.rels", _ROOT_RELS.replace(b"xl/workbook.xml", b"word/document.xml"))
+        archive.writestr("word/document.xml", "<w:document xmlns:w='http://schemas.openxmlformats.org/wordprocessingml/2006/main'/>")
+    return path
+
+
+@case(replaces=(TU_PHAP,))
+def truncated_zip(folder: Path) -> Path:
+    """Sở Tư pháp's file, half downloaded."""
+    with tempfile.TemporaryDirectory() as tmp:
+        whole = unit_workbook(Path(tmp) / "x.xlsx").read_bytes()
+    path = folder / "tai-do-dang.xlsx"
+    path.write_bytes(whole[: len(whole) // 2])
+    return path
+
+
+@case()
+def zip_bomb(folder: Path) -> Path:
+    """A few MB that unpack to 3 GiB: the sheet XML holds gigabytes of zeros, deflated block by block."""
+    head = b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+    tail = b"</t></is></c></row></sheetData></worksheet>"
+    block = 16 * 2**20
+    blocks = ZIP_BOMB_UNPACKED // block
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    packed_head = packer.compress(head) + packer.flush(zlib.Z_FULL_FLUSH)
+    packed_block = packer.compress(bytes(block)) + packer.flush(zlib.Z_FULL_FLUSH)  # a full flush: every block packs alike
+    packed_tail = packer.compress(tail) + packer.flush()
+    zeros_crc, zeros_length = zlib.crc32(bytes(block)), block
+    crc = zlib.crc32(head)
+    count = blocks
+    while count:  # crc of head + zeros, doubling the run of zeros (count is a power of two times 3 at most)
+        if count & 1:
+            crc = _crc32_combine(crc, zeros_crc, zeros_length)
+        zeros_crc = _crc32_combine(zeros_crc, zeros_crc, zeros_length)
+        zeros_length *= 2
+        count >>= 1
+    crc = _crc32_combine(crc, zlib.crc32(tail), len(tail))
+    size = len(head) + blocks * block + len(tail)
+    sheet = ("xl/worksheets/sheet1.xml", packed_head + packed_block * blocks + packed_tail, crc, size)
+    return write_zip(folder / "bom-nen.xlsx", _minimal_xlsx_parts() + [sheet])
+
+
+def _xlsx_with_sheet(path: Path, sheet_xml: bytes, shared_strings: bytes | None = None) -> Path:
+    parts = _minimal_xlsx_parts()
+    if shared_strings is not None:
+        rels = _WORKBOOK_RELS.replace(
+            b"</Relationships>",
+            b'<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        )
+        parts[3] = _entry("xl/_rels/workbook.xml.rels", rels)
+        parts.append(_entry("xl/sharedStrings.xml", shared_strings))
+    return write_zip(path, parts + [_entry("xl/worksheets/sheet1.xml", sheet_xml)])
+
+
+@case()
+def billion_laughs(folder: Path) -> Path:
+    """Entity expansion: ten levels of ten references, 10^10 "lol"s if a parser expanded them."""
+    entities = b'<!ENTITY lol0 "lol">' + b"".join(
+        b"<!ENTITY lol%d \"%s\">" % (i, b"".join(b"&lol%d;" % (i - 1) for _ in range(10))) for i in range(1, 10)
+    )
+    sheet = (
+        b'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE worksheet [' + entities + b"]>"
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        b'<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>'
+    )
+    return _xlsx_with_sheet(folder / "thuc-the-long-nhau.xlsx", sheet)
+
+
+@case()
+def external_entity(folder: Path) -> Path:
+    """An external entity: a parser that resolved it would copy /etc/passwd into the unit's name."""
+    strings = (
+        b'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE sst [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>&x;</t></si></sst>'
+    )
+    sheet = (
+        b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<sheetData><row r="1"><c r="B1" t="s"><v>0</v></c></row></sheetData></worksheet>'
+    )
+    return _xlsx_with_sheet(folder / "thuc-the-ngoai.xlsx", sheet, strings)
+
+
+@case()
+def password_protected(folder: Path) -> Path:
+    """A workbook encrypted with a password: an OLE compound file with EncryptionInfo and EncryptedPackage."""
+    descriptor = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+        b'<encryption xmlns="http://schemas.microsoft.com/office/2006/encryption">'
+        b'<keyData saltSize="16" blockSize="16" keyBits="256" hashSize="64" cipherAlgorithm="AES" '
+        b'cipherChaining="ChainingModeCBC" hashAlgorithm="SHA512" saltValue="AAAAAAAAAAAAAAAAAAAAAA=="/></encryption>'
+    )
+    info = struct.pack("<HHI", 4, 4, 0x40) + descriptor
+    package = struct.pack("<Q", 8192) + bytes((i * 37 + 11) % 256 for i in range(8192))
+    path = folder / "co-mat-khau.xlsx"
+    path.write_bytes(_compound_file({"EncryptionInfo": info.ljust(4096, b" "), "EncryptedPackage": package}))
+    return path
+
+
+@case(replaces=(TU_PHAP,))
+def old_xls(folder: Path) -> Path:
+    """Sở Tư pháp's file saved as Excel 97-2003 (.xls) by LibreOffice: it must be read, not refused."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        raise RuntimeError("soffice (LibreOffice) is needed to write the .xls case: run `bash scripts/test`")
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        source = unit_workbook(Path(tmp) / "so-tu-phap-excel-2003.xlsx")
+        subprocess.run(
+            [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
+             "--convert-to", "xls:MS Excel 97", "--outdir", str(folder), str(source)],
+            capture_output=True, timeout=180, check=True,
+        )
+    path = folder / "so-tu-phap-excel-2003.xls"
+    assert path.exists() and path.read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "LibreOffice wrote no .xls"
+    return path
+
+
+@case()
+def no_table(folder: Path) -> Path:
+    """A sheet with a title and a sentence, no table."""
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"] = "BÁO CÁO TÌNH HÌNH GIẢI QUYẾT TTHC THÁNG 10/2019"
+    ws["A3"] = "Trong tháng, đơn vị không phát sinh hồ sơ."
+    path = folder / "khong-co-bang.xlsx"
+    wb.save(path)
+    return path
+
+
+@case()
+def unknown_layout(folder: Path) -> Path:
+    """A table numbered 1 … 9 with no rules and headers no form knows."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["STT", "Đơn vị", "Cột A", "Cột B", "Cột C", "Cột D", "Cột E", "Cột F", "Cột G"])
+    ws.append(list(range(1, 10)))
+    ws.append([1, "Sở Tư pháp", 5, 4, 3, 2, 1, 0, 0])
+    path = folder / "mau-la.xlsx"
+    wb.save(path)
+    return path
+
+
+@case(replaces=(TU_PHAP,))
+def decimals_and_negatives(folder: Path) -> Path:
+    """Sở Tư pháp with 22.5 received online (column 14) and -3 returned (column 13)."""
+
+    def change(ws):
+        ws.cell(UNIT_ROW, 14, 22.5)
+        ws.cell(UNIT_ROW, 13, -3)
+
+    return unit_workbook(folder / "so-tu-phap-so-le-so-am.xlsx", change=change)
+
+
+@case(replaces=(TU_PHAP,))
+def date_in_a_count(folder: Path) -> Path:
+    """Sở Tư pháp's "on time" count (column 8) typed into a date-formatted cell."""
+
+    def change(ws):
+        ws.cell(UNIT_ROW, 8, dt.date(2019, 10, 3))
+
+    return unit_workbook(folder / "so-tu-phap-ngay-thang.xlsx", change=change)
+
+
+@case(replaces=(TU_PHAP,))
+def ref_error(folder: Path) -> Path:
+    """Sở Tư pháp's "late" count (column 9) is a broken reference, `#REF!`."""
+
+    def change(ws):
+        ws.cell(UNIT_ROW, 9, "#REF!")  # openpyxl stores it as an error cell (t="e")
+
+    return unit_workbook(folder / "so-tu-phap-loi-ref.xlsx", change=change)
+
+
+@case(replaces=(TU_PHAP,))
+def formula_without_result(folder: Path) -> Path:
+    """Sở Tư pháp computes "early" (column 7) by formula; the file was written by a program (no stored result)."""
+
+    def change(ws):
+        ws.cell(UNIT_ROW, 7, f"=F{UNIT_ROW}-H{UNIT_ROW}-I{UNIT_ROW}")
+
+    return unit_workbook(folder / "so-tu-phap-cong-thuc.xlsx", change=change)
+
+
+@case()
+def formula_injection(folder: Path) -> Path:
+    """A CSV whose unit names start with =, +, - and @ (each a formula if pasted into a cell as is)."""
+    path = folder / "ten-don-vi-la.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(soctrang.FLAT_HEADER)
+        writer.writerow(["", *soctrang.NUMBER_ROW[1:]])
+        for i, name in enumerate(INJECTED_NAMES, start=1):
+            writer.writerow([i, name, 3, 1, 2, 2, 1, 1, 0, 1, 1, 0, 0, 1])
+    return path
+
+
+@case(replaces=(TU_PHAP,))
+def million_rows(folder: Path) -> Path:
+    """Sở Tư pháp's table, then a blank row, then a million rows with a value (the sheet XML written directly)."""
+
+    def rows(handle):
+        batch = []
+        for r in range(UNIT_ROW + 2, UNIT_ROW + 2 + MILLION):
+            batch.append(b'<row r="%d"><c r="B%d"><v>0</v></c></row>' % (r, r))
+            if len(batch) == 20_000:
+                handle.write(b"".join(batch))
+                batch = []
+        handle.write(b"".join(batch))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = unit_workbook(Path(tmp) / "x.xlsx")
+        return _rewrite_sheet(source, folder / "so-tu-phap-trieu-dong.xlsx", rows, UNIT_ROW + 1 + MILLION)
+
+
+@case(replaces=(TU_PHAP,))
+def hidden_sheet(folder: Path) -> Path:
+    """A hidden sheet "T9" with last month's table (other figures), the visible sheet with this month's."""
+    wb = Workbook()
+    old = wb.active
+    old.title = "T9"
+    write_table(old, [("Sở Tư pháp", [700, 150, 550, 520, 500, 0, 20, 180, 170, 10, 0, 15])])
+    old.sheet_state = "hidden"
+    write_table(wb.create_sheet("T10"), [unit_values(TU_PHAP)])
+    path = folder / "so-tu-phap-trang-an.xlsx"
+    wb.save(path)
+    return path
+
+
+@case(replaces=(TU_PHAP,))
+def two_tables_same_unit(folder: Path) -> Path:
+    """One sheet: this month's table, and below it last month's, both for Sở Tư pháp."""
+    wb = Workbook()
+    ws = wb.active
+    write_table(ws, [unit_values(TU_PHAP)])
+    write_table(ws, [("Sở Tư pháp", [700, 150, 550, 520, 500, 0, 20, 180, 170, 10, 0, 15])], top=UNIT_ROW + 3)
+    path = folder / "so-tu-phap-hai-bang.xlsx"
+    wb.save(path)
+    return path
+
+
+@case(replaces=(TAI_NGUYEN, TU_PHAP))
+def two_tables_two_units(folder: Path) -> Path:
+    """One sheet: Sở Tài nguyên và Môi trường's table, and under it Sở Tư pháp's, each with its header."""
+    wb = Workbook()
+    ws = wb.active
+    write_table(ws, [unit_values(TAI_NGUYEN)])
+    write_table(ws, [unit_values(TU_PHAP)], top=UNIT_ROW + 3)
+    path = folder / "hai-don-vi-mot-trang.xlsx"
+    wb.save(path)
+    return path
+
+
+@case()
+def lock_file(folder: Path) -> Path:
+    """Excel's owner file, left beside a workbook open in Excel (165 bytes: the user's name, twice)."""
+    user = "chuyenvien"
+    data = bytes([len(user)]) + user.encode().ljust(53, b" ") + user.encode("utf-16-le").ljust(111, b" ")
+    path = folder / "~$12_so-tu-phap.xlsx"
+    path.write_bytes(data[:165].ljust(165, b"\0"))
+    return path
+
+
+@case()
+def same_unit_twice(folder: Path) -> Path:
+    """Sở Tư pháp sent its report twice (the second download got " (1)" in its name)."""
+    return unit_workbook(folder / "12_so-tu-phap (1).xlsx")
+
+
+def write_all(folder) -> list[Path]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return [make(folder) for make in CASES.values()]
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "bad-inputs")
+    for written in write_all(target):
+        print(f"{written.stat().st_size:>12,}  {written}")

@@ -1,0 +1,781 @@
+"""Open a unit's file without trusting it, before calamine parses a byte of it.
+
+Files arrive by e-mail and chat: some are not what their name says (a PDF or a web page called
+`.xls`, a Word file, a half-downloaded zip), some are hostile (a zip bomb, XML entity tricks), and
+some are merely huge (a sheet formatted down to row 1 048 576). This module decides from the bytes
+what a file is, refuses what must not be parsed with a message for the clerk (Vietnamese, naming
+the file and what to do), and hands calamine a package it can read in bounded time and memory:
+
+* a zip package is refused from its central directory alone when it declares too much unpacked
+  data, or a compression ratio no spreadsheet has — nothing is inflated first;
+* every XML part is refused if its prolog declares a DOCTYPE or an ENTITY (Excel never writes one);
+* worksheets are streamed once: rows past MAX_SHEET_ROWS and columns past MAX_SHEET_COLS are cut
+  before calamine loads the sheet (calamine allocates the whole used rectangle), and the cells that
+  calamine would read as blank although they are not — a formula with no stored result, an error
+  value such as `#REF!` — are collected so the reader can report them instead of reading 0.
+
+Pure standard library; nothing here writes to the file it examines.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+MAX_FILE_BYTES = 64 * 2**20  # a unit's report is a few hundred KB
+MAX_ENTRIES = 10_000  # parts in a package
+MAX_SHEET_PART_BYTES = 256 * 2**20  # one worksheet's XML, unpacked (streamed, never held whole)
+MAX_PART_BYTES = 64 * 2**20  # any other part, unpacked (calamine holds it whole)
+MAX_UNPACKED_BYTES = 512 * 2**20  # the whole package, unpacked
+MAX_RATIO = 200  # unpacked / packed of a part above RATIO_FLOOR; spreadsheet XML packs 5-50 times
+RATIO_FLOOR = 2**20
+MAX_SHEET_ROWS = 10_000  # rows of a sheet handed to calamine; a report table is never this long
+MAX_SHEET_COLS = 128  # columns of a sheet handed to calamine (column DX)
+_CHUNK = 2**20
+_PROLOG_MAX = 2**20
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+
+
+class ReadError(Exception):
+    """A file that cannot be used; the message (Vietnamese) names the file and what to do."""
+
+
+@dataclass
+class Opened:
+    """What calamine may read, and what it would not tell."""
+
+    data: bytes  # the package (possibly with trimmed sheets) or the workbook file's bytes
+    kind: str  # "xlsx", "xlsb", "ods" or "xls"
+    formulas: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)  # sheet → (row, col) → formula with no result
+    errors: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)  # sheet → (row, col) → "#REF!"…
+    trimmed: list[str] = field(default_factory=list)  # sheets cut at MAX_SHEET_ROWS / MAX_SHEET_COLS
+
+
+# --------------------------------------------------------------------------------------
+# Messages
+# --------------------------------------------------------------------------------------
+
+
+def _size(count: int) -> str:
+    """`4,0 GB`, `12 MB`, `165 byte`, the way the clerk's Windows shows sizes (decimal comma)."""
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if count >= scale:
+            value = count / scale
+            text = f"{value:.1f}".replace(".", ",") if value < 10 else f"{value:.0f}"
+            return f"{text} {unit}"
+    return f"{count} byte"
+
+
+_AGAIN = "hãy đề nghị đơn vị gửi lại tệp báo cáo"
+
+
+def lock_file_message(name: str) -> str:
+    original = name[2:] or name
+    return (
+        f"Tệp {name} là tệp khóa của Excel (Excel tự tạo khi đang mở tệp {original}), không phải báo cáo: "
+        f"hãy bỏ tệp này ra khỏi lệnh và chọn tệp {original}."
+    )
+
+
+def password_message(name: str) -> str:
+    return (
+        f"Tệp {name} có đặt mật khẩu nên không đọc được: hãy đề nghị đơn vị gỡ mật khẩu "
+        "(trong Excel: Tệp › Thông tin › Bảo vệ sổ làm việc › Mã hóa bằng mật khẩu, xóa mật khẩu rồi lưu) và gửi lại."
+    )
+
+
+def broken_message(name: str, detail: str = "") -> str:
+    detail = f" ({detail})" if detail else ""
+    return (
+        f"Không mở được tệp {name}{detail}: tệp hỏng hoặc không đúng định dạng. "
+        "Hãy mở thử bằng Excel, lưu lại thành .xlsx rồi chạy lại, hoặc đề nghị đơn vị gửi lại."
+    )
+
+
+# --------------------------------------------------------------------------------------
+# What the bytes are
+# --------------------------------------------------------------------------------------
+
+
+def sniff(head: bytes) -> str:
+    """"zip", "ole", "pdf", "html", "xml2003", "xml", "text", "empty" or "binary", from a file's first bytes."""
+    if not head:
+        return "empty"
+    if head.startswith(_ZIP):
+        return "zip"
+    if head.startswith(_OLE):
+        return "ole"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    text = _as_text(head)
+    if text is None:
+        return "binary"
+    start = text.lstrip("\ufeff \t\r\n").lower()
+    if start.startswith("<"):
+        if "urn:schemas-microsoft-com:office:spreadsheet" in start:
+            return "xml2003"
+        if start.startswith(("<html", "<!doctype html", "<table", "<meta", "<head", "<body")) or "<html" in start[:2048]:
+            return "html"
+        return "xml"
+    return "text"
+
+
+def _as_text(head: bytes) -> str | None:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return head[: len(head) // 2 * 2].decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    if b"\x00" in head:
+        return None
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # a character cut by the sample's end
+            return head[: exc.start].decode("utf-8")
+    try:
+        text = head.decode("cp1258")
+    except UnicodeDecodeError:
+        return None
+    printable = sum(1 for ch in text if ch.isprintable() or ch in "\r\n\t")
+    return text if printable >= 0.95 * len(text) else None
+
+
+def refuse_non_spreadsheet(kind: str, name: str, suffix: str) -> None:
+    """Raise the clerk's message for a file that is not a workbook at all."""
+    if kind == "empty":
+        raise ReadError(f"Tệp {name} rỗng (0 byte), không có nội dung: {_AGAIN}.")
+    if kind == "pdf":
+        raise ReadError(
+            f"Tệp {name} là tệp PDF (chỉ mang đuôi {suffix}), không phải bảng tính nên không đọc được số liệu: "
+            "hãy đề nghị đơn vị gửi tệp Excel (.xlsx) của báo cáo."
+        )
+    if kind == "html":
+        raise ReadError(
+            f"Tệp {name} là trang web (HTML) mang đuôi {suffix}, thường do phần mềm xuất ra: hãy mở tệp bằng Excel, "
+            "chọn Lưu thành (Save As) kiểu “Excel Workbook (*.xlsx)” rồi chạy lại với tệp .xlsx đó."
+        )
+    if kind == "xml2003":
+        raise ReadError(
+            f"Tệp {name} là bảng tính “XML Spreadsheet 2003”, chưa đọc được: hãy mở tệp bằng Excel, "
+            "lưu thành .xlsx rồi chạy lại."
+        )
+    if kind in ("text", "xml"):
+        raise ReadError(
+            f"Tệp {name} là tệp văn bản, không phải bảng tính {suffix}: nếu đây là bảng số liệu dạng CSV, hãy đổi "
+            f"đuôi tệp thành .csv rồi chạy lại; nếu không, {_AGAIN} bằng tệp Excel."
+        )
+    raise ReadError(
+        f"Tệp {name} không phải bảng tính (.xlsx, .xls, .ods, .csv) hoặc đã bị hỏng: hãy mở thử bằng Excel; "
+        f"nếu Excel cũng không mở được, {_AGAIN}."
+    )
+
+
+def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The file's bytes, refusing a file far larger than any report (opened read-only)."""
+    name = path.name
+    size = path.stat().st_size
+    if size > limit:
+        raise ReadError(
+            f"Tệp {name} quá lớn ({_size(size)}), không phải một báo cáo thông thường (vài trăm KB): hãy kiểm tra lại "
+            "tệp (xóa các dòng, cột, hình ảnh thừa rồi lưu lại) hoặc đề nghị đơn vị gửi lại."
+        )
+    with open(path, "rb") as handle:
+        return handle.read(limit + 1)
+
+
+# --------------------------------------------------------------------------------------
+# Workbooks
+# --------------------------------------------------------------------------------------
+
+
+def open_workbook(path: Path, data: bytes) -> Opened:
+    """A workbook file's bytes made safe for calamine, or ReadError. `data` is the whole file."""
+    name = path.name
+    kind = sniff(data[:4096])
+    if kind == "ole":
+        if is_encrypted_package(data):
+            raise ReadError(password_message(name))
+        opened = Opened(data, "xls")
+        try:
+            opened.errors = biff_errors(data)
+        except Exception:  # the scan only adds findings; calamine decides whether the file is readable
+            opened.errors = {}
+        return opened
+    if kind != "zip":
+        refuse_non_spreadsheet(kind, name, path.suffix.lower() or "(không có đuôi)")
+    return _open_package(name, data)
+
+
+def _open_package(name: str, data: bytes) -> Opened:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, struct.error):
+        raise ReadError(
+            f"Tệp {name} bị hỏng hoặc chưa tải về hết (tệp bị cắt cụt): hãy tải lại tệp từ thư điện tử hoặc tin nhắn, "
+            "hoặc đề nghị đơn vị gửi lại."
+        ) from None
+    _check_sizes(name, infos, len(data))
+    names = {info.filename for info in infos}
+    if any(info.flag_bits & 0x1 for info in infos):
+        raise ReadError(password_message(name))
+    main = _office_document(archive, names).lower()
+    mimetype = archive.read("mimetype")[:100] if "mimetype" in names and archive.getinfo("mimetype").file_size < 1000 else b""
+    if "xl/workbook.xml" in names or (main.endswith(".xml") and "workbook" in main):
+        kind = "xlsx"
+    elif "xl/workbook.bin" in names:
+        kind = "xlsb"
+    elif "content.xml" in names and (not mimetype or b"spreadsheet" in mimetype):
+        kind = "ods"
+    elif "content.xml" in names:
+        raise ReadError(
+            f"Tệp {name} là văn bản OpenDocument (LibreOffice Writer), không phải bảng tính: "
+            "hãy đề nghị đơn vị gửi tệp bảng tính (.xlsx hoặc .ods) của báo cáo."
+        )
+    elif any(n.startswith("word/") for n in names):
+        raise ReadError(f"Tệp {name} là văn bản Word (chỉ mang đuôi bảng tính), không phải bảng tính: hãy đề nghị đơn vị gửi tệp Excel của báo cáo.")
+    elif any(n.startswith("ppt/") for n in names):
+        raise ReadError(f"Tệp {name} là tệp PowerPoint (chỉ mang đuôi bảng tính), không phải bảng tính: hãy đề nghị đơn vị gửi tệp Excel của báo cáo.")
+    else:
+        raise ReadError(
+            f"Tệp {name} là tệp nén (zip), không phải bảng tính: hãy giải nén và chọn tệp báo cáo bên trong, "
+            "hoặc đề nghị đơn vị gửi lại."
+        )
+    try:
+        for info in infos:
+            if info.filename.lower().endswith((".xml", ".rels")):
+                _check_prolog(name, archive, info)
+        opened = Opened(data, kind)
+        if kind == "xlsx":
+            _scan_worksheets(name, archive, infos, opened)
+        elif kind == "ods":
+            _scan_ods(archive, names, opened)
+        return opened
+    except ReadError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        raise ReadError(broken_message(name, f"dữ liệu nén hỏng: {exc}")) from None
+
+
+def _check_sizes(name: str, infos: list[zipfile.ZipInfo], packed: int) -> None:
+    """Refuse from the central directory alone: too many parts, too much unpacked data, impossible ratios."""
+    declared = sum(info.file_size for info in infos)
+    if len(infos) > MAX_ENTRIES:
+        raise ReadError(_bomb(name, declared, packed))
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > RATIO_FLOOR and ratio > MAX_RATIO:
+            raise ReadError(_bomb(name, declared, packed))
+        big = "/worksheets/" in info.filename or info.filename == "content.xml"
+        if info.file_size > (MAX_SHEET_PART_BYTES if big else MAX_PART_BYTES):
+            raise ReadError(_too_big(name, declared))
+        # Deflate never grows data by more than a few bytes per block: a packed size far above the declared
+        # unpacked size means the declared size lies (and would not bound what an unpacker produces).
+        if info.compress_type != zipfile.ZIP_STORED and info.compress_size > info.file_size + info.file_size // 100 + 1024:
+            raise ReadError(broken_message(name, f"phần {info.filename} khai sai kích thước"))
+    if declared > MAX_UNPACKED_BYTES:
+        raise ReadError(_bomb(name, declared, packed) if declared / max(packed, 1) > MAX_RATIO else _too_big(name, declared))
+
+
+def _bomb(name: str, unpacked: int, packed: int) -> str:
+    return (
+        f"Tệp {name} bất thường: chỉ {_size(packed)} nhưng khi giải nén lên tới {_size(unpacked)} "
+        f"(gấp {_thousands(unpacked / max(packed, 1))} lần) — có thể là tệp độc hại (“bom nén”) — nên không được đọc. "
+        "Hãy xóa tệp này và đề nghị đơn vị gửi lại tệp báo cáo bình thường."
+    )
+
+
+def _thousands(value: float) -> str:
+    return f"{value:,.0f}".replace(",", ".")
+
+
+def _too_big(name: str, unpacked: int) -> str:
+    return (
+        f"Tệp {name} quá lớn khi giải nén ({_size(unpacked)}), trong khi một báo cáo chỉ vài trăm KB: có thể trang tính "
+        "có hàng triệu dòng hoặc hình ảnh thừa. Hãy xóa phần thừa, lưu lại rồi chạy lại, hoặc đề nghị đơn vị gửi lại."
+    )
+
+
+def _unsafe_xml(name: str) -> str:
+    return (
+        f"Tệp {name} chứa khai báo XML (DOCTYPE/ENTITY) mà tệp Excel bình thường không bao giờ có — có thể là tệp độc hại — "
+        "nên không được đọc. Hãy đề nghị đơn vị mở báo cáo bằng Excel, lưu thành tệp mới rồi gửi lại."
+    )
+
+
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+_DECLARATIONS = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
+
+
+def _check_prolog(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """No DOCTYPE or ENTITY before the root element (they could only serve entity expansion or file reads)."""
+    with archive.open(info) as stream:
+        head = b""
+        while True:
+            chunk = stream.read(65536)
+            head += chunk
+            root = _ROOT_START.search(head)
+            prolog = head[: root.start()] if root else head
+            if _DECLARATIONS.search(prolog):
+                raise ReadError(_unsafe_xml(name))
+            if root or not chunk:
+                return
+            if len(head) > _PROLOG_MAX:
+                raise ReadError(_unsafe_xml(name))
+
+
+def _office_document(archive: zipfile.ZipFile, names: set[str]) -> str:
+    """The main part named by `_rels/.rels` ("xl/workbook.xml"), or ""."""
+    if "_rels/.rels" not in names:
+        return ""
+    info = archive.getinfo("_rels/.rels")
+    if info.file_size > MAX_PART_BYTES:
+        return ""
+    rels = archive.read(info)
+    for attrs in re.findall(rb"<(?:\w+:)?Relationship\b([^>]*)>", rels):
+        if attrs.rstrip(b"/").find(b"/officeDocument") != -1:
+            target = _attribute(attrs, b"Target")
+            if target is not None:
+                return target.lstrip("/")
+    return ""
+
+
+def _attribute(attrs: bytes, key: bytes) -> str | None:
+    match = re.search(rb"(?:^|\s)" + key + rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""", attrs)
+    if not match:
+        return None
+    return html.unescape((match[1] if match[1] is not None else match[2]).decode("utf-8", "replace"))
+
+
+def _worksheet_parts(archive: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Sheet name → its XML part, from the workbook part and its relationships."""
+    main = _office_document(archive, names) or "xl/workbook.xml"
+    if main not in names:
+        return {}
+    folder = PurePosixPath(main).parent
+    rels_name = str(folder / "_rels" / (PurePosixPath(main).name + ".rels"))
+    if rels_name not in names:
+        return {}
+    for part in (main, rels_name):
+        if archive.getinfo(part).file_size > MAX_PART_BYTES:
+            return {}
+    targets = {}
+    for attrs in re.findall(rb"<(?:\w+:)?Relationship\b([^>]*)>", archive.read(rels_name)):
+        rid, target = _attribute(attrs, b"Id"), _attribute(attrs, b"Target")
+        if rid and target:
+            path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath(folder, target))
+            targets[rid] = _normalize(path)
+    parts = {}
+    for attrs in re.findall(rb"<(?:\w+:)?sheet\b([^>]*)>", archive.read(main)):
+        sheet = _attribute(attrs, b"name")
+        rid = _attribute(attrs, b"r:id") or _attribute(attrs, rb"\w+:id")
+        if sheet is not None and rid in targets:
+            parts[sheet] = targets[rid]
+    return parts
+
+
+def _normalize(path: str) -> str:
+    parts: list[str] = []
+    for piece in path.split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece not in ("", "."):
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _scan_worksheets(name: str, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], opened: Opened) -> None:
+    names = {info.filename for info in infos}
+    parts = _worksheet_parts(archive, names)
+    by_part = {part: sheet for sheet, part in parts.items()}
+    sheet_parts = set(parts.values()) or {n for n in names if re.match(r"^xl/worksheets/[^/]+\.xml$", n)}
+    replaced: dict[str, bytes] = {}
+    for part in sorted(sheet_parts & names):
+        with archive.open(part) as stream:
+            scan = scan_sheet(name, stream)
+        sheet = by_part.get(part, part)
+        if scan.formulas:
+            opened.formulas[sheet] = scan.formulas
+        if scan.errors:
+            opened.errors[sheet] = scan.errors
+        if scan.data is not None:
+            replaced[part] = scan.data
+            opened.trimmed.append(sheet)
+    if replaced:
+        opened.data = _repack(archive, infos, replaced)
+
+
+def _repack(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], replaced: dict[str, bytes]) -> bytes:
+    """The package with some parts replaced, stored uncompressed (it only lives in memory for calamine)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+        for info in infos:
+            if info.is_dir():
+                continue
+            content = replaced[info.filename] if info.filename in replaced else archive.read(info)
+            target.writestr(info.filename, content)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------------------
+# One worksheet's XML, streamed
+# --------------------------------------------------------------------------------------
+
+_P = rb"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix
+_SHEETDATA = re.compile(rb"<" + _P + rb"sheetData(?=[\s/>])[^>]*?(/?)>")
+_NEXT = re.compile(rb"<" + _P + rb"row(?=[\s/>])|</" + _P + rb"sheetData\s*>")
+_ROW_CLOSE = re.compile(rb"</" + _P + rb"row\s*>")
+_SHEETDATA_END = re.compile(rb"</" + _P + rb"sheetData\s*>")
+_CELL = re.compile(rb"<" + _P + rb"c(?=[\s/>])([^>]*?)(?:/>|>(.*?)</" + _P + rb"c\s*>)", re.S)
+_FORMULA = re.compile(rb"<" + _P + rb"f(?=[\s/>])[^>]*?(?:/>|>(.*?)</" + _P + rb"f\s*>)", re.S)
+_VALUE = re.compile(rb"<" + _P + rb"v(?=[\s/>])[^>]*?(?:/>|>(.*?)</" + _P + rb"v\s*>)", re.S)
+_DIMENSION = re.compile(rb"<" + _P + rb"dimension(?=[\s/>])[^>]*>")
+_SPANS = re.compile(rb"""\sspans\s*=\s*(?:"[^"]*"|'[^']*')""")
+_ROW_NUMBER = re.compile(rb"""(?:^|\s)r\s*=\s*["'](\d+)["']""")
+_CELL_REF = re.compile(rb"""(?:^|\s)r\s*=\s*["']\$?([A-Za-z]{1,3})\$?(\d+)["']""")
+_CELL_TYPE = re.compile(rb"""(?:^|\s)t\s*=\s*["'](\w+)["']""")
+
+
+@dataclass
+class SheetScan:
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    data: bytes | None = None  # the trimmed part, when rows or columns were cut
+
+
+class _Stream:
+    """Decompressed chunks of a part, refusing to unpack more than the part limit."""
+
+    def __init__(self, name: str, stream, limit: int):
+        self.name, self.stream, self.limit, self.count = name, stream, limit, 0
+
+    def read(self) -> bytes:
+        chunk = self.stream.read(_CHUNK)
+        self.count += len(chunk)
+        if self.count > self.limit:
+            raise ReadError(_too_big(self.name, self.count))
+        return chunk
+
+
+def scan_sheet(name: str, raw_stream, limit: int = MAX_SHEET_PART_BYTES) -> SheetScan:
+    """Stream a worksheet part: collect formula-without-result and error cells, cut what lies past the limits."""
+    stream = _Stream(name, raw_stream, limit)
+    scan = SheetScan()
+    out: list[bytes] = []
+    buf = bytearray()
+    cut = False
+    # The prolog, up to <sheetData>.
+    searched = 0
+    while True:
+        match = _SHEETDATA.search(buf, max(0, searched - 64))
+        if match:
+            break
+        root = _ROOT_START.search(buf)
+        if _DECLARATIONS.search(buf[: root.start()] if root else buf):
+            raise ReadError(_unsafe_xml(name))
+        if len(buf) > _PROLOG_MAX * 16:  # columns and views never take megabytes: not a sheet Excel wrote
+            raise ReadError(broken_message(name, "trang tính không đúng cấu trúc"))
+        searched = len(buf)
+        chunk = stream.read()
+        if not chunk:
+            return scan  # no sheet data: nothing to scan or cut
+        buf += chunk
+    if _DECLARATIONS.search(buf[: (_ROOT_START.search(buf) or match).start()]):
+        raise ReadError(_unsafe_xml(name))
+    out.append(_DIMENSION.sub(b"", bytes(buf[: match.end()])))
+    if match[1] == b"/":
+        return scan
+    del buf[: match.end()]
+    pos = 0
+    close_from = 0  # where to resume looking for the current row's end after reading more
+    row_number = 0
+    while True:
+        found = _NEXT.search(buf, pos)
+        if found and found[0].startswith(b"</"):
+            break
+        if found:
+            tag_end = buf.find(b">", found.end())
+            complete = False
+            if tag_end != -1:
+                if buf[tag_end - 1] == 0x2F:  # "<row …/>": a row without cells
+                    closing = end = tag_end + 1
+                    complete = True
+                else:
+                    close = _ROW_CLOSE.search(buf, max(tag_end + 1, close_from))
+                    if close:
+                        closing, end = close.start(), close.end()
+                        complete = True
+            if complete:
+                close_from = 0
+                start_tag = bytes(buf[found.start() : tag_end + 1])
+                number = _ROW_NUMBER.search(start_tag)
+                row_number = int(number[1]) if number else row_number + 1
+                if row_number > MAX_SHEET_ROWS:
+                    cut = True
+                    break
+                kept, dropped = _scan_row(bytes(buf[tag_end + 1 : closing]), row_number, scan)
+                if dropped:
+                    cut = True
+                    out.append(_SPANS.sub(b"", start_tag) + kept + bytes(buf[closing:end]))
+                else:
+                    out.append(bytes(buf[found.start() : end]))
+                pos = end
+                continue
+            pos = found.start()  # an unfinished row: keep it, read on
+            close_from = max(0, len(buf) - 16) - pos if tag_end != -1 else 0
+        else:
+            pos = max(pos, len(buf) - 64)  # nothing but text between rows: keep a tail for a tag cut in two
+        # Need more data: drop what is processed, read on.
+        del buf[:pos]
+        pos = 0
+        chunk = stream.read()
+        if not chunk:
+            break  # a truncated part: hand calamine what there is, it will say the file is broken
+        buf += chunk
+    if not cut:
+        return scan
+    # Skip the rows past the limit without parsing them, up to </sheetData>; keep the rest.
+    del buf[:pos]
+    while True:
+        end_tag = _SHEETDATA_END.search(buf)
+        if end_tag:
+            out.append(bytes(buf[end_tag.start() :]))
+            break
+        keep = bytes(buf[-64:])
+        buf = bytearray(keep)
+        chunk = stream.read()
+        if not chunk:
+            out.append(b"</sheetData></worksheet>")
+            break
+        buf += chunk
+    if end_tag:
+        while chunk := stream.read():
+            out.append(chunk)
+    scan.data = b"".join(out)
+    return scan
+
+
+def _scan_row(body: bytes, row_number: int, scan: SheetScan) -> tuple[bytes, bool]:
+    """Record the row's formula-without-result and error cells; the row without cells past MAX_SHEET_COLS."""
+    column = 0
+    kept: list[bytes] = []
+    dropped = False
+    for cell in _CELL.finditer(body):
+        attrs, content = cell[1], cell[2]
+        ref = _CELL_REF.search(attrs)
+        column = _column_number(ref[1]) if ref else column + 1
+        if column > MAX_SHEET_COLS:
+            dropped = True
+            continue
+        kept.append(cell[0])
+        if not content:
+            continue
+        kind = _CELL_TYPE.search(attrs)
+        kind = kind[1] if kind else b"n"
+        value = _VALUE.search(content)
+        where = (row_number - 1, column - 1)
+        if kind == b"e":
+            scan.errors[where] = _xml_text(value[1]) if value and value[1] else "#N/A"
+            continue
+        formula = _FORMULA.search(content)
+        if formula and kind != b"str" and (value is None or not (value[1] or b"").strip()):
+            scan.formulas[where] = _xml_text(formula[1] or b"")
+    return b"".join(kept), dropped
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ch - 64
+    return number
+
+
+def _xml_text(value: bytes) -> str:
+    return html.unescape(re.sub(rb"<[^>]*>", b"", value).decode("utf-8", "replace")).strip()
+
+
+# --------------------------------------------------------------------------------------
+# OpenDocument: error cells (calamine reads them as blank)
+# --------------------------------------------------------------------------------------
+
+_ODS_TOKEN = re.compile(
+    rb"<table:table-row(?=[\s/>])([^>]*?)(/?)>"
+    rb"|<table:(?:covered-)?table-cell(?=[\s/>])([^>]*?)(/?)>"
+    rb"|<table:table(?=[\s>])([^>]*)>"
+)
+_ODS_TEXT = re.compile(rb"<text:p\b[^>]*>(.*?)</text:p>", re.S)
+
+
+def _scan_ods(archive: zipfile.ZipFile, names: set[str], opened: Opened) -> None:
+    info = archive.getinfo("content.xml")
+    if info.file_size > MAX_PART_BYTES:
+        return
+    content = archive.read(info)
+    sheet = None
+    row = next_row = 0
+    column = 0
+    for token in _ODS_TOKEN.finditer(content):
+        if token[5] is not None:  # a table
+            sheet = _attribute(token[5], b"table:name") or ""
+            row = next_row = 0
+        elif token[1] is not None:  # a row
+            row = next_row
+            next_row += _repeat(token[1], b"table:number-rows-repeated")
+            column = 0
+        elif token[3] is not None:  # a cell
+            repeat = _repeat(token[3], b"table:number-columns-repeated")
+            if sheet is not None and b'calcext:value-type="error"' in token[3] and row < MAX_SHEET_ROWS:
+                text = b""
+                if not token[4]:
+                    close = content.find(b"</table:table-cell>", token.end())
+                    found = _ODS_TEXT.search(content, token.end(), close if close != -1 else len(content))
+                    text = found[1] if found else b""
+                for offset in range(min(repeat, MAX_SHEET_COLS)):
+                    opened.errors.setdefault(sheet, {})[(row, column + offset)] = _xml_text(text) or "#N/A"
+            column += repeat
+
+
+def _repeat(attrs: bytes, key: bytes) -> int:
+    value = _attribute(attrs, key)
+    try:
+        return max(1, int(value)) if value else 1
+    except ValueError:
+        return 1
+
+
+# --------------------------------------------------------------------------------------
+# Excel 97-2003 (.xls): error cells (calamine reads them as blank)
+# --------------------------------------------------------------------------------------
+
+_BIFF_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?", 0x24: "#NUM!", 0x2A: "#N/A"}
+
+
+def biff_errors(data: bytes) -> dict[str, dict[tuple[int, int], str]]:
+    """Sheet → (row, col) → error text, from the FORMULA and BOOLERR records of a BIFF8 workbook stream."""
+    stream = CompoundFile(data).stream(("Workbook", "Book"))
+    if stream is None:
+        return {}
+    sheets: list[tuple[str, int]] = []
+    pos = 0
+    # Globals: BOUNDSHEET8 records give each sheet's name and where its substream starts.
+    while pos + 4 <= len(stream):
+        kind, length = struct.unpack_from("<HH", stream, pos)
+        body = stream[pos + 4 : pos + 4 + length]
+        if kind == 0x0809 and pos == 0 and struct.unpack_from("<H", body, 0)[0] != 0x0600:
+            return {}  # not BIFF8
+        if kind == 0x0085 and len(body) >= 8:
+            offset, _, sheet_type, count, flags = struct.unpack_from("<IBBBB", body, 0)
+            raw = body[8 : 8 + (count * 2 if flags & 1 else count)]
+            sheet = raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")
+            if sheet_type == 0:
+                sheets.append((sheet, offset))
+        if kind == 0x000A:
+            break
+        pos += 4 + length
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    for sheet, offset in sheets:
+        pos = offset
+        while pos + 4 <= len(stream):
+            kind, length = struct.unpack_from("<HH", stream, pos)
+            body = stream[pos + 4 : pos + 4 + length]
+            code = None
+            if kind == 0x0006 and len(body) >= 14 and body[12:14] == b"\xff\xff" and body[6] == 0x02:
+                code = body[8]
+            elif kind == 0x0205 and len(body) >= 8 and body[7] == 1:
+                code = body[6]
+            if code is not None:
+                row, col = struct.unpack_from("<HH", body, 0)
+                if row < MAX_SHEET_ROWS:
+                    found.setdefault(sheet, {})[(row, col)] = _BIFF_ERRORS.get(code, "#N/A")
+            if kind == 0x000A:
+                break
+            pos += 4 + length
+    return found
+
+
+class CompoundFile:
+    """The directory and streams of a compound file (OLE2: .xls, encrypted OOXML). Bounds-checked; raises ValueError."""
+
+    def __init__(self, data: bytes):
+        if len(data) < 512 or not data.startswith(_OLE):
+            raise ValueError("not a compound file")
+        shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+        if shift not in (9, 12) or mini_shift != 6:
+            raise ValueError("unknown sector size")
+        self.data, self.size = data, 1 << shift
+        fat_count, first_dir = struct.unpack_from("<II", data, 0x2C)
+        self.cutoff, self.first_minifat, self.minifat_count, first_difat, difat_count = struct.unpack_from("<IIIII", data, 0x38)
+        self.sectors = (len(data) - self.size) // self.size
+        fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s < self.sectors]
+        difat = first_difat
+        for _ in range(min(difat_count, self.sectors)):
+            if difat >= self.sectors:
+                break
+            entries = struct.unpack(f"<{self.size // 4}I", self.sector(difat))
+            fat_sectors += [s for s in entries[:-1] if s < self.sectors]
+            difat = entries[-1]
+        self.fat: list[int] = []
+        for index in fat_sectors[:fat_count]:
+            self.fat += struct.unpack(f"<{self.size // 4}I", self.sector(index))
+        directory = b"".join(self.sector(i) for i in self.chain(first_dir, self.fat, self.sectors))
+        self.entries: list[tuple[str, int, int, int]] = []  # (name, type: 1 storage 2 stream 5 root, start, size)
+        for offset in range(0, len(directory) - 127, 128):
+            entry = directory[offset : offset + 128]
+            length = struct.unpack_from("<H", entry, 64)[0]
+            name = entry[: max(0, min(length, 64) - 2)].decode("utf-16-le", "replace")
+            start, stream_size = struct.unpack_from("<IQ", entry, 116)
+            self.entries.append((name, entry[66], start, stream_size & 0xFFFFFFFF))
+        if not self.entries:
+            raise ValueError("no directory")
+
+    @property
+    def names(self) -> set[str]:
+        return {name for name, kind, _, _ in self.entries if kind in (1, 2)}
+
+    def sector(self, index: int) -> bytes:
+        if index >= self.sectors:
+            raise ValueError("sector out of range")
+        return self.data[(index + 1) * self.size : (index + 2) * self.size]
+
+    @staticmethod
+    def chain(start: int, table: list[int], limit: int) -> list[int]:
+        out = []
+        while start < len(table) and len(out) < limit:
+            out.append(start)
+            start = table[start]
+        return out
+
+    def stream(self, names) -> bytes | None:
+        """The first stream named one of `names`, or None."""
+        root_start, root_size = self.entries[0][2], self.entries[0][3]
+        for name, kind, start, stream_size in self.entries:
+            if kind != 2 or name not in names:
+                continue
+            if stream_size >= self.cutoff:
+                return b"".join(self.sector(i) for i in self.chain(start, self.fat, self.sectors))[:stream_size]
+            minifat: list[int] = []
+            for index in self.chain(self.first_minifat, self.fat, self.sectors)[: self.minifat_count]:
+                minifat += struct.unpack(f"<{self.size // 4}I", self.sector(index))
+            mini_stream = b"".join(self.sector(i) for i in self.chain(root_start, self.fat, self.sectors))[:root_size]
+            pieces = [mini_stream[i * 64 : (i + 1) * 64] for i in self.chain(start, minifat, len(mini_stream) // 64 + 1)]
+            return b"".join(pieces)[:stream_size]
+        return None
+
+
+def is_encrypted_package(data: bytes) -> bool:
+    """An OOXML workbook encrypted with a password: a compound file holding an "EncryptedPackage" stream."""
+    try:
+        return "EncryptedPackage" in CompoundFile(data).names
+    except (ValueError, struct.error):
+        return _ENCRYPTED_PACKAGE in data[:65536]  # a damaged directory: the name in the first sectors is enough
