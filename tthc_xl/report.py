@@ -10,6 +10,10 @@ through the `so` filter, which pads small counts to two digits ("04 hồ sơ") a
 `{{ tong.returned|so(0) }}` prints "4". The same filters are available in the Word template.
 
 `check_report()` reads a report .docx back and flags every figure that contradicts the table.
+
+`figures_from_master()` reads the figures from a master workbook (its table, its settings, the
+previous period from `--previous`, the master's own "Tổng cộng kỳ trước" row, or the history
+beside it); `add_commands()` registers `tthc-xl report` and `tthc-xl check-report`.
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ class Figures:
     previous: dict[str, int] | None = None
     same_period_last_year: dict[str, int] | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # where the comparisons came from (Vietnamese)
 
 
 # --------------------------------------------------------------------------------------------
@@ -612,3 +617,274 @@ def check_report(docx_path, figures: Figures) -> list[dict]:
     while resolved + pending is 2.063).
     """
     return check_paragraphs(read_paragraphs(docx_path), figures)
+
+
+# --------------------------------------------------------------------------------------------
+# Figures from a master workbook
+# --------------------------------------------------------------------------------------------
+
+# What the template shows where the master says nothing; the clerk fills these in Word.
+DEFAULT_META = {
+    "co_quan_chu_quan": "[CƠ QUAN CHỦ QUẢN]",
+    "co_quan": "[CƠ QUAN BÁO CÁO]",
+    "so": "…/BC-…",
+    "dia_danh": "[Địa danh]",
+    "ngay": "",
+    "ky_bao_cao": "[kỳ báo cáo]",
+    "tu_ngay": "…/…/…",
+    "den_ngay": "…/…/…",
+    "kinh_gui": "[Nơi nhận báo cáo]",
+    "nguoi_ky": "[Họ và tên người ký]",
+    "chuc_vu": "[Chức vụ]",
+}
+
+
+class ReportError(ValueError):
+    """A master or report that cannot be used; the message (Vietnamese) says what to do."""
+
+
+def _read_master(path, layouts):
+    from tthc_xl import history
+
+    try:
+        return history.read_master(path, layouts)
+    except history.HistoryError as exc:
+        raise ReportError(str(exc)) from None
+
+
+def _report_date(text: str) -> str:
+    """The settings' date as "24/10/2019" (a date cell reads "2019-10-24 00:00:00"); "" if invalid."""
+    text = (text or "").strip()
+    match = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+        text = f"{day:02d}/{month:02d}/{year}"
+    try:
+        date_phrase(text)
+    except ValueError:
+        return ""
+    return text
+
+
+def meta_from_settings(settings) -> dict[str, str]:
+    """Template fields from the master's settings (period, report number, date, issuer)."""
+    from tthc_xl.history import dates_in
+
+    meta = {}
+    if settings.period:
+        meta["ky_bao_cao"] = settings.period
+        dates = dates_in(settings.period)
+        if len(dates) == 2:
+            meta["tu_ngay"], meta["den_ngay"] = (f"{d.day}/{d.month}/{d.year}" for d in dates)
+    if settings.report_number:
+        meta["so"] = settings.report_number
+    if _report_date(settings.report_date):
+        meta["ngay"] = _report_date(settings.report_date)
+    if settings.issuer:
+        meta["co_quan"] = settings.issuer.upper()
+    return meta
+
+
+def figures_from_master(path, previous=None, meta=None, layouts=None) -> Figures:
+    """The figures a report quotes, read from a master workbook (any appendix table tthc-xl reads).
+
+    Totals come from the table's "Tổng cộng" row (the sum of the unit rows when it has none),
+    units from its unit rows, both by meaning key. The previous period comes from `previous`
+    (a previous master's path, or totals by meaning key), else from the master's own "Tổng cộng kỳ
+    trước" row, else from the history beside the master (`tthc_xl.history`); the same period last
+    year from the history. `meta`: template fields overriding the master's settings and defaults.
+    Raises ReportError (Vietnamese message) for a file that cannot be used.
+    """
+    import sqlite3
+
+    from tthc_xl import history
+    from tthc_xl.layouts import load_layouts
+
+    layouts = layouts or load_layouts()
+    path = Path(path)
+    data = _read_master(path, layouts)
+    totals = data.totals()
+    if "received" not in totals:
+        raise ReportError(
+            f"Bảng trong tệp {path.name} không theo mẫu biểu nào có sẵn (mẫu “{data.layout.name}”), nên không "
+            "biết cột nào là số hồ sơ tiếp nhận, đã giải quyết…: hãy thêm tệp mẫu vào templates/forms/ "
+            "(xem `tthc-xl forms`) rồi chạy lại."
+        )
+    period = history.parse_period(data.settings.period)
+    merged = {**DEFAULT_META, **meta_from_settings(data.settings), **{k: str(v) for k, v in (meta or {}).items()}}
+    ky_truoc = merged.get("ky_truoc") or _comparison_word(merged.get("ky_bao_cao", ""))
+    notes: list[str] = []
+    folder = path.parent
+
+    def from_history(find, what):
+        try:
+            record = find(folder, period)
+        except (sqlite3.Error, history.HistoryError) as exc:
+            notes.append(f"Không đọc được lịch sử {history.database_path(folder)}: {exc}")
+            return None
+        if record is None:
+            return None
+        notes.append(f"So sánh với {what}: lịch sử ({record.period.text}, {history.database_path(folder)}).")
+        return dict(record.totals)
+
+    before = None
+    if isinstance(previous, dict):
+        before = dict(previous)
+    elif previous is not None:
+        previous_data = _read_master(previous, layouts)
+        before = previous_data.totals()
+        notes.append(f"So sánh với {ky_truoc}: bảng tổng hợp {Path(previous).name}"
+                     + (f" ({previous_data.settings.period})." if previous_data.settings.period else "."))
+        previous_period = history.parse_period(previous_data.settings.period)
+        if period.parsed and previous_period.parsed and period.previous_key() and previous_period.key != period.previous_key():
+            notes.append(f"Lưu ý: bảng tổng hợp kỳ trước ghi kỳ “{previous_period.text}”, không phải kỳ liền trước "
+                         f"kỳ “{period.text}”; hãy kiểm tra lại tệp --previous.")
+    elif data.previous is not None:
+        before = data.previous
+        notes.append(f"So sánh với {ky_truoc}: dòng “Tổng cộng kỳ trước” của bảng tổng hợp.")
+    else:
+        before = from_history(history.previous_record, ky_truoc)
+    last_year = from_history(history.last_year_record, "cùng kỳ năm trước")
+    if before is None:
+        if period.text and not period.parsed:
+            notes.append(f"Không nhận ra kỳ báo cáo “{period.text}” nên không tìm được kỳ trước trong lịch sử.")
+        notes.append(f"Chưa có số liệu kỳ trước: báo cáo không so sánh với {ky_truoc} "
+                     "(dùng --previous BẢNG_TỔNG_HỢP_KỲ_TRƯỚC, hoặc tổng hợp kỳ trước trong cùng thư mục).")
+    return Figures(totals=totals, units=data.units(), previous=before, same_period_last_year=last_year,
+                   meta=merged, notes=notes)
+
+
+def master_findings(path, layouts=None) -> int:
+    """How many errors the master's table still has (the report quotes the table as it is)."""
+    from tthc_xl.layouts import load_layouts
+    from tthc_xl.model import ERROR
+    from tthc_xl.rules import check_table
+
+    data = _read_master(path, layouts or load_layouts())
+    return sum(1 for f in check_table(data.table) if f.severity == ERROR)
+
+
+# --------------------------------------------------------------------------------------------
+# Commands: tthc-xl report, tthc-xl check-report
+# --------------------------------------------------------------------------------------------
+
+
+def add_commands(subparsers) -> None:
+    """Register `report` and `check-report` on the `tthc-xl` command line."""
+    report = subparsers.add_parser("report", help="soạn báo cáo (.docx) từ bảng tổng hợp")
+    report.add_argument("master", help="bảng tổng hợp (.xlsx)")
+    report.add_argument("--previous", help="bảng tổng hợp kỳ trước, để so sánh với kỳ trước")
+    report.add_argument("-o", "--output", required=True, help="tệp báo cáo cần tạo (.docx)")
+    report.add_argument("--template", help="mẫu báo cáo Word (.docx) dùng thay mẫu có sẵn")
+    report.set_defaults(run=cmd_report)
+
+    check = subparsers.add_parser("check-report", help="đối chiếu số liệu trong báo cáo (.docx) với bảng tổng hợp")
+    check.add_argument("report", help="báo cáo (.docx)")
+    check.add_argument("master", help="bảng tổng hợp (.xlsx)")
+    check.add_argument("--previous", help="bảng tổng hợp kỳ trước")
+    check.add_argument("--json", help="ghi kết quả ra tệp JSON")
+    check.set_defaults(run=cmd_check_report)
+
+
+def _layouts_of(args):
+    from tthc_xl.layouts import load_layouts
+
+    return load_layouts(getattr(args, "forms_dir", None) or ())
+
+
+def cmd_report(args) -> int:
+    import sys
+
+    from tthc_xl.cli import EXIT_OK, EXIT_UNUSABLE
+
+    output = Path(args.output)
+    if output.suffix.lower() != ".docx":
+        print(f"Tệp báo cáo phải có đuôi .docx (đã ghi {output.name}).", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if args.template and not Path(args.template).is_file():
+        print(f"Không tìm thấy mẫu báo cáo {args.template}.", file=sys.stderr)
+        return EXIT_UNUSABLE
+    layouts = _layouts_of(args)
+    try:
+        figures = figures_from_master(args.master, args.previous, layouts=layouts)
+        errors = master_findings(args.master, layouts)
+    except ReportError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_UNUSABLE
+    try:
+        draft_report(figures, output, args.template)
+    except OSError as exc:
+        print(f"Không ghi được tệp {output}: {exc.strerror or exc}. Nếu tệp đang mở trong Word, hãy đóng lại rồi chạy lại.",
+              file=sys.stderr)
+        return EXIT_UNUSABLE
+    print(f"Đã soạn báo cáo: {output.resolve()}")
+    for note in figures.notes:
+        print(f"  {note}")
+    if errors:
+        print(f"  Lưu ý: bảng tổng hợp còn {errors} lỗi số liệu (xem trang “Kiểm tra”); báo cáo trích đúng số liệu "
+              "đang có trong bảng.")
+    print("  Hãy điền các chỗ trong ngoặc vuông [ ] (nguyên nhân, lý do, nơi nhận…) trước khi trình ký.")
+    return EXIT_OK
+
+
+def split_findings(findings: list[dict], figures: Figures) -> tuple[list[dict], list[dict]]:
+    """(contradictions, table_issues): a "sum" finding whose figure is the master's own total says
+    the master contradicts itself (a unit's row breaks a rule, see its "Kiểm tra" sheet), not that
+    the report misquotes it; such findings are table issues, everything else a contradiction."""
+    totals = _with_in_time(figures.totals)
+    contradictions, table_issues = [], []
+    for finding in findings:
+        quoted = finding["kind"] == "sum" and parse_number(finding["found"]) == totals.get(finding["quantity"])
+        (table_issues if quoted else contradictions).append(finding)
+    return contradictions, table_issues
+
+
+def finding_lines(findings: list[dict], mark: str = "LỖI") -> list[str]:
+    """Each finding as the clerk reads it: the message, then the clause it is in."""
+    lines = []
+    for finding in findings:
+        lines.append(f"- [{mark}] Đoạn {finding['paragraph'] + 1}: {finding['message']}")
+        lines.append(f"    «{finding['text']}»")
+    return lines
+
+
+def cmd_check_report(args) -> int:
+    import json
+    import sys
+    import zipfile
+
+    from tthc_xl.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE
+
+    layouts = _layouts_of(args)
+    try:
+        figures = figures_from_master(args.master, args.previous, layouts=layouts)
+    except ReportError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_UNUSABLE
+    from docx.opc.exceptions import OpcError
+
+    report = Path(args.report)
+    try:
+        findings = check_report(report, figures)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, OpcError) as exc:
+        print(f"Không đọc được báo cáo {report.name} ({type(exc).__name__}): hãy mở bằng Word và lưu lại dạng .docx.",
+              file=sys.stderr)
+        return EXIT_UNUSABLE
+    contradictions, table_issues = split_findings(findings, figures)
+    master = Path(args.master).name
+    for note in figures.notes:
+        print(f"  {note}")
+    if contradictions:
+        print(f"Báo cáo {report.name} có {len(contradictions)} số liệu mâu thuẫn với bảng tổng hợp {master}:")
+        print("\n".join(finding_lines(contradictions)))
+    else:
+        print(f"Báo cáo {report.name} khớp với bảng tổng hợp {master}: không có số liệu nào mâu thuẫn.")
+    if table_issues:
+        print(f"Các số liệu sau trích đúng bảng tổng hợp, nhưng chính bảng {master} chưa khớp (một số đơn vị báo cáo "
+              "sai quy tắc, xem trang “Kiểm tra”); hãy sửa bảng rồi soạn lại báo cáo:")
+        print("\n".join(finding_lines(table_issues, "Cảnh báo")))
+    if args.json:
+        data = {"report": str(report), "master": str(args.master), "findings": contradictions,
+                "table_issues": table_issues, "notes": figures.notes}
+        Path(args.json).write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    return EXIT_FINDINGS if contradictions else EXIT_OK

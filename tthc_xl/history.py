@@ -1,0 +1,630 @@
+"""The history of consolidated periods, kept in an embedded SQLite file beside the masters.
+
+Every `tthc-xl consolidate` archives the period it built into `lich-su-tthc.sqlite` in the
+master's folder: the period (a sortable key parsed from the settings' period text), the form,
+each unit's values and the totals, all keyed by meaning (`received`, `resolved_late`, ...).
+Re-archiving a period replaces it. `previous_period()` and `same_period_last_year()` then give
+the totals a report compares with ("so với tháng trước", "so với cùng kỳ năm trước") without
+the clerk looking for old files.
+
+Period keys: "2019-10" (tháng 10 năm 2019), "2019-Q3" (quý III năm 2019), "2020-H1" (6 tháng đầu
+năm 2020), "2020-H2", "2020-9M" (9 tháng đầu năm), "2020" (năm 2020), "2019-09-16..2019-10-15"
+(an explicit date range); a text that is none of these is stored under the text itself.
+
+This module also reads a master workbook back (`read_master`): its table, settings and the
+"Tổng cộng kỳ trước" row written under the table.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .layouts import Layout, load_layouts
+from .model import TOTAL, UNIT, Table
+from .numbers import NotANumber, parse_number
+from .text import fold
+
+DB_NAME = "lich-su-tthc.sqlite"
+SCHEMA_VERSION = 1
+
+MONTH, QUARTER, HALF, NINE_MONTHS, YEAR, RANGE, TEXT = (
+    "month", "quarter", "half", "nine_months", "year", "range", "text")
+ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+ROMAN_OUT = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+class HistoryError(ValueError):
+    """A master or history file that cannot be used; the message (Vietnamese) says what to do."""
+
+
+# --------------------------------------------------------------------------------------------
+# Periods
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: the clerk's text and a key that sorts in time within its kind."""
+
+    text: str
+    key: str
+    kind: str
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    @property
+    def parsed(self) -> bool:
+        return self.kind != TEXT
+
+    @property
+    def year(self) -> int | None:
+        return self.start.year if self.start else None
+
+    @property
+    def label(self) -> str:
+        """Short label for tables and charts: "T10/2019", "Quý III/2019", "6 tháng đầu 2020"."""
+        if self.kind == MONTH:
+            return f"T{self.start.month}/{self.start.year}"
+        if self.kind == QUARTER:
+            return f"Quý {ROMAN_OUT[(self.start.month + 2) // 3]}/{self.start.year}"
+        if self.kind == HALF:
+            return f"6 tháng {'đầu' if self.start.month == 1 else 'cuối'} {self.start.year}"
+        if self.kind == NINE_MONTHS:
+            return f"9 tháng {self.start.year}"
+        if self.kind == YEAR:
+            return str(self.start.year)
+        if self.kind == RANGE:
+            return f"{self.start:%d/%m}–{self.end:%d/%m/%Y}"
+        return self.text
+
+    def previous_key(self) -> str | None:
+        """The key of the period just before (None for a range or a text: searched instead)."""
+        if self.kind == MONTH:
+            year, month = (self.start.year, self.start.month - 1) if self.start.month > 1 else (self.start.year - 1, 12)
+            return f"{year:04d}-{month:02d}"
+        if self.kind == QUARTER:
+            quarter = (self.start.month + 2) // 3
+            return f"{self.start.year}-Q{quarter - 1}" if quarter > 1 else f"{self.start.year - 1}-Q4"
+        if self.kind == HALF:
+            return f"{self.start.year}-H1" if self.start.month == 7 else f"{self.start.year - 1}-H2"
+        if self.kind == YEAR:
+            return str(self.start.year - 1)
+        return None  # "9 tháng" has no period just before of its kind
+
+    def last_year_key(self) -> str | None:
+        if self.kind == TEXT:
+            return None
+        if self.kind == RANGE:
+            return _range_key(_year_earlier(self.start), _year_earlier(self.end))
+        return f"{self.start.year - 1}{self.key[4:]}"
+
+
+def _range_key(start: dt.date, end: dt.date) -> str:
+    return f"{start.isoformat()}..{end.isoformat()}"
+
+
+def _year_earlier(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+_VN_DATE = re.compile(r"(?<![\d/.-])(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?!\d)")
+# Matched on the folded text (lower case, no diacritics, punctuation as spaces).
+_PATTERNS = [
+    (HALF, re.compile(r"\b(?:6|sau) thang (dau|cuoi) nam (\d{4})\b")),
+    (NINE_MONTHS, re.compile(r"\b(?:9|chin) thang (?:dau )?nam (\d{4})\b")),
+    (QUARTER, re.compile(r"\bquy (iv|i{1,3}|[1-4]) (?:nam )?(\d{4})\b")),
+    (MONTH, re.compile(r"\b(?:thang|t) ?(\d{1,2}) (?:nam )?(\d{4})\b")),
+    (YEAR, re.compile(r"^(?:ca )?nam (\d{4})$")),
+]
+
+
+def dates_in(text) -> list[dt.date]:
+    """The dates written in a text, ISO ("2019-09-16") or Vietnamese ("16/9/2019"), in order."""
+    text = str(text or "")
+    found = []
+    for match in sorted([*_ISO_DATE.finditer(text), *_VN_DATE.finditer(text)], key=lambda m: m.start()):
+        a, b, c = (int(g) for g in match.groups())
+        try:
+            found.append(dt.date(a, b, c) if len(match.group(1)) == 4 else dt.date(c, b, a))
+        except ValueError:
+            continue
+    return found
+
+
+def parse_period(text) -> Period:
+    """The period a clerk wrote: "tháng 10 năm 2019" → key "2019-10"; unknown text → kind "text".
+
+    Accepted: "tháng 10 năm 2019", "Tháng 10/2019", "T10/2019"; "quý III năm 2019", "quý 3/2019";
+    "6 tháng đầu năm 2020", "6 tháng cuối năm 2020"; "9 tháng đầu năm 2020"; "năm 2020"; an
+    explicit date range: "2019-09-16/2019-10-15", "từ ngày 16/9/2019 đến ngày 15/10/2019".
+    A named period wins over dates written beside it ("tháng 10 năm 2019 (16/9 - 15/10/2019)").
+    """
+    original = " ".join(unicodedata.normalize("NFC", str(text or "")).split())
+    folded = fold(original)
+    for kind, pattern in _PATTERNS:
+        match = pattern.search(folded)
+        if not match:
+            continue
+        try:
+            return _period(kind, match.groups(), original)
+        except ValueError:  # tháng 13
+            continue
+    dates = dates_in(original)
+    if len(dates) == 2 and dates[0] <= dates[1]:
+        return Period(original, _range_key(*dates), RANGE, *dates)
+    return Period(original, original, TEXT)
+
+
+def _period(kind: str, groups, text: str) -> Period:
+    if kind == HALF:
+        year = int(groups[1])
+        first = groups[0] == "dau"
+        start, end = (dt.date(year, 1, 1), dt.date(year, 6, 30)) if first else (dt.date(year, 7, 1), dt.date(year, 12, 31))
+        return Period(text, f"{year}-H{1 if first else 2}", HALF, start, end)
+    if kind == NINE_MONTHS:
+        year = int(groups[0])
+        return Period(text, f"{year}-9M", NINE_MONTHS, dt.date(year, 1, 1), dt.date(year, 9, 30))
+    if kind == QUARTER:
+        quarter = ROMAN.get(groups[0]) or int(groups[0])
+        year = int(groups[1])
+        start = dt.date(year, 3 * quarter - 2, 1)
+        end_month = 3 * quarter
+        end = dt.date(year, end_month, calendar.monthrange(year, end_month)[1])
+        return Period(text, f"{year}-Q{quarter}", QUARTER, start, end)
+    if kind == MONTH:
+        month, year = int(groups[0]), int(groups[1])
+        start = dt.date(year, month, 1)
+        end = dt.date(year, month, calendar.monthrange(year, month)[1])
+        return Period(text, f"{year:04d}-{month:02d}", MONTH, start, end)
+    year = int(groups[0])
+    return Period(text, str(year), YEAR, dt.date(year, 1, 1), dt.date(year, 12, 31))
+
+
+def _as_period(period) -> Period:
+    return period if isinstance(period, Period) else parse_period(period)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a master workbook back
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MasterData:
+    """What a master workbook holds, read back from the file."""
+
+    path: Path
+    table: Table
+    settings: object  # tthc_xl.master.Settings
+    previous: dict[str, int] | None = None  # the "Tổng cộng kỳ trước" row, by meaning key
+
+    @property
+    def layout(self) -> Layout:
+        return self.table.layout
+
+    def totals(self) -> dict[str, int]:
+        """The TOTAL row by meaning key (the sum of the unit rows when the table has none)."""
+        return totals_of(self.table)
+
+    def units(self) -> list[tuple[str, dict[str, int]]]:
+        return [(row.unit or row.label, by_key(self.layout, row.values())) for row in self.table.rows_of(UNIT)]
+
+
+def _number(value):
+    """An int when whole: 5661.0 → 5661."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def by_key(layout: Layout, values: dict[int, float]) -> dict[str, int]:
+    """Count columns by meaning key, whole numbers as int."""
+    counts = set(layout.count_columns)
+    return {key: _number(v) for key, v in layout.by_key({n: v for n, v in values.items() if n in counts}).items()}
+
+
+def totals_of(table: Table) -> dict[str, int]:
+    layout = table.layout
+    totals = table.rows_of(TOTAL)
+    if totals:
+        return by_key(layout, totals[0].values())
+    sums: dict[int, float] = {}
+    for row in table.rows_of(UNIT):
+        for n, v in row.values().items():
+            sums[n] = sums.get(n, 0) + v
+    return by_key(layout, {n: sums.get(n, 0) for n in layout.count_columns})
+
+
+def read_master(path, layouts: dict[str, Layout] | None = None) -> MasterData:
+    """The appendix table of a master, its settings and its "Tổng cộng kỳ trước" row. Raises HistoryError."""
+    from .consolidate import read_master_table
+    from .read import ReadError, read_grids
+
+    path = Path(path)
+    if not path.is_file():
+        raise HistoryError(f"Không tìm thấy bảng tổng hợp {path}.")
+    table = read_master_table(path, layouts or load_layouts())
+    if table is None:
+        raise HistoryError(
+            f"Không tìm thấy bảng số liệu trong tệp {path.name}: hãy chọn đúng tệp bảng tổng hợp "
+            "(tệp có trang “Phụ lục I” do tthc-xl tạo)."
+        )
+    try:
+        grid = next((g for g in read_grids(path) if g.sheet == table.sheet), None)
+    except ReadError:
+        grid = None
+    settings = _read_settings(path)
+    if grid is not None:
+        _settings_from_title(settings, grid, table)
+    previous = _previous_row(grid, table) if grid is not None else None
+    return MasterData(path, table, settings, previous)
+
+
+def _read_settings(path: Path):
+    from .master import Settings
+
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return Settings()
+    try:
+        from openpyxl import load_workbook
+
+        from .render_xlsx import read_settings
+
+        book = load_workbook(path, data_only=True)
+        try:
+            return read_settings(book)
+        finally:
+            book.close()
+    except Exception:  # a workbook openpyxl cannot open still has a table calamine read
+        return Settings()
+
+
+_ATTACHED = re.compile(r"Báo cáo số\s+(\S+)\s+ngày\s+(\S+)\s+của\s+(.+?)\)?\s*$", re.IGNORECASE)
+
+
+def _settings_from_title(settings, grid, table: Table) -> None:
+    """Fill what the settings lack from the title block (appendices not written by tthc-xl)."""
+    for r in range(grid.top, max(grid.top, table.first_row - 1)):  # title block and header
+        for c in range(grid.left, grid.right):
+            value = grid.raw(r, c)
+            if not isinstance(value, str):
+                continue
+            text = " ".join(value.split())
+            if not settings.period and "THỦ TỤC HÀNH CHÍNH" in text.upper():
+                rest = re.split(r"thủ tục hành chính", text, flags=re.IGNORECASE)[-1].strip()
+                if rest and parse_period(rest.lower()).parsed:
+                    settings.period = rest.lower()
+            match = _ATTACHED.search(text)
+            if match:
+                number, date, issuer = match.groups()
+                if not settings.report_number and "…" not in number:
+                    settings.report_number = number
+                if not settings.report_date and "…" not in date:
+                    settings.report_date = date
+                if not settings.issuer and "…" not in issuer:
+                    settings.issuer = issuer.strip()
+
+
+def _row_of(ref: str) -> int:
+    """0-based row of an A1 address."""
+    return int(re.sub(r"[A-Z]+", "", ref)) - 1
+
+
+def _col_of(ref: str) -> int:
+    """0-based column of an A1 address."""
+    letters = re.match(r"[A-Z]+", ref).group(0)
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return col - 1
+
+
+def _previous_row(grid, table: Table) -> dict[str, int] | None:
+    """The "Tổng cộng kỳ trước" row written under the table (render_xlsx `_write_previous`)."""
+    totals = table.rows_of(TOTAL)
+    if not totals or not table.rows:
+        return None
+    columns = {n: _col_of(cell.ref) for n, cell in totals[0].cells.items()}
+    last = max(_row_of(cell.ref) for row in table.rows for cell in row.cells.values())
+    for r in range(last + 1, min(last + 8, grid.bottom)):
+        labels = [fold(grid.raw(r, c)) for c in range(grid.left, min(grid.right, min(columns.values(), default=3)))]
+        if not any(label.startswith("tong cong ky truoc") for label in labels):
+            continue
+        values = {}
+        for n, c in columns.items():
+            try:
+                values[n] = parse_number(grid.raw(r, c))
+            except NotANumber:
+                return None
+        return by_key(table.layout, values)
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Records and the database
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PeriodRecord:
+    """One archived period: totals and each unit's values by meaning key."""
+
+    period: Period
+    form: str = ""
+    totals: dict[str, int] = field(default_factory=dict)
+    units: list[tuple[str, dict[str, int]]] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)  # unit → its group ("Cấp tỉnh"…)
+    master: str = ""
+    archived_at: str = ""
+
+
+@dataclass
+class Archived:
+    """What `archive()` did: where, under which key, and what to tell the clerk."""
+
+    database: Path | None
+    period: Period | None
+    replaced: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.database is not None and self.period is not None
+
+    @property
+    def message(self) -> str:
+        """Vietnamese lines for the clerk."""
+        lines = []
+        if self.ok:
+            verb = "Đã cập nhật" if self.replaced else "Đã lưu"
+            lines.append(f"{verb} số liệu kỳ “{self.period.text}” vào lịch sử: {self.database}")
+        return "\n".join(lines + self.notes)
+
+
+def database_path(where) -> Path:
+    """The history file for a folder, a master in it, or the .sqlite file itself."""
+    where = Path(where)
+    if where.suffix.lower() in (".sqlite", ".sqlite3", ".db"):
+        return where
+    if where.is_dir() or not where.suffix:
+        return where / DB_NAME
+    return where.parent / DB_NAME
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS periods (
+    key TEXT PRIMARY KEY,      -- "2019-10", "2019-Q3", "2020-H1", "2020", "2019-09-16..2019-10-15", or the text
+    kind TEXT NOT NULL,        -- month, quarter, half, nine_months, year, range, text
+    text TEXT NOT NULL,        -- the period as the clerk wrote it
+    start TEXT, end TEXT,      -- ISO dates, NULL for a text
+    form TEXT NOT NULL,        -- layout name ("mau-a")
+    master TEXT NOT NULL,      -- the master file archived
+    archived_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS totals (
+    period TEXT NOT NULL REFERENCES periods(key) ON DELETE CASCADE,
+    key TEXT NOT NULL, value NUMERIC,
+    PRIMARY KEY (period, key)
+);
+CREATE TABLE IF NOT EXISTS units (
+    period TEXT NOT NULL REFERENCES periods(key) ON DELETE CASCADE,
+    position INTEGER NOT NULL, unit TEXT NOT NULL, grp TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (period, unit)
+);
+CREATE TABLE IF NOT EXISTS unit_values (
+    period TEXT NOT NULL REFERENCES periods(key) ON DELETE CASCADE,
+    unit TEXT NOT NULL, key TEXT NOT NULL, value NUMERIC,
+    PRIMARY KEY (period, unit, key)
+);
+"""
+
+
+def _connect(database: Path, write: bool) -> sqlite3.Connection | None:
+    if not write:
+        if not database.is_file():
+            return None
+        connection = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    else:
+        connection = sqlite3.connect(database, timeout=10)
+        connection.execute("PRAGMA foreign_keys = ON")
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            connection.close()
+            raise HistoryError(f"Tệp lịch sử {database} do phiên bản tthc-xl mới hơn tạo: hãy cập nhật tthc-xl.")
+        connection.executescript(_SCHEMA)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return connection
+
+
+def record_of(source, master_path=None) -> PeriodRecord:
+    """A PeriodRecord from a Consolidation, a Master, MasterData, or a master file's path."""
+    from .master import Master
+
+    master = getattr(source, "master", source)  # a Consolidation holds its Master
+    if isinstance(master, Master):
+        layout = master.layout
+        units, groups = [], {}
+        for row in master.rows_of(UNIT):
+            values = {n: s.value for n, s in row.slots.items() if s.value is not None}
+            units.append((row.label, by_key(layout, values)))
+            groups[row.label] = row.group
+        return PeriodRecord(parse_period(master.settings.period), layout.name,
+                            by_key(layout, master.totals()), units, groups, str(master_path or ""))
+    data = source if isinstance(source, MasterData) else read_master(source)
+    groups = {row.unit or row.label: row.group for row in data.table.rows_of(UNIT)}
+    return PeriodRecord(parse_period(data.settings.period), data.layout.name, data.totals(),
+                        data.units(), groups, str(master_path or data.path))
+
+
+def archive(master_path, consolidation_or_master=None) -> Archived:
+    """Store (or replace) the master's period in the history beside it. Never raises for the clerk.
+
+    `consolidation_or_master`: the Consolidation just saved, a Master, or None to read the master
+    file at `master_path`. The returned `Archived.message` says, in Vietnamese, what was stored,
+    or why nothing was (a master without a period; a history file that cannot be written).
+    """
+    master_path = Path(master_path)
+    database = database_path(master_path)
+    try:
+        record = record_of(consolidation_or_master if consolidation_or_master is not None else master_path,
+                           master_path.resolve())
+    except HistoryError as exc:
+        return Archived(None, None, notes=[f"Chưa lưu vào lịch sử: {exc}"])
+    period = record.period
+    notes = []
+    if not period.text:
+        return Archived(None, None, notes=[
+            "Chưa lưu vào lịch sử: bảng tổng hợp chưa ghi kỳ báo cáo. Hãy ghi ô “Kỳ báo cáo” trên trang "
+            "“Cài đặt” (hoặc dùng --period, ví dụ “tháng 10 năm 2019”) rồi tổng hợp lại."])
+    if not period.parsed:
+        notes.append(
+            f"Không nhận ra kỳ báo cáo “{period.text}” (ví dụ đúng: “tháng 10 năm 2019”, “quý III năm 2019”, "
+            "“6 tháng đầu năm 2020”, “2019-09-16/2019-10-15”): số liệu được lưu theo đúng chữ đã ghi, "
+            "nhưng báo cáo sẽ không tự so sánh được với kỳ trước và cùng kỳ năm trước."
+        )
+    record.archived_at = dt.datetime.now().isoformat(timespec="seconds")
+    try:
+        replaced = store(database, record)
+    except (sqlite3.Error, OSError, HistoryError) as exc:
+        return Archived(None, period, notes=[f"Chưa lưu được lịch sử vào {database}: {exc}"])
+    return Archived(database, period, replaced, notes)
+
+
+def store(database, record: PeriodRecord) -> bool:
+    """Write one record, replacing the period if it was archived before; True when it was."""
+    database = database_path(database)
+    connection = _connect(database, write=True)
+    try:
+        with connection:
+            key = record.period.key
+            replaced = connection.execute("SELECT 1 FROM periods WHERE key = ?", (key,)).fetchone() is not None
+            connection.execute("DELETE FROM periods WHERE key = ?", (key,))  # cascades to the values
+            period = record.period
+            connection.execute(
+                "INSERT INTO periods (key, kind, text, start, end, form, master, archived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, period.kind, period.text, period.start and period.start.isoformat(),
+                 period.end and period.end.isoformat(), record.form, record.master, record.archived_at),
+            )
+            connection.executemany("INSERT INTO totals (period, key, value) VALUES (?, ?, ?)",
+                                   [(key, k, v) for k, v in record.totals.items()])
+            connection.executemany(
+                "INSERT OR REPLACE INTO units (period, position, unit, grp) VALUES (?, ?, ?, ?)",
+                [(key, i, name, record.groups.get(name, "")) for i, (name, _) in enumerate(record.units)],
+            )
+            connection.executemany(
+                "INSERT OR REPLACE INTO unit_values (period, unit, key, value) VALUES (?, ?, ?, ?)",
+                [(key, name, k, v) for name, values in record.units for k, v in values.items()],
+            )
+        return replaced
+    finally:
+        connection.close()
+
+
+def _load_records(connection: sqlite3.Connection, where: str = "", params=()) -> list[PeriodRecord]:
+    rows = connection.execute(
+        f"SELECT key, kind, text, start, end, form, master, archived_at FROM periods {where} ORDER BY start, key", params
+    ).fetchall()
+    records = []
+    for key, kind, text, start, end, form, master, archived_at in rows:
+        period = Period(text, key, kind, start and dt.date.fromisoformat(start), end and dt.date.fromisoformat(end))
+        totals = {k: _number(v) for k, v in connection.execute("SELECT key, value FROM totals WHERE period = ?", (key,))}
+        units, groups = [], {}
+        for name, group in connection.execute("SELECT unit, grp FROM units WHERE period = ? ORDER BY position", (key,)):
+            values = {k: _number(v) for k, v in connection.execute(
+                "SELECT key, value FROM unit_values WHERE period = ? AND unit = ?", (key, name))}
+            units.append((name, values))
+            groups[name] = group
+        records.append(PeriodRecord(period, form, totals, units, groups, master, archived_at))
+    return records
+
+
+def periods(folder, kind: str | None = None) -> list[PeriodRecord]:
+    """Every archived period (of one kind, if given), oldest first; [] when there is no history."""
+    connection = _connect(database_path(folder), write=False)
+    if connection is None:
+        return []
+    try:
+        if kind:
+            return _load_records(connection, "WHERE kind = ?", (kind,))
+        return _load_records(connection)
+    finally:
+        connection.close()
+
+
+def load(folder, period) -> PeriodRecord | None:
+    """The archived record of one period (text or Period), or None."""
+    key = _as_period(period).key
+    connection = _connect(database_path(folder), write=False)
+    if connection is None:
+        return None
+    try:
+        found = _load_records(connection, "WHERE key = ?", (key,))
+        return found[0] if found else None
+    finally:
+        connection.close()
+
+
+# A range's previous period ends at most this many days before it starts.
+RANGE_GAP_DAYS = 7
+# Last year's range may start and end this many days off the same dates (weekends, holidays).
+RANGE_SLACK_DAYS = 3
+
+
+def previous_record(folder, period) -> PeriodRecord | None:
+    period = _as_period(period)
+    if period.kind == RANGE:
+        candidates = [r for r in periods(folder, RANGE)
+                      if r.period.end < period.start and (period.start - r.period.end).days <= RANGE_GAP_DAYS]
+        return max(candidates, key=lambda r: r.period.end, default=None)
+    key = period.previous_key()
+    return load(folder, key) if key else None
+
+
+def last_year_record(folder, period) -> PeriodRecord | None:
+    period = _as_period(period)
+    key = period.last_year_key()
+    if key is None:
+        return None
+    if period.kind == RANGE:
+        start, end = _year_earlier(period.start), _year_earlier(period.end)
+        candidates = [r for r in periods(folder, RANGE)
+                      if abs((r.period.start - start).days) <= RANGE_SLACK_DAYS
+                      and abs((r.period.end - end).days) <= RANGE_SLACK_DAYS]
+        return min(candidates, key=lambda r: abs((r.period.start - start).days), default=None)
+    return load(folder, key)
+
+
+def previous_period(folder, period) -> dict[str, int] | None:
+    """Totals (by meaning key) of the period just before `period` ("tháng 10 năm 2019" → tháng 9)."""
+    record = previous_record(folder, period)
+    return dict(record.totals) if record else None
+
+
+def same_period_last_year(folder, period) -> dict[str, int] | None:
+    """Totals (by meaning key) of the same period one year earlier."""
+    record = last_year_record(folder, period)
+    return dict(record.totals) if record else None
+
+
+def chart_rows(master_path, consolidation_or_master=None, limit: int = 12) -> list[PeriodRecord]:
+    """The periods a chart sheet shows: up to `limit` archived periods of the same kind before the
+    current one, oldest first, then the current one (from `consolidation_or_master`, else the file)."""
+    current = record_of(consolidation_or_master if consolidation_or_master is not None else master_path, master_path)
+    if not master_path or not current.period.parsed:
+        return [current]
+    try:
+        earlier = [r for r in periods(master_path, current.period.kind)
+                   if r.period.start < current.period.start and r.period.key != current.period.key]
+    except sqlite3.Error:
+        earlier = []
+    return earlier[-(limit - 1):] + [current] if limit > 1 else [current]
