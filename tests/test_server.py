@@ -1,6 +1,8 @@
-"""`tthc-xl serve`: the xlwings Server endpoints answer real HTTP requests with the buttons' actions."""
+"""`tthc-xl serve`: the xlwings Server endpoints answer real HTTP requests with the buttons' actions,
+and only for the clerks holding a token, from the Office origins, within the size cap and the folder."""
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -8,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import openpyxl
@@ -20,12 +23,29 @@ from tthc_xl import server
 from tthc_xl.cli import main
 
 SHEET = "Phụ lục I"
+TOKENS = {"so-tu-phap": "Tp-4Qm9vX2rLw8cZk7bN3sHj", "van-phong-ubnd": "Ub_7yT1pR5eWq0aDg6fVx9Kc"}
+PUBLIC = "https://tthc.example.gov.vn"
+MAX_MB = 3
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def server_env(**extra) -> dict:
+    """The environment for a `tthc-xl serve` subprocess: the licence key, none of the caller's TTHC_XL_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TTHC_XL_")}
+    return {**env, "XLWINGS_LICENSE_KEY": "noncommercial", **extra}
+
+
+def serve_command(*args) -> list[str]:
+    return [sys.executable, "-m", "tthc_xl.server", "serve", *args]
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +56,39 @@ def blank_master(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def running(unit_folder, tmp_path_factory):
-    """`tthc-xl serve` in a subprocess on a free port, unit files under `unit_folder`."""
+def server_root(unit_folder, tmp_path_factory):
+    """The server's folder, with the ways out a workbook setting could try, and a folder outside it.
+
+    root/soc-trang/      the 16 unit files (the period the clerk consolidates)
+    root/mot-don-vi/     Sở Thông tin's file, and ngoai.xlsx: a link to Sở Công Thương's file outside
+    root/ra-ngoai        a link to the outside folder
+    outside/             the 16 unit files too: any of them read would show in the counts
+    """
+    base = tmp_path_factory.mktemp("confined")
+    root, outside = base / "root", base / "outside"
+    shutil.copytree(unit_folder, root / "soc-trang")
+    shutil.copytree(unit_folder, outside)
+    (root / "mot-don-vi").mkdir()
+    shutil.copy(unit_folder / "01_so-thong-tin.xlsx", root / "mot-don-vi")
+    (root / "mot-don-vi" / "ngoai.xlsx").symlink_to(outside / "02_so-cong-thuong.xlsx")
+    (root / "ra-ngoai").symlink_to(outside, target_is_directory=True)
+    return SimpleNamespace(root=root, outside=outside, units=unit_folder)
+
+
+@pytest.fixture(scope="module")
+def running(server_root, tmp_path_factory):
+    """`tthc-xl serve` in a subprocess on a free port: two clerks' tokens in a token file, the public
+    URL for CORS, a 3 MB cap; started once for the module."""
     port = free_port()
-    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial"}
-    log = tmp_path_factory.mktemp("log") / "serve.log"
+    folder = tmp_path_factory.mktemp("log")
+    token_file = folder / "tokens.txt"
+    token_file.write_text("# mỗi dòng một đơn vị\n" + "".join(f"{k}: {v}\n" for k, v in TOKENS.items()), encoding="utf-8")
+    log = folder / "serve.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tthc_xl.server", "serve", "--folder", str(unit_folder), "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
+            serve_command("--folder", str(server_root.root), "--port", str(port), "--token-file", str(token_file),
+                          "--public-url", PUBLIC, "--max-request-mb", str(MAX_MB)),
+            stdout=out, stderr=subprocess.STDOUT, env=server_env(),
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -59,18 +103,29 @@ def running(unit_folder, tmp_path_factory):
             time.sleep(0.2)
         else:
             pytest.fail(f"tthc-xl serve did not answer: {log.read_text()}")
-        yield url
+        yield SimpleNamespace(url=url, port=port, log=log)
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
+def call(running, script, data, token=TOKENS["so-tu-phap"], **kwargs):
+    headers = bearer(token) if token else {}
+    return httpx.post(f"{running.url}/xlwings/custom-scripts-call/{script}", json=data, headers=headers, timeout=120, **kwargs)
+
+
+def consolidate_in(running, master: Path, folder: str) -> list[dict]:
+    data = xp.payload(master)
+    xp.set_name(data, "ThuMucBaoCao", folder)
+    response = call(running, "consolidate", data)
+    assert response.status_code == 200, response.text
+    return response.json()["actions"]
+
+
 def test_serve_answers_consolidate_over_http(running, blank_master, tmp_path):
     path = tmp_path / "m.xlsx"
     shutil.copy(blank_master, path)
-    response = httpx.post(f"{running}/xlwings/custom-scripts-call/consolidate", json=xp.payload(path), timeout=120)
-    assert response.status_code == 200
-    actions = response.json()["actions"]
+    actions = consolidate_in(running, path, "soc-trang")
     body = next(a for a in actions if a["func"] == "setValues" and a["sheet_position"] == 0 and a["start_row"] == 8)
     assert body["values"][20 - 9][:6] == [12, "Sở Tư pháp", "=D20+E20", 181, 664, "=G20+H20+I20"]
     alert = next(a for a in actions if a["func"] == "alert")
@@ -82,44 +137,200 @@ def test_serve_answers_consolidate_over_http(running, blank_master, tmp_path):
     assert "Sở Giáo dục và Đào tạo" in sheet["F11"].comment.text
 
 
-def test_serve_lists_its_scripts_and_serves_the_manifest(running):
-    meta = httpx.get(f"{running}/xlwings/custom-scripts-meta.json").json()
-    assert {m["function_name"]: m["name"] for m in meta} == {"consolidate": "Tổng hợp", "check": "Kiểm tra", "clear_marks": "Xóa đánh dấu"}
-    manifest = httpx.get(f"{running}/manifest.xml").text
-    for label in ("Tổng hợp", "Kiểm tra", "Xóa đánh dấu"):
-        assert f'DefaultValue="{label}"' in manifest
-    assert "https://localhost:8000" not in manifest and "/taskpane.html" in manifest
-    assert 'xw-click="consolidate"' in httpx.get(f"{running}/taskpane.html").text
+def test_script_calls_need_a_right_token(running, blank_master):
+    data = xp.payload(blank_master)
+    for headers in ({}, bearer("Tp-4Qm9vX2rLw8cZk7bN3sHX"), {"Authorization": "Bearer"}, bearer(TOKENS["so-tu-phap"][:-1]),
+                    {"Authorization": TOKENS["so-tu-phap"]}, {"Authorization": f"Basic {TOKENS['so-tu-phap']}"}):
+        response = httpx.post(f"{running.url}/xlwings/custom-scripts-call/clear_marks", json=data, headers=headers, timeout=30)
+        assert response.status_code == 401, headers
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.json() == {"detail": server.UNAUTHORIZED}
+        assert "mã truy cập" in response.json()["detail"] and "«Mã truy cập»" in response.json()["detail"]
+    for token in TOKENS.values():  # every clerk's token works, with any case of "bearer"
+        response = httpx.post(f"{running.url}/xlwings/custom-scripts-call/clear_marks", json=data,
+                              headers={"Authorization": f"bearer {token}"}, timeout=30)
+        assert response.status_code == 200 and isinstance(response.json()["actions"], list)
+    # the unknown script and the body that is not JSON are answered only to a clerk with a token
+    assert call(running, "xoa_tat_ca", data, token=None).status_code == 401
+    assert call(running, "xoa_tat_ca", data).status_code == 404
+    assert httpx.post(f"{running.url}/xlwings/custom-scripts-call/check", content=b"not json", headers=bearer(TOKENS["so-tu-phap"])).status_code == 400
+    assert "refused a script call without a valid token" in running.log.read_text()
 
 
-def test_unit_files_are_read_only_under_the_configured_folder(unit_folder, blank_master, tmp_path):
-    app = server.create_app(server.ServerSettings(folder=unit_folder))
-    client = TestClient(app)
+def test_unit_files_are_read_only_under_the_configured_folder(running, server_root, blank_master, tmp_path):
     path = tmp_path / "m.xlsx"
     shutil.copy(blank_master, path)
-    for outside in ("..", str(unit_folder.parent), "/etc"):
-        data = xp.payload(path)
-        xp.set_name(data, "ThuMucBaoCao", outside)
-        actions = client.post("/xlwings/custom-scripts-call/consolidate", json=data).json()["actions"]
-        assert [a["func"] for a in actions] == ["setValues", "alert"]  # the status line on "Kiểm tra", the message
+    outside = server_root.outside
+    for setting in ("..", "../outside", "soc-trang/../../outside", str(outside), str(server_root.units), "ra-ngoai", "/etc"):
+        actions = consolidate_in(running, path, setting)
+        # nothing consolidated: only the status line on "Kiểm tra" and the message
+        assert [a["func"] for a in actions] == ["setValues", "alert"], setting
         assert actions[0]["sheet_position"] == 1 and (actions[0]["start_row"], actions[0]["start_column"]) == (1, 0)
-        assert "nằm ngoài thư mục báo cáo của máy chủ" in actions[1]["args"][0]
-    assert client.post("/xlwings/custom-scripts-call/xoa_tat_ca", json=xp.payload(path)).status_code == 404
-    assert client.post("/xlwings/custom-scripts-call/check", content=b"not json").status_code == 400
+        message = actions[1]["args"][0]
+        assert f"thư mục “{setting}” nằm ngoài thư mục báo cáo của máy chủ" in message
+        assert "chỉ ghi tên một thư mục con" in message
+        assert any(setting in str(v) for row in actions[0]["values"] for v in row)
+    # a link inside the folder to a unit file outside it is not read: one unit of two
+    actions = consolidate_in(running, path, "mot-don-vi")
+    alert = next(a for a in actions if a["func"] == "alert")["args"][0]
+    assert alert.startswith("Đã tổng hợp 1/16 đơn vị"), alert
+    assert "15 đơn vị chưa gửi báo cáo" in alert
+
+
+def test_cors_answers_only_the_office_hosts_and_the_public_url(running):
+    url = f"{running.url}/xlwings/custom-scripts-call/consolidate"
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
+    for origin in (PUBLIC, "https://excel.officeapps.live.com", "https://usc-excel.officeapps.live.com", "https://excel.cloud.microsoft"):
+        response = httpx.options(url, headers={"Origin": origin, **preflight})
+        assert response.status_code == 200, origin
+        assert response.headers["access-control-allow-origin"] == origin
+        assert "POST" in response.headers["access-control-allow-methods"]
+        assert "authorization" in response.headers["access-control-allow-headers"].lower()
+        assert "access-control-allow-credentials" not in response.headers
+    for origin in ("https://evil.example", "http://excel.officeapps.live.com", "https://officeapps.live.com.evil.example",
+                   "https://evilofficeapps.live.com", "https://tthc.example.gov.vn.evil.example", "null"):
+        response = httpx.options(url, headers={"Origin": origin, **preflight})
+        assert response.status_code == 400, origin
+        assert "access-control-allow-origin" not in response.headers, origin  # the browser then blocks the call
+        assert response.text == "Disallowed CORS origin"
+    # the refusal a browser on Excel on the web gets is readable there (CORS headers on the 401), not elsewhere
+    refused = httpx.post(url, json={}, headers={"Origin": "https://excel.officeapps.live.com"})
+    assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == "https://excel.officeapps.live.com"
+    refused = httpx.post(url, json={}, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 401 and "access-control-allow-origin" not in refused.headers
+
+
+def raw_request(port: int, head: str, body_chunks=()) -> tuple[int, dict, bytes]:
+    """Send a request over a plain socket (the body as it comes, maybe never) and read the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head.encode("ascii"))
+        for chunk in body_chunks:
+            sock.sendall(chunk)
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < int(
+            dict(line.split(b": ", 1) for line in answer.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]).get(b"content-length", b"0")
+        ):
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    head_bytes, _, body = answer.partition(b"\r\n\r\n")
+    lines = head_bytes.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, body
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(running, blank_master):
+    path = "/xlwings/custom-scripts-call/consolidate"
+    auth = f"Authorization: Bearer {TOKENS['so-tu-phap']}\r\n"
+    size = (MAX_MB + 1) * 1024 * 1024
+    # a declared length over the cap: 413 at once, before a byte of the body is sent
+    started = time.monotonic()
+    status, headers, body = raw_request(
+        running.port, f"POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {size}\r\n\r\n")
+    assert status == 413 and time.monotonic() - started < 10
+    detail = json.loads(body)["detail"]
+    assert detail.startswith("Bảng tính gửi lên quá lớn") and f"tối đa {MAX_MB},0 MB" in detail
+    # a streamed (chunked) body with no length: counted as it arrives, 413 once past the cap
+    piece = b"[" + b"0," * (256 * 1024) + b"0]"
+    chunks = [f"{len(piece):x}\r\n".encode() + piece + b"\r\n"] * (size // len(piece) + 1) + [b"0\r\n\r\n"]
+    status, headers, body = raw_request(
+        running.port, f"POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n", chunks)
+    assert status == 413 and json.loads(body)["detail"].startswith("Bảng tính gửi lên quá lớn")
+    # the same through an ordinary client: a real workbook of 4 MB, sent whole, then streamed
+    data = xp.payload(blank_master)
+    data["sheets"][0]["values"].append(["x" * 1000] * 4200)
+    response = call(running, "consolidate", data)
+    assert response.status_code == 413 and "quá lớn" in response.json()["detail"]
+    encoded = json.dumps(data).encode()
+    response = httpx.post(f"{running.url}{path}", content=(encoded[i:i + 65536] for i in range(0, len(encoded), 65536)),
+                          headers={**bearer(TOKENS["so-tu-phap"]), "Content-Type": "application/json"}, timeout=60)
+    assert response.status_code == 413 and "quá lớn" in response.json()["detail"]
+    # and the server still answers a workbook within the cap
+    assert call(running, "clear_marks", xp.payload(blank_master)).status_code == 200
+
+
+def test_serve_refuses_to_start_without_tokens(server_root, tmp_path):
+    folder = str(server_root.root)
+    result = subprocess.run(serve_command("--folder", folder, "--port", str(free_port())), capture_output=True, text=True,
+                            env=server_env(), timeout=60)
+    assert result.returncode == 2 and "Chưa có mã truy cập nào nên máy chủ không chạy" in result.stderr
+    assert "--token-file" in result.stderr and "tthc-xl serve --new-token" in result.stderr
+    result = subprocess.run(serve_command("--folder", folder, "--no-auth", "--host", "0.0.0.0"), capture_output=True, text=True,
+                            env=server_env(), timeout=60)
+    assert result.returncode == 2 and "--no-auth chỉ dùng khi thử trên chính máy này" in result.stderr
+    result = subprocess.run(serve_command("--folder", folder), capture_output=True, text=True, env=server_env(TTHC_XL_TOKEN="matkhau"), timeout=60)
+    assert result.returncode == 2 and "Mã truy cập thứ 1 (biến TTHC_XL_TOKEN) không dùng được" in result.stderr
+    result = subprocess.run(serve_command("--new-token"), capture_output=True, text=True, env=server_env(), timeout=60)
+    assert result.returncode == 0 and len(result.stdout.strip()) >= 40
+    assert server.parse_tokens([result.stdout], "stdout") == {"stdout, mã 1": result.stdout.strip()}
+    # the app itself will not be built without tokens either
+    with pytest.raises(server.ConfigError, match="Chưa có mã truy cập"):
+        server.create_app(server.ServerSettings(folder=server_root.root))
+    with pytest.raises(server.ConfigError, match="--no-auth"):
+        server.create_app(server.ServerSettings(folder=server_root.root, host="0.0.0.0", no_auth=True))
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        assert server.is_loopback(host)
+    for host in ("0.0.0.0", "::", "10.0.0.5", "tthc.example.gov.vn"):
+        assert not server.is_loopback(host)
+
+
+def test_no_auth_serves_a_loopback_development_run(server_root, blank_master):
+    settings = server.settings_from(argparse.Namespace(folder=str(server_root.root), no_auth=True), environ={})
+    assert settings.no_auth and settings.host == "127.0.0.1"
+    client = TestClient(server.create_app(settings))
+    assert client.post("/xlwings/custom-scripts-call/clear_marks", json=xp.payload(blank_master)).status_code == 200
+    assert client.get("/health").json()["auth"] is False
 
 
 def test_settings_come_from_a_config_file_and_the_licence_key_is_required(unit_folder, tmp_path):
     config = tmp_path / "tthc-xl.env"
-    config.write_text(f"# máy chủ\nTTHC_XL_FOLDER={unit_folder}\nTTHC_XL_PORT=8123\nTTHC_XL_PUBLIC_URL=https://tthc.example.gov.vn\n", encoding="utf-8")
-    settings = server.settings_from(argparse.Namespace(config=str(config)), environ={})
-    assert (settings.folder, settings.port, settings.base_url) == (unit_folder.resolve(), 8123, "https://tthc.example.gov.vn")
+    token_file = tmp_path / "ma.txt"
+    token_file.write_text(f"\ufeffSở Tư pháp: {TOKENS['so-tu-phap']}\n\n# cũ: Xx\n", encoding="utf-8")
+    config.write_text(
+        f"# máy chủ\nTTHC_XL_FOLDER={unit_folder}\nTTHC_XL_PORT=8123\nTTHC_XL_PUBLIC_URL=https://tthc.example.gov.vn/tthc\n"
+        f"TOKEN=van-phong: {TOKENS['van-phong-ubnd']}\nTOKEN=Cq8-ZmV1tY4nWs2xLp6kRb\nTTHC_XL_TOKEN_FILE={token_file}\n"
+        "TTHC_XL_MAX_REQUEST_MB=7.5\n",
+        encoding="utf-8",
+    )
+    settings = server.settings_from(argparse.Namespace(config=str(config)), environ={"TTHC_XL_TOKEN": "Ev-0hQ3jN8uD5gA2sF7wZx"})
+    assert (settings.folder, settings.port, settings.base_url) == (unit_folder.resolve(), 8123, "https://tthc.example.gov.vn/tthc")
+    assert settings.cors_origins == ["https://tthc.example.gov.vn"]
+    assert settings.max_request_bytes == int(7.5 * 1024 * 1024)
+    assert settings.tokens == {
+        "Sở Tư pháp": TOKENS["so-tu-phap"],
+        "biến TTHC_XL_TOKEN, mã 1": "Ev-0hQ3jN8uD5gA2sF7wZx",
+        "van-phong": TOKENS["van-phong-ubnd"],
+        "dòng TOKEN= của tệp cấu hình, mã 2": "Cq8-ZmV1tY4nWs2xLp6kRb",
+    }
+    default = server.settings_from(argparse.Namespace(folder=str(unit_folder)), environ={"TTHC_XL_TOKEN": TOKENS["so-tu-phap"]})
+    assert default.max_request_bytes == 20 * 1024 * 1024 and default.tokens == {"biến TTHC_XL_TOKEN, mã 1": TOKENS["so-tu-phap"]}
     with pytest.raises(server.ConfigError, match="TTHC_XL_FOLDER"):
         server.settings_from(argparse.Namespace(), environ={})
-    env = {k: v for k, v in os.environ.items() if k != "XLWINGS_LICENSE_KEY"}
+    with pytest.raises(server.ConfigError, match="không tìm thấy tệp mã truy cập|Không tìm thấy tệp mã truy cập"):
+        server.settings_from(argparse.Namespace(folder=str(unit_folder), token_file=str(tmp_path / "khong-co.txt")), environ={})
+    with pytest.raises(server.ConfigError, match="--max-request-mb"):
+        server.settings_from(argparse.Namespace(folder=str(unit_folder), max_request_mb=-1), environ={"TTHC_XL_TOKEN": TOKENS["so-tu-phap"]})
+    env = {k: v for k, v in server_env(TTHC_XL_TOKEN=TOKENS["so-tu-phap"]).items() if k != "XLWINGS_LICENSE_KEY"}
     env["HOME"] = str(tmp_path)  # no ~/.xlwings/xlwings.conf either
-    result = subprocess.run([sys.executable, "-m", "tthc_xl.server", "serve", "--folder", str(unit_folder)],
-                            capture_output=True, text=True, env=env, timeout=60)
+    result = subprocess.run(serve_command("--folder", str(unit_folder)), capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 2 and "XLWINGS_LICENSE_KEY=noncommercial" in result.stderr
+
+
+def test_serve_lists_its_scripts_and_serves_the_public_pages(running):
+    meta = httpx.get(f"{running.url}/xlwings/custom-scripts-meta.json").json()
+    assert {m["function_name"]: m["name"] for m in meta} == {"consolidate": "Tổng hợp", "check": "Kiểm tra", "clear_marks": "Xóa đánh dấu"}
+    manifest = httpx.get(f"{running.url}/manifest.xml").text
+    for label in ("Tổng hợp", "Kiểm tra", "Xóa đánh dấu", "Mã truy cập"):
+        assert f'DefaultValue="{label}"' in manifest
+    assert "https://localhost:8000" not in manifest and f"{PUBLIC}/taskpane.html" in manifest
+    taskpane = httpx.get(f"{running.url}/taskpane.html").text
+    assert 'xw-click="consolidate"' in taskpane and 'id="tthc-token"' in taskpane and "Lưu mã" in taskpane
+    script = httpx.get(f"{running.url}/tthc.js").text
+    assert "globalThis.getAuth" in script and '"Bearer " + tthcToken()' in script and "localStorage" in script
+    health = httpx.get(f"{running.url}/health").json()
+    assert health["status"] == "ok" and health["auth"] is True and "folder" not in health
+    assert httpx.get(f"{running.url}/docs").status_code == 404
 
 
 def test_serve_and_doctor_register_as_subcommands():

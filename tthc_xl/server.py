@@ -16,19 +16,33 @@ TTHC_XL_CONFIG holding `NAME=value` lines:
   (`xlwings license update -k noncommercial`);
 * TTHC_XL_HOST, TTHC_XL_PORT, TTHC_XL_APP_PATH, TTHC_XL_PUBLIC_URL (the https address Excel
   reaches the add-in at, for the manifest), TTHC_XL_STATIC (xlwings' Office.js runtime files;
-  default: the `static` folder of the installed `xlwings-server` package).
+  default: the `static` folder of the installed `xlwings-server` package);
+* the access tokens (`--token-file` / TTHC_XL_TOKEN_FILE: one token a line, `label: token` or
+  just `token`; TTHC_XL_TOKEN: tokens separated by commas; `TOKEN=` lines in the config file).
+  Every script call must carry `Authorization: Bearer <token>`; the server does not start
+  without a token unless `--no-auth` is given on a loopback host;
+* TTHC_XL_MAX_REQUEST_MB (`--max-request-mb`, default 20): larger request bodies get 413.
 
-`create_app(settings)` builds the FastAPI app; authentication, CORS and a size cap are meant to
-be added around it (a dependency on the router, or middleware on the app) without changing it.
+Safety around `create_app`: the script-call route depends on `require_token` (401 otherwise);
+`BodyLimit` refuses oversized bodies (Content-Length, then the bytes actually streamed) before
+anything parses them; CORS answers only the public URL's origin and the Office hosts
+(`OFFICE_ORIGINS`). The health check, the manifest, the task-pane page and static files stay public.
 """
 
 
+import hashlib
+import hmac
 import html
 import importlib.util
+import ipaddress
 import json
+import logging
 import os
+import re
+import secrets
 import sys
 import types
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +59,22 @@ SCRIPTS = {  # script name → (button function in tthc_xl.excel, ribbon label)
     "check": "Kiểm tra",
     "clear_marks": "Xóa đánh dấu",
 }
-ENV = ("TTHC_XL_FOLDER", "TTHC_XL_HOST", "TTHC_XL_PORT", "TTHC_XL_APP_PATH", "TTHC_XL_PUBLIC_URL", "TTHC_XL_STATIC", "XLWINGS_LICENSE_KEY")
+ENV = (
+    "TTHC_XL_FOLDER", "TTHC_XL_HOST", "TTHC_XL_PORT", "TTHC_XL_APP_PATH", "TTHC_XL_PUBLIC_URL", "TTHC_XL_STATIC",
+    "TTHC_XL_TOKEN", "TTHC_XL_TOKEN_FILE", "TTHC_XL_MAX_REQUEST_MB", "XLWINGS_LICENSE_KEY",
+)
+DEFAULT_MAX_REQUEST_MB = 20
+MIN_TOKEN_LENGTH = 16
+# RFC 6750 token68 characters: what may follow "Bearer " in a header (no ":" so "label: token" parses)
+TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~+/=-]+")
+# The Office hosts that load add-ins (Excel on the web and the Office web shells); the server's own
+# public origin is added to these. Never "*".
+OFFICE_ORIGINS = r"https://([a-z0-9-]+\.)*(officeapps\.live\.com|office\.com|cloud\.microsoft)"
+UNAUTHORIZED = (
+    "Máy chủ tthc-xl từ chối: chưa có mã truy cập hoặc mã không đúng. Hãy bấm nút «Mã truy cập» trên tab TTHC, "
+    "nhập mã do quản trị viên cấp cho đơn vị mình rồi bấm «Lưu mã»."
+)
+log = logging.getLogger("uvicorn.error")  # shown by `tthc-xl serve` (uvicorn's logger)
 
 
 class ConfigError(Exception):
@@ -61,11 +90,70 @@ class ServerSettings:
     public_url: str = ""  # https://server.example.gov.vn, as Excel reaches it
     static_dir: Path | None = None
     request_timeout: int = 300
+    tokens: dict[str, str] = field(default_factory=dict)  # label (clerk, office) → token
+    no_auth: bool = False  # only for a development run on a loopback host
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_MB * 1024 * 1024
     extra: dict = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
         return (self.public_url or f"https://{self.host}:{self.port}").rstrip("/") + self.app_path
+
+    @property
+    def cors_origins(self) -> list[str]:
+        """The exact origins besides the Office hosts: the public URL's (scheme://host[:port])."""
+        parts = urlsplit(self.base_url)
+        return [f"{parts.scheme}://{parts.netloc}"]
+
+    def check_auth(self) -> None:
+        """Refuse to serve without credentials, unless explicitly asked for on a loopback host."""
+        if self.no_auth:
+            if not is_loopback(self.host):
+                raise ConfigError(
+                    f"--no-auth chỉ dùng khi thử trên chính máy này (--host 127.0.0.1); máy chủ lắng nghe ở {self.host} "
+                    "thì phải có mã truy cập (--token-file, TTHC_XL_TOKEN hoặc dòng TOKEN= trong tệp --config)."
+                )
+            return
+        if not self.tokens:
+            raise ConfigError(
+                "Chưa có mã truy cập nào nên máy chủ không chạy (nếu chạy, ai cũng gọi được). Tạo mã bằng "
+                "“tthc-xl serve --new-token”, ghi vào tệp --token-file (mỗi dòng một mã, ví dụ “so-tu-phap: MÃ”), "
+                "biến môi trường TTHC_XL_TOKEN hoặc dòng TOKEN= trong tệp --config. Chỉ khi thử trên chính máy này "
+                "mới dùng --no-auth."
+            )
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_tokens(lines, where: str) -> dict[str, str]:
+    """`label: token` or `token` entries (blank and `#` lines skipped) → {label: token}."""
+    tokens = {}
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        label, _, token = line.rpartition(":")
+        label, token = label.strip() or f"{where}, mã {number}", token.strip()
+        if not TOKEN_CHARS.fullmatch(token) or len(token) < MIN_TOKEN_LENGTH:
+            raise ConfigError(
+                f"Mã truy cập thứ {number} ({where}) không dùng được: mã phải dài ít nhất {MIN_TOKEN_LENGTH} ký tự, chỉ gồm "
+                "chữ cái không dấu, chữ số và . _ ~ + / = -. Tạo mã mới bằng “tthc-xl serve --new-token”."
+            )
+        if token in tokens.values():
+            continue
+        tokens[label if label not in tokens else f"{label} ({where}, mã {number})"] = token
+    return tokens
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 def read_config_file(path: Path) -> dict[str, str]:
@@ -76,7 +164,10 @@ def read_config_file(path: Path) -> dict[str, str]:
         if not line or line.startswith("#") or "=" not in line:
             continue
         name, value = line.split("=", 1)
-        values[name.strip()] = value.strip().strip('"').strip("'")
+        name, value = name.strip(), value.strip().strip('"').strip("'")
+        if name in ("TOKEN", "TTHC_XL_TOKEN") and values.get(name):  # one TOKEN= line per clerk or office
+            value = f"{values[name]},{value}"
+        values[name] = value
     return values
 
 
@@ -114,14 +205,102 @@ def settings_from(args=None, environ=None) -> ServerSettings:
     if not folder.is_dir():
         raise ConfigError(f"Thư mục báo cáo {folder} không tồn tại.")
     static = getattr(args, "static", None) or environ.get("TTHC_XL_STATIC")
-    return ServerSettings(
+    tokens = {}
+    token_file = getattr(args, "token_file", None) or environ.get("TTHC_XL_TOKEN_FILE")
+    if token_file:
+        token_file = Path(token_file).expanduser()
+        if not token_file.is_file():
+            raise ConfigError(f"Không tìm thấy tệp mã truy cập {token_file}.")
+        tokens.update(parse_tokens(token_file.read_text(encoding="utf-8-sig").splitlines(), f"tệp {token_file.name}"))
+    for name, where in (("TTHC_XL_TOKEN", "biến TTHC_XL_TOKEN"), ("TOKEN", "dòng TOKEN= của tệp cấu hình")):
+        for label, token in parse_tokens((environ.get(name) or "").split(","), where).items():
+            if token not in tokens.values():
+                tokens[label if label not in tokens else f"{label} ({where})"] = token
+    limit = getattr(args, "max_request_mb", None) or environ.get("TTHC_XL_MAX_REQUEST_MB") or DEFAULT_MAX_REQUEST_MB
+    try:
+        limit = float(limit)
+    except ValueError:
+        limit = 0
+    if not limit > 0:
+        raise ConfigError(f"Giới hạn dung lượng yêu cầu “{limit}” không hợp lệ: --max-request-mb phải là một số MB lớn hơn 0.")
+    settings = ServerSettings(
         folder=folder.resolve(),
         host=getattr(args, "host", None) or environ.get("TTHC_XL_HOST", "127.0.0.1"),
         port=int(getattr(args, "port", None) or environ.get("TTHC_XL_PORT", 8000)),
         app_path=(environ.get("TTHC_XL_APP_PATH", "") or "").rstrip("/"),
         public_url=getattr(args, "public_url", None) or environ.get("TTHC_XL_PUBLIC_URL", ""),
         static_dir=Path(static) if static else xlwings_static_dir(),
+        tokens=tokens,
+        no_auth=bool(getattr(args, "no_auth", False)),
+        max_request_bytes=int(limit * 1024 * 1024),
     )
+    settings.check_auth()
+    return settings
+
+
+class RequestTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over `limit` bytes gets 413 before the app parses it.
+
+    A declared Content-Length over the limit is refused at once, without reading the body; a body
+    without one (chunked) is counted as the app receives it, and refused once it passes the limit.
+    """
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                return await self._refuse(send, 400, "Yêu cầu gửi lên có độ dài (Content-Length) không hợp lệ.")
+            if int(declared) > self.limit:
+                return await self._refuse(send, 413, self._message(int(declared)))
+        received = 0
+        started = False
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise RequestTooLarge
+            return message
+
+        async def tracked_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracked_send)
+        except RequestTooLarge:
+            if started:
+                raise
+            await self._refuse(send, 413, self._message(received))
+
+    def _message(self, size: int) -> str:
+        mb = lambda n: f"{n / 1024 / 1024:.1f}".replace(".", ",")  # noqa: E731
+        return (
+            f"Bảng tính gửi lên quá lớn (hơn {mb(size)} MB); máy chủ chỉ nhận tối đa {mb(self.limit)} MB. Hãy xóa bớt "
+            "các trang tính không cần trong tệp tổng hợp, hoặc nhờ quản trị viên tăng --max-request-mb."
+        )
+
+    @staticmethod
+    async def _refuse(send, status: int, detail: str) -> None:
+        body = json.dumps({"detail": detail}, ensure_ascii=False).encode("utf-8")
+        await send({
+            "type": "http.response.start", "status": status,
+            "headers": [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+                        (b"connection", b"close")],
+        })
+        await send({"type": "http.response.body", "body": body})
 
 
 def scripts_module(settings: ServerSettings) -> types.ModuleType:
@@ -158,18 +337,40 @@ def create_app(settings: ServerSettings):
     """The FastAPI app: the xlwings Server endpoints, the add-in's pages and its manifest."""
     import xlwings as xw
     import xlwings.server
-    from fastapi import APIRouter, FastAPI, HTTPException, Request
+    from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+    from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 
     from . import __version__
 
+    settings.check_auth()
     addin = addin_dir()
-    app = FastAPI(title="tthc-xl", version=__version__)
+    app = FastAPI(title="tthc-xl", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     module = scripts_module(settings)
     router = APIRouter(prefix=f"{settings.app_path}/xlwings")
+    digests = {label: hashlib.sha256(token.encode()).digest() for label, token in settings.tokens.items()}
 
-    @router.post("/custom-scripts-call/{script_name}")
+    async def require_token(request: Request) -> str:
+        """The label of the token in `Authorization: Bearer …`; 401 without a known one.
+
+        Digests of equal length are compared with hmac.compare_digest against every token, so
+        neither the length nor the position of a token shows in the answer time."""
+        if settings.no_auth:
+            return "no-auth"
+        scheme, _, presented = request.headers.get("authorization", "").strip().partition(" ")
+        digest = hashlib.sha256(presented.strip().encode("utf-8", "replace")).digest()
+        found = None
+        for label, expected in digests.items():
+            if hmac.compare_digest(digest, expected) and found is None:
+                found = label
+        if scheme.lower() != "bearer" or not presented.strip() or found is None:
+            log.warning("tthc-xl: refused a script call without a valid token from %s", request.client.host if request.client else "?")
+            raise HTTPException(status_code=401, detail=UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+        request.state.clerk = found
+        return found
+
+    @router.post("/custom-scripts-call/{script_name}", dependencies=[Depends(require_token)])
     async def custom_scripts_call(script_name: str, request: Request):
         if script_name not in SCRIPTS:
             raise HTTPException(status_code=404, detail=f"Không có lệnh “{script_name}”.")
@@ -208,13 +409,18 @@ def create_app(settings: ServerSettings):
     app.include_router(router)
 
     @app.get(f"{settings.app_path}/health")
-    async def health():
-        return {"status": "ok", "version": __version__, "xlwings": xw.__version__, "folder": str(settings.folder)}
+    async def health():  # public: no folder or other detail of the server here
+        return {"status": "ok", "version": __version__, "xlwings": xw.__version__, "auth": not settings.no_auth}
 
     @app.get(f"{settings.app_path}/taskpane.html", response_class=HTMLResponse)
     async def taskpane():
         buttons = "".join(f'<button xw-click="{name}">{label}</button>' for name, label in SCRIPTS.items())
-        return _page(settings, "tthc-xl", f"<h1>tthc-xl</h1>{buttons}<p id=\"status\"></p>", scripts=["tthc.js"])
+        token = (
+            '<form id="tthc-token-form"><label for="tthc-token">Mã truy cập máy chủ</label>'
+            '<input id="tthc-token" type="password" autocomplete="off" spellcheck="false">'
+            '<button type="submit">Lưu mã</button></form>'
+        )
+        return _page(settings, "tthc-xl", f"<h1>tthc-xl</h1>{buttons}{token}<p id=\"status\"></p>", scripts=["tthc.js"])
 
     @app.get(f"{settings.app_path}/manifest.xml")
     async def manifest():
@@ -236,6 +442,17 @@ def create_app(settings: ServerSettings):
         from fastapi.staticfiles import StaticFiles
 
         app.mount(f"{settings.app_path}/static", StaticFiles(directory=settings.static_dir), name="static")
+    # Added last = outermost: a 401 or 413 answer still carries the CORS headers the client needs to read it.
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_origin_regex=OFFICE_ORIGINS,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "Auth-Provider"],
+        allow_credentials=False,  # the token travels in a header, never in a cookie
+        max_age=600,
+    )
     return app
 
 
@@ -262,7 +479,8 @@ def _page(settings: ServerSettings, title: str, body: str, scripts: list[str]) -
     return (
         f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{title}</title>'
         f'<script id="config" type="application/json">{json.dumps(config)}</script>{runtime}{own}'
-        "<style>body{font-family:'Segoe UI',sans-serif;margin:1em}button{display:block;margin:.5em 0;padding:.5em 1em}</style>"
+        "<style>body{font-family:'Segoe UI',sans-serif;margin:1em}button{display:block;margin:.5em 0;padding:.5em 1em}"
+        "form{margin-top:1.5em}input{display:block;width:100%;box-sizing:border-box;padding:.3em}</style>"
         f"</head><body>{body}</body></html>"
     )
 
@@ -281,6 +499,9 @@ def _xlwings_version() -> str:
 def cmd_serve(args) -> int:
     from .cli import EXIT_UNUSABLE
 
+    if getattr(args, "new_token", False):
+        print(new_token())
+        return 0
     try:
         settings = settings_from(args)
     except ConfigError as exc:
@@ -300,6 +521,10 @@ def cmd_serve(args) -> int:
         print("Thiếu gói máy chủ: chạy “pip install tthc-xl[server]” (fastapi, uvicorn).", file=sys.stderr)
         return EXIT_UNUSABLE
     print(f"tthc-xl serve: thư mục báo cáo {settings.folder}; địa chỉ http://{settings.host}:{settings.port}{settings.app_path}/", flush=True)
+    if settings.no_auth:
+        print("  CẢNH BÁO: --no-auth: không kiểm tra mã truy cập (chỉ để thử trên máy này).", flush=True)
+    else:
+        print(f"  {len(settings.tokens)} mã truy cập: {', '.join(settings.tokens)}", flush=True)
     if settings.static_dir is None:
         print("  (chưa có tệp chạy Office.js của xlwings: cài “pip install xlwings-server” hoặc đặt TTHC_XL_STATIC để dùng add-in)", flush=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
@@ -313,7 +538,11 @@ def add_commands(subparsers) -> None:
     serve.add_argument("--port", type=int, help="cổng (mặc định 8000)")
     serve.add_argument("--public-url", help="địa chỉ https mà Excel dùng để mở add-in, ghi vào manifest.xml")
     serve.add_argument("--static", help="thư mục tệp Office.js của xlwings (mặc định: của gói xlwings-server nếu đã cài)")
-    serve.add_argument("--config", help="tệp cấu hình dạng TÊN=giá trị (TTHC_XL_FOLDER, XLWINGS_LICENSE_KEY, …)")
+    serve.add_argument("--config", help="tệp cấu hình dạng TÊN=giá trị (TTHC_XL_FOLDER, XLWINGS_LICENSE_KEY, TOKEN, …)")
+    serve.add_argument("--token-file", help="tệp mã truy cập, mỗi dòng một mã “tên: mã” (hoặc biến TTHC_XL_TOKEN, dòng TOKEN= trong --config)")
+    serve.add_argument("--no-auth", action="store_true", help="không kiểm tra mã truy cập: chỉ để thử trên chính máy này (--host 127.0.0.1)")
+    serve.add_argument("--max-request-mb", type=float, help=f"dung lượng tối đa một yêu cầu, MB (mặc định {DEFAULT_MAX_REQUEST_MB})")
+    serve.add_argument("--new-token", action="store_true", help="in ra một mã truy cập ngẫu nhiên mới rồi thoát")
     serve.set_defaults(run=cmd_serve)
 
 
