@@ -15,7 +15,7 @@ from .units import load_units
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 
 # Modules that add their own sub-commands: each has `add_commands(subparsers)`.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["tthc_xl.unit_template", "tthc_xl.report", "tthc_xl.server", "tthc_xl.doctor", "tthc_xl.printing"]
 
 
 def _layouts(args):
@@ -70,6 +70,7 @@ def cmd_new_master(args) -> int:
 
 
 def cmd_consolidate(args) -> int:
+    from . import history
     from .consolidate import consolidate, read_master_table, units_from_table
     from .render_xlsx import open_or_new, read_settings, save_master
 
@@ -77,13 +78,14 @@ def cmd_consolidate(args) -> int:
     output = Path(args.output)
     units = load_units(args.units) if args.units else None
     form = args.form
-    settings = None
+    settings = book = None
     if output.exists():
         existing = read_master_table(output, layouts, form)
         if existing is not None:
             form = form or existing.layout.name
             units = units or units_from_table(existing)
-        settings = read_settings(open_or_new(output))
+        book = open_or_new(output)
+        settings = read_settings(book)
     if form and form not in layouts:
         print(f"Không có mẫu biểu “{form}”. Các mẫu có sẵn: {', '.join(layouts)}.", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -94,10 +96,11 @@ def cmd_consolidate(args) -> int:
             print(f"Không đọc được bảng tổng hợp kỳ trước {args.previous}.", file=sys.stderr)
             return EXIT_UNUSABLE
     outcome = consolidate(args.sources, layouts, form, units, _settings(args, settings), previous, output=str(output))
-    save_master(outcome, output)
+    save_master(outcome, output, book)
     print_summary(outcome)
     if args.json:
         write_json(args.json, outcome.as_json())
+    print(history.archive(output, outcome).message)
     print(f"\nBảng tổng hợp: {output.resolve()}")
     failed = any(s["status"] != "ok" for s in outcome.sources)
     return EXIT_FINDINGS if outcome.has_errors or failed else EXIT_OK
@@ -162,11 +165,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .locking import MasterNotWritable, check_master_writable
+    from .render_xlsx import MasterError
+
     args = build_parser().parse_args(argv)
     try:
+        if args.command in ("consolidate", "new-master"):
+            check_master_writable(Path(args.output))  # before reading any unit file, not after
         return args.run(args)
-    except LayoutError as exc:
+    except (LayoutError, MasterNotWritable, MasterError) as exc:
         print(str(exc), file=sys.stderr)
+        return EXIT_UNUSABLE
+    except PermissionError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(
+            f"Không đọc hoặc ghi được tệp{where}: tệp đang mở trong một chương trình khác hoặc không có quyền truy cập. "
+            "Hãy đóng tệp (hoặc xin quyền truy cập) rồi chạy lại.",
+            file=sys.stderr,
+        )
         return EXIT_UNUSABLE
 
 

@@ -28,7 +28,7 @@ class Slot:
     formula: str | None = None
     role: str = LABEL
     source: Source | None = None
-    raw: object = None  # what the unit wrote, when it could not be read as a number
+    raw: object = None  # what the unit wrote, as written
 
 
 @dataclass
@@ -122,11 +122,13 @@ class Master:
     def table(self) -> Table:
         """The master as the checker sees it: unit rows with master addresses and their sources."""
         rows = []
+        letter = _column_letters(self.layout)
+        label = letter(self.layout.label_column or 2)
         for mrow in self.rows:
             if mrow.kind != UNIT or not mrow.reported:
                 continue
-            cells = {n: Cell(cell_ref(mrow.row - 1, n - 1), s.value, s.raw, s.source) for n, s in mrow.slots.items()}
-            rows.append(Row(UNIT, mrow.label, cells, mrow.label, cell_ref(mrow.row - 1, (self.layout.label_column or 2) - 1), mrow.group))
+            cells = {n: Cell(f"{letter(n)}{mrow.row}", s.value, s.raw, s.source) for n, s in mrow.slots.items()}
+            rows.append(Row(UNIT, mrow.label, cells, mrow.label, f"{label}{mrow.row}", mrow.group))
         return Table(file="", sheet=self.sheet, layout=self.layout, rows=rows, first_row=self.first_data_row)
 
     def header_cells(self) -> tuple[dict[tuple[int, int], str], list[tuple[int, int, int, int]]]:
@@ -212,7 +214,7 @@ def fill(master: Master, reported: dict[str, Row]) -> None:
     """Put each unit's reported figures in its row, then formulas and computed values everywhere."""
     layout = master.layout
     derived = derived_rules(layout)
-    col = lambda n: cell_ref(0, n - 1)[:-1]  # noqa: E731 - column letter of layout column n
+    col = _column_letters(layout)  # column letter of layout column n
     for mrow in master.rows_of(UNIT):
         row = reported.get(mrow.label)
         mrow.reported = row is not None
@@ -221,7 +223,7 @@ def fill(master: Master, reported: dict[str, Row]) -> None:
             cell = row.cells.get(n) if row else None
             source = cell.source if cell else None
             value = cell.value if cell else None
-            raw = cell.raw if cell is not None and cell.value is None else None
+            raw = cell.raw if cell is not None else None
             values[n] = value or 0
             mrow.slots[n] = Slot(value if row else None, None, INPUT, source, raw)
         for total, parts in derived.items():
@@ -250,6 +252,12 @@ def fill(master: Master, reported: dict[str, Row]) -> None:
         base_ref = f"{col(base)}{total.row}"
         formula = f"=IF({base_ref}=0,0,{ref}/{base_ref})"
         percent.slots[n] = Slot(value, formula, RATIO)
+
+
+def _column_letters(layout: Layout):
+    """n → the sheet column letter of layout column n (as cell_ref spells it), looked up once."""
+    letters = {n: cell_ref(0, n - 1)[:-1] for n in range(1, max(layout.numbers, default=0) + 1)}
+    return lambda n: letters.get(n) or cell_ref(0, n - 1)[:-1]
 
 
 def _sum_formula(letter: str, members: list[int]) -> str:

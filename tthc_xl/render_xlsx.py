@@ -16,12 +16,16 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 
 from . import style
-from .master import DERIVED, INPUT, RATIO, SUM, Master, Settings
+from .charts import add_chart_sheet
+from .history import chart_rows
+from .master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
 from .model import ERROR, GROUP, PERCENT, TOTAL, Finding
+from .printing import apply_print_setup, print_settings
 
 TABLE_NAME = "TTHC_BANG"  # defined name holding the table region, so a re-run knows what it owns
 CHECK_SHEET = "Kiểm tra"
@@ -46,9 +50,19 @@ def _font(size=style.TABLE_SIZE, bold=False, italic=False) -> Font:
     return Font(name=style.FONT, size=size, bold=bold, italic=italic)
 
 
+class MasterError(Exception):
+    """The master at the output path cannot be opened; the message (Vietnamese) says what to do."""
+
+
 def open_or_new(path: Path) -> Workbook:
     if path.exists():
-        return load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
+        try:
+            return load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
+        except Exception as exc:  # openpyxl raises many kinds for a broken or encrypted file
+            raise MasterError(
+                f"Không mở được bảng tổng hợp {path.name} ({type(exc).__name__}): tệp hỏng hoặc có mật khẩu. "
+                "Hãy lấy bản gần nhất trong thư mục .sao-luu cạnh tệp, hoặc ghi ra tệp mới (-o tên-khác.xlsx)."
+            ) from None
     book = Workbook()
     book.remove(book.active)
     return book
@@ -98,9 +112,9 @@ def write_settings(book: Workbook, settings: Settings) -> None:
     sheet.column_dimensions["B"].width = 60
 
 
-def save_master(outcome, path: Path) -> None:
-    """Write a consolidation into the master at `path`, creating it or updating it in place."""
-    book = open_or_new(path)
+def save_master(outcome, path: Path, book: Workbook | None = None) -> None:
+    """Write a consolidation into the master at `path` (or onto `book`, the master already opened)."""
+    book = book or open_or_new(path)
     cached = render(outcome, book, str(path))
     save_atomically(book, path, cached)
 
@@ -118,6 +132,7 @@ def render(outcome, book: Workbook, output: str) -> dict[str, dict[str, object]]
     in_master = [f for f in outcome.findings if f.file == output and f.sheet == master.sheet]
     mark(sheet, in_master)
     write_check_sheet(book, master, outcome.findings, outcome.sources, outcome.notes, output)
+    add_chart_sheet(book, chart_rows(output, outcome))
     book.defined_names[TABLE_NAME] = DefinedName(
         TABLE_NAME, attr_text=f"{quote_sheetname(master.sheet)}!$A$1:${get_column_letter(master.last_col)}${_region_end(master)}"
     )
@@ -149,12 +164,56 @@ def _clear_region(book: Workbook, sheet) -> None:
     sheet.protection.sheet = False
 
 
+class _Styles:
+    """Style assignments exactly as openpyxl makes them, each distinct one computed once.
+
+    openpyxl keeps a cell's look as an array of indexes into the workbook's shared lists (fonts,
+    borders, fills…); `cell.font = f` hashes `f` to find its index, which is most of the time spent
+    writing a large table. The array after an assignment depends only on the array before and on
+    what is assigned, so each distinct (before, attribute, value) is assigned the ordinary way once,
+    at the moment the plain code would first assign it, and its result is copied to later cells.
+    One instance per call: the indexes belong to one workbook.
+    """
+
+    def __init__(self):
+        self._after: dict[tuple, StyleArray] = {}
+        self._objects: dict[tuple, object] = {}  # shared style objects, alive (so their ids hold) while in use
+        self._programs: dict[tuple, tuple] = {}
+
+    def shared(self, make, *args, **kwargs):
+        """One object for each distinct `make(*args, **kwargs)`."""
+        key = (make, args, tuple(kwargs.items()))
+        made = self._objects.get(key)
+        if made is None:
+            made = self._objects[key] = make(*args, **kwargs)
+        return made
+
+    def program(self, *changes: tuple[str, object]) -> tuple:
+        """The same tuple for the same (style attribute, shared object or str) changes, in order."""
+        key = tuple((attribute, value if isinstance(value, str) else id(value)) for attribute, value in changes)
+        return self._programs.setdefault(key, changes)
+
+    def apply(self, cell, program: tuple) -> None:
+        """`setattr(cell, attribute, value)` for each change of a program, in order."""
+        before = cell._style
+        key = (before.tobytes() if before is not None else None, id(program))
+        after = self._after.get(key)
+        if after is None:
+            for attribute, value in program:
+                setattr(cell, attribute, value)
+            self._after[key] = StyleArray(cell._style)
+        else:
+            cell._style = StyleArray(after)
+
+
 def write_table(master: Master, sheet) -> dict[str, object]:
     layout = master.layout
     last_col = master.last_col
     cached: dict[str, object] = {}
+    styles = _Styles()
+    shared = styles.shared
     # Title block.
-    for index, text in enumerate(master.settings.title_lines, start=1):
+    for index, text in enumerate(master.title_lines, start=1):
         cell = sheet.cell(index, 1, text)
         cell.font = _font(style.TITLE_SIZE, bold=index < 3, italic=index == 3)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -162,12 +221,14 @@ def write_table(master: Master, sheet) -> dict[str, object]:
     # Header and number row.
     texts, merges = master.header_cells()
     for row in range(master.header_row, master.number_row + 1):
+        header = styles.program(
+            ("border", _BORDER),
+            ("alignment", shared(Alignment, horizontal="center", vertical="center", wrap_text=True)),
+            ("font", shared(_font, bold=row < master.number_row, italic=row == master.number_row)),
+            ("fill", shared(_fill, style.HEADER_FILL)),
+        )
         for col in range(1, last_col + 1):
-            cell = sheet.cell(row, col)
-            cell.border = _BORDER
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-            cell.font = _font(bold=row < master.number_row, italic=row == master.number_row)
-            cell.fill = _fill(style.HEADER_FILL)
+            styles.apply(sheet.cell(row, col), header)
     for (row, col), text in texts.items():
         sheet.cell(row, col, text)
     for row1, col1, row2, col2 in merges:
@@ -177,30 +238,48 @@ def write_table(master: Master, sheet) -> dict[str, object]:
     # Rows.
     label_col = layout.label_column or 2
     order_col = layout.order_column or 1
+    # Each cell gets the same style changes, in the same order, as assigned one by one; _Styles
+    # computes each distinct outcome once (the table is most of the master, and most of its time).
+    locked, unlocked = shared(Protection, locked=True), shared(Protection, locked=False)
+    order_look = styles.program(("alignment", shared(Alignment, horizontal="center", vertical="center")))
+    figure = shared(Alignment, horizontal="right", vertical="center")
+    figure_looks = {}
+    for role in (INPUT, DERIVED, SUM, RATIO, LABEL):
+        changes = [("number_format", style.PERCENT_FORMAT if role == RATIO else style.COUNT_FORMAT), ("alignment", figure)]
+        if role == INPUT:
+            changes += [("fill", shared(_fill, style.INPUT_FILL)), ("protection", unlocked)]
+        elif role in (DERIVED, SUM, RATIO):
+            changes += [("fill", shared(_fill, style.FORMULA_FILL))]
+        figure_looks[role] = styles.program(*changes)
     for mrow in master.rows:
         strong = mrow.kind in (GROUP, TOTAL, PERCENT)
-        for col in range(1, last_col + 1):
-            cell = sheet.cell(mrow.row, col)
-            cell.border = _BORDER
-            cell.font = _font(bold=strong)
-            cell.protection = Protection(locked=True)
-        order = sheet.cell(mrow.row, order_col, mrow.order)
-        order.alignment = Alignment(horizontal="center", vertical="center")
-        label = sheet.cell(mrow.row, label_col, mrow.label)
+        base = styles.program(("border", _BORDER), ("font", shared(_font, bold=strong)), ("protection", locked))
+        row = mrow.row
+        cells = [sheet.cell(row, col) for col in range(1, last_col + 1)]
+        for cell in cells:
+            styles.apply(cell, base)
+        at = lambda col: cells[col - 1] if 1 <= col <= last_col else sheet.cell(row, col)  # noqa: E731 - sheet.cell, looked up once
+        order = at(order_col)
+        if mrow.order is not None:
+            order.value = mrow.order
+        styles.apply(order, order_look)
+        label = at(label_col)
+        if mrow.label is not None:
+            label.value = mrow.label
         label.data_type = "s"  # text stays text, even "=…" typed by a unit
-        label.alignment = Alignment(vertical="center", wrap_text=True, horizontal="center" if mrow.kind in (TOTAL, PERCENT) else "left")
+        centred = mrow.kind in (TOTAL, PERCENT)
+        styles.apply(label, styles.program(("alignment", shared(Alignment, vertical="center", wrap_text=True, horizontal="center" if centred else "left"))))
         for n, slot in mrow.slots.items():
-            cell = sheet.cell(mrow.row, n)
+            cell = at(n)
             cell.value = slot.formula if slot.formula else slot.value
             if slot.formula:
                 cached[cell.coordinate] = slot.value
-            cell.number_format = style.PERCENT_FORMAT if slot.role == RATIO else style.COUNT_FORMAT
-            cell.alignment = Alignment(horizontal="right", vertical="center")
-            if slot.role == INPUT:
-                cell.fill = _fill(style.INPUT_FILL)
-                cell.protection = Protection(locked=False)
-            elif slot.role in (DERIVED, SUM, RATIO):
-                cell.fill = _fill(style.FORMULA_FILL)
+            looks = figure_looks.get(slot.role)
+            if looks is None:  # a role this code does not know: assigned as always
+                cell.number_format = style.PERCENT_FORMAT if slot.role == RATIO else style.COUNT_FORMAT
+                cell.alignment = figure
+            else:
+                styles.apply(cell, looks)
     if master.previous:
         _write_previous(master, sheet, cached)
     # Column widths: unit names wrap rather than being cut.
@@ -213,6 +292,7 @@ def write_table(master: Master, sheet) -> dict[str, object]:
     protection.sheet = True  # no password: it guards formulas against slips, not against people
     protection.formatCells = protection.formatColumns = protection.formatRows = False
     protection.objects = False
+    apply_print_setup(sheet, print_settings(master))
     return cached
 
 
@@ -243,11 +323,13 @@ def mark(sheet, findings: list[Finding]) -> None:
             if suspect != finding.cell:
                 colours.setdefault(suspect, style.SUSPECT_FILL)
                 notes.setdefault(suspect, []).append(f"Ô nghi sai theo quy tắc {finding.rule} (xem {finding.cell}).")
+    styles = _Styles()
     for ref, colour in colours.items():
-        sheet[ref].fill = _fill(colour)
+        cell = sheet[ref]
+        styles.apply(cell, styles.program(("fill", styles.shared(_fill, colour))))
         comment = Comment("\n\n".join(notes[ref]), "tthc-xl")
         comment.width, comment.height = 360, 160
-        sheet[ref].comment = comment
+        cell.comment = comment
 
 
 def note_text(finding: Finding) -> str:
@@ -305,24 +387,30 @@ def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], s
     sheet.cell(row, 1, "ĐƠN VỊ CHƯA GỬI BÁO CÁO").font = _font(bold=True)
     for unit in master.missing:
         row += 1
-        sheet.cell(row, 2, unit).data_type = "s"
-        sheet.cell(row, 6, "chưa gửi báo cáo")
+        _text(sheet, row, 2, unit)
+        _text(sheet, row, 6, "chưa gửi báo cáo")
     row += 2
     sheet.cell(row, 1, "TỆP ĐÃ ĐỌC").font = _font(bold=True)
     for source in sources:
         row += 1
-        name = sheet.cell(row, 2, Path(source["file"]).name)
-        _link_file(name, source["file"], source["sheet"], "A1")
-        sheet.cell(row, 3, source["sheet"])
-        sheet.cell(row, 4, source["unit"]).data_type = "s"
-        sheet.cell(row, 6, source["error"] or "đã tổng hợp")
+        _link_file(_text(sheet, row, 2, Path(source["file"]).name), source["file"], source["sheet"], "A1")
+        _text(sheet, row, 3, source["sheet"])
+        _text(sheet, row, 4, source["unit"])
+        _text(sheet, row, 6, source["error"] or "đã tổng hợp")
         if source["error"]:
             sheet.cell(row, 6).fill = _fill(style.ERROR_FILL)
     for note in notes:
         row += 1
-        sheet.cell(row, 6, note)
+        _text(sheet, row, 6, note)
     for col, width in zip("ABCDEFGHIJ", (5, 9, 7, 30, 16, 80, 14, 14, 26, 9)):
         sheet.column_dimensions[col].width = width
+
+
+def _text(sheet, row: int, col: int, value: str):
+    """A text cell that stays text: a file or unit named "=1+1" must not become a formula."""
+    cell = sheet.cell(row, col, value)
+    cell.data_type = "s"
+    return cell
 
 
 def _link_file(cell, path: str, sheet: str, ref: str) -> None:
@@ -335,21 +423,194 @@ def _link_file(cell, path: str, sheet: str, ref: str) -> None:
 
 
 def save_atomically(book: Workbook, path: Path, cached: dict[str, dict[str, object]]) -> None:
-    """Write to a temporary file beside the master, then rename: a crash leaves the old master whole."""
-    buffer = io.BytesIO()
-    book.calculation.fullCalcOnLoad = True
-    book.save(buffer)
-    data = with_cached_values(buffer.getvalue(), cached)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    """Write to a temporary file beside the master, then rename: a crash leaves the old master whole.
+
+    In order: refuse (MasterNotWritable, nothing changed) when the master is open in Excel, read-only
+    or its folder takes no files; remove the temporary files of runs that died; create the temporary
+    file `.{stem}-{pid}-….xlsx` beside the master, fill it, flush and fsync it; keep the previous master
+    as `.sao-luu/{stem}-{yyyy-mm-ddThhmm}{suffix}` (the time it was last saved; identical copies are not
+    kept twice, the last BACKUPS are); rename the temporary file over the master; fsync the folder.
+    A process killed at any point leaves either the old master or the new one, never a torn file.
+    """
+    from .locking import MasterNotWritable, check_master_writable, folder_message, open_in_excel_message, write_failed_message
+
+    path = Path(path)
+    check_master_writable(path)
+    remove_stale_temporaries(path)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-{os.getpid()}-", suffix=path.suffix, dir=path.parent)
+    except PermissionError:
+        raise MasterNotWritable(folder_message(path)) from None
+    except OSError as exc:
+        raise MasterNotWritable(write_failed_message(path, exc.strerror or str(exc))) from None
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data)
+            buffer = io.BytesIO()
+            book.calculation.fullCalcOnLoad = True
+            book.save(buffer)
+            data = with_cached_values(buffer.getvalue(), cached)
+            del buffer
+            for start in range(0, len(data), _WRITE_CHUNK):
+                out.write(data[start : start + _WRITE_CHUNK])
             out.flush()
             os.fsync(out.fileno())
+        _keep_mode(path, Path(temporary))
+        back_up(path)
         os.replace(temporary, path)
+    except PermissionError:  # Windows: Excel opened the master meanwhile
+        Path(temporary).unlink(missing_ok=True)
+        raise MasterNotWritable(open_in_excel_message(path)) from None
+    except OSError as exc:  # a full disk, a share gone away: the old master is still whole
+        Path(temporary).unlink(missing_ok=True)
+        raise MasterNotWritable(write_failed_message(path, exc.strerror or str(exc))) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    _fsync_folder(path.parent)
+    prune_backups(path)
+
+
+BACKUP_FOLDER = ".sao-luu"
+BACKUPS = 10  # backups kept per master
+_WRITE_CHUNK = 2**20
+_STALE_AFTER = 3600  # seconds; where a process cannot be asked whether it lives (Windows)
+
+
+def backup_pattern(path: Path) -> re.Pattern:
+    """`{stem}-2026-11-23T0905{suffix}`, or `…T0905-2{suffix}` for a second version saved in the same minute."""
+    return re.compile(rf"^{re.escape(path.stem)}-(\d{{4}}-\d{{2}}-\d{{2}}T\d{{4}})(?:-(\d+))?{re.escape(path.suffix)}$")
+
+
+def backups(path: Path) -> list[Path]:
+    """The master's backups in `.sao-luu/` beside it, oldest first."""
+    folder = Path(path).parent / BACKUP_FOLDER
+    if not folder.is_dir():
+        return []
+    pattern = backup_pattern(Path(path))
+    found = []
+    for item in folder.iterdir():
+        match = pattern.match(item.name)
+        if match and item.is_file():
+            found.append(((match[1], int(match[2] or 1)), item))
+    return [item for _, item in sorted(found)]
+
+
+def back_up(path: Path) -> Path | None:
+    """Keep the master about to be replaced in `.sao-luu/`, named by the time it was last saved.
+
+    A copy (never a hard link: a program saving the master in place would change the backup too),
+    completed and fsynced under a temporary name, then renamed, so a backup is never half written.
+    Nothing is kept when the newest backup already holds the same bytes.
+    """
+    import datetime as dt
+    import filecmp
+    import shutil
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    existing = backups(path)
+    if existing and filecmp.cmp(existing[-1], path, shallow=False):
+        return existing[-1]
+    folder = path.parent / BACKUP_FOLDER
+    folder.mkdir(exist_ok=True)
+    stamp = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%dT%H%M")
+    target = folder / f"{path.stem}-{stamp}{path.suffix}"
+    count = 1
+    while target.exists():
+        count += 1
+        target = folder / f"{path.stem}-{stamp}-{count}{path.suffix}"
+    handle, partial = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out, open(path, "rb") as source:
+            shutil.copyfileobj(source, out)
+            out.flush()
+            os.fsync(out.fileno())
+        shutil.copystat(path, partial)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def prune_backups(path: Path, keep: int = BACKUPS) -> None:
+    """Remove all but the newest `keep` backups of the master (never anything else in the folder)."""
+    for old in backups(path)[:-keep] if keep else backups(path):
+        try:
+            old.unlink()
+        except OSError:
+            pass  # a backup someone has open stays; the next run tries again
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Temporary files `.{stem}-{pid}-….{suffix}` left beside the master by runs that died; removed, and returned."""
+    import time
+
+    path = Path(path)
+    pattern = re.compile(rf"^\.{re.escape(path.stem)}-(\d+)-[A-Za-z0-9_]+{re.escape(path.suffix)}$")
+    removed = []
+    for item in path.parent.glob(f".{glob_escape(path.stem)}-*{glob_escape(path.suffix)}"):
+        match = pattern.match(item.name)
+        if not match or int(match[1]) == os.getpid():
+            continue
+        try:
+            if _process_alive(int(match[1])) and time.time() - item.stat().st_mtime < _STALE_AFTER:
+                continue
+            item.unlink()
+            removed.append(item)
+        except OSError:
+            continue
+    return removed
+
+
+def glob_escape(text: str) -> str:
+    import glob
+
+    return glob.escape(text)
+
+
+def _process_alive(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # Windows cannot be asked safely (os.kill would end the process): age decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _keep_mode(path: Path, temporary: Path) -> None:
+    """The new master gets the old one's permissions (mkstemp makes files only their owner can read)."""
+    import stat
+
+    try:
+        if path.exists():
+            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
+    except OSError:
+        pass
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); Windows has no directory handles for this."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*)><f>([^<]*)</f>(?:<v\s*/>|<v></v>)')

@@ -1,0 +1,247 @@
+"""Consolidation beyond the happy path: groups, re-runs, the previous period, unit templates."""
+
+import csv
+import json
+import shutil
+
+import openpyxl
+import pytest
+
+import office
+import soctrang
+
+from tthc_xl.cli import main
+from tthc_xl.layouts import load_layouts
+from tthc_xl.read import read_file
+
+SHEET = "Phụ lục I"
+DISTRICTS = [  # (name, values for columns 3..14), consistent
+    ("UBND thành phố Sóc Trăng", [120, 20, 100, 90, 50, 40, 0, 30, 30, 0, 0, 12]),
+    ("UBND huyện Kế Sách", [80, 10, 70, 60, 30, 28, 2, 20, 19, 1, 1, 5]),
+    ("UBND huyện Mỹ Tú", [45, 5, 40, 40, 20, 20, 0, 5, 5, 0, 0, 0]),
+]
+
+
+def write_units_csv(path, groups):
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["nhom", "ten", "bi_danh"])
+        for group, names in groups:
+            for name in names:
+                writer.writerow([group, name, ""])
+    return path
+
+
+def write_unit_csv(path, name, values):
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["STT", "Đơn vị"] + [f"c{n}" for n in range(3, 15)])
+        writer.writerow(soctrang.NUMBER_ROW[:1] + ["2", "3=(4+5)", "4", "5", "6=(7+8+9)", "7", "8", "9", "10=(11+12)", "11", "12", "13", "14"])
+        writer.writerow(["1", name] + [str(v) for v in values])
+    return path
+
+
+@pytest.fixture
+def two_levels(unit_folder, tmp_path):
+    """The 16 Sóc Trăng departments (Cấp tỉnh) and three districts (Cấp huyện)."""
+    sources = tmp_path / "don-vi"
+    shutil.copytree(unit_folder, sources)
+    for index, (name, values) in enumerate(DISTRICTS, start=20):
+        write_unit_csv(sources / f"{index}_huyen.csv", name, values)
+    units = write_units_csv(
+        tmp_path / "don-vi.csv",
+        [("Cấp tỉnh", [name for _, name, _ in soctrang.UNITS]), ("Cấp huyện", [name for name, _ in DISTRICTS])],
+    )
+    # The list's name for unit 9 is the full one; the file writes "Sở Nông nghiệp và PTNT".
+    text = units.read_text(encoding="utf-8").replace("Sở Nông nghiệp và PTNT", "Sở Nông nghiệp và Phát triển nông thôn")
+    units.write_text(text, encoding="utf-8")
+    return sources, units
+
+
+def test_two_levels_have_subtotal_formulas_that_add_up_to_the_total(two_levels, tmp_path):
+    sources, units = two_levels
+    master = tmp_path / "tong-hop.xlsx"
+    out = tmp_path / "out.json"
+    main(["consolidate", str(sources), "--units", str(units), "-o", str(master), "--json", str(out)])
+    data = json.loads(out.read_text(encoding="utf-8"))
+    province = {str(n): v for n, v in soctrang.COLUMN_SUMS.items()}
+    district = {str(n): sum(v[n - 3] for _, v in DISTRICTS) for n in range(3, 15)}
+    assert data["groups"] == {"Cấp tỉnh": province, "Cấp huyện": district}
+    assert data["totals"] == {k: province[k] + district[k] for k in province}
+
+    sheet = openpyxl.load_workbook(master)[SHEET]
+    # Row 9: "I Cấp tỉnh" subtotal over rows 10–25; row 26: "II Cấp huyện" over 27–29; total row 30.
+    assert (sheet["A9"].value, sheet["B9"].value, sheet["C9"].value) == ("I", "Cấp tỉnh", "=SUM(C10:C25)")
+    assert (sheet["A26"].value, sheet["B26"].value, sheet["C26"].value) == ("II", "Cấp huyện", "=SUM(C27:C29)")
+    assert (sheet["B30"].value, sheet["C30"].value) == ("Tổng cộng", "=C9+C26")
+    recalculated = office.recalculated_values(master, SHEET, tmp_path)
+    assert recalculated[29][2] == recalculated[8][2] + recalculated[25][2] == 5661 + 245
+
+
+def test_rerun_is_identical_and_keeps_the_clerks_sheets_and_notes(unit_folder, tmp_path):
+    master = tmp_path / "tong-hop.xlsx"
+    args = ["consolidate", str(unit_folder), "--units", "soc-trang-so-nganh", "--period", "tháng 10 năm 2019", "-o", str(master)]
+    main(args)
+    book = openpyxl.load_workbook(master)
+    book.create_sheet("Ghi chép").append(["Đã gọi Sở Nội vụ ngày 20/10"])
+    book[SHEET]["B30"] = "Người lập biểu"
+    book[SHEET]["P9"] = "ghi chú riêng"
+    book.save(master)
+    first = _cells(master)
+    main(args)
+    second = _cells(master)
+    assert first == second
+    book = openpyxl.load_workbook(master)
+    assert book["Ghi chép"]["A1"].value == "Đã gọi Sở Nội vụ ngày 20/10"
+    assert book[SHEET]["B30"].value == "Người lập biểu" and book[SHEET]["P9"].value == "ghi chú riêng"
+
+
+def _cells(path):
+    book = openpyxl.load_workbook(path)
+    return {
+        (sheet.title, cell.coordinate): (cell.value, cell.fill.fgColor.rgb, cell.comment.text if cell.comment else None)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value is not None or cell.comment
+    }
+
+
+def test_fixing_a_unit_file_clears_its_stale_mark(unit_folder, tmp_path):
+    sources = tmp_path / "don-vi"
+    shutil.copytree(unit_folder, sources)
+    master = tmp_path / "tong-hop.xlsx"
+    main(["consolidate", str(sources), "--units", "soc-trang-so-nganh", "-o", str(master)])
+    assert openpyxl.load_workbook(master)[SHEET]["F16"].comment is not None  # Sở Nội vụ: 63 vs 2
+    (sources / "08_so-noi-vu.xlsx").unlink()
+    write_unit_csv(sources / "08_so-noi-vu.csv", "Sở Nội vụ", [68, 15, 53, 63, 2, 61, 0, 5, 5, 0, 0, 10])
+    main(["consolidate", str(sources), "-o", str(master)])
+    sheet = openpyxl.load_workbook(master)[SHEET]
+    assert sheet["F16"].comment is None and sheet["F16"].value == "=G16+H16+I16"
+    assert sheet["G16"].fill.fgColor.rgb.endswith("FFFFFF")
+    assert sheet["F11"].comment is not None  # the others stay flagged
+
+
+def test_missing_unknown_and_duplicate_units_are_findings(unit_folder, tmp_path):
+    sources = tmp_path / "don-vi"
+    shutil.copytree(unit_folder, sources)
+    (sources / "16_cong-an-tinh.xlsx").unlink()
+    write_unit_csv(sources / "30_la.csv", "Sở Ngoại vụ", [1, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+    write_unit_csv(sources / "31_trung.csv", "Sở Tư pháp", [1, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+    out = tmp_path / "out.json"
+    master = tmp_path / "m.xlsx"
+    assert main(["consolidate", str(sources), "--units", "soc-trang-so-nganh", "-o", str(master), "--json", str(out)]) == 1
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["missing"] == ["Công an tỉnh"]
+    rules = {(f["rule"], f["unit"]) for f in data["findings"]}
+    assert ("không có trong danh sách", "Sở Ngoại vụ") in rules
+    duplicate = next(f for f in data["findings"] if f["rule"] == "trùng đơn vị")
+    assert "12_so-tu-phap.xlsx" in duplicate["message"] and "31_trung.csv" in duplicate["message"]
+    assert data["totals"]["3"] == soctrang.COLUMN_SUMS[3] - 144  # the first file's figures, not the second's
+    check = openpyxl.load_workbook(master)["Kiểm tra"]
+    texts = [c.value for row in check.iter_rows() for c in row if c.value]
+    assert "Công an tỉnh" in texts and "chưa gửi báo cáo" in texts
+
+
+def test_without_a_unit_list_the_rows_are_the_units_found(unit_folder, tmp_path):
+    master = tmp_path / "m.xlsx"
+    main(["consolidate", str(unit_folder), "-o", str(master)])
+    (table,) = read_file(master, load_layouts()).tables
+    names = [r.unit for r in table.rows if r.kind == "unit"]
+    assert len(names) == 16 and names[0] == "Sở Thông tin Truyền thông"  # as the unit wrote it, in file order
+    assert openpyxl.load_workbook(master)[SHEET]["A9"].value == 1
+
+
+def test_previous_period_checks_carried_over_and_adds_the_change(unit_folder, tmp_path):
+    previous = tmp_path / "thang-9.xlsx"
+    september = tmp_path / "t9"
+    september.mkdir()
+    # September: Sở Tư pháp ended with 181 pending, as October carried over; Sở Y tế ended with 160, not 163.
+    write_unit_csv(september / "tp.csv", "Sở Tư pháp", [800, 100, 700, 619, 600, 0, 19, 181, 170, 11, 0, 20])
+    write_unit_csv(september / "yt.csv", "Sở Y tế", [300, 140, 160, 140, 140, 0, 0, 160, 160, 0, 0, 9])
+    main(["consolidate", str(september), "--units", "soc-trang-so-nganh", "--period", "tháng 9 năm 2019", "-o", str(previous)])
+    master = tmp_path / "thang-10.xlsx"
+    out = tmp_path / "out.json"
+    main(["consolidate", str(unit_folder), "-o", str(master), "--units", "soc-trang-so-nganh", "--previous", str(previous), "--json", str(out)])
+    data = json.loads(out.read_text(encoding="utf-8"))
+    carried = [f for f in data["findings"] if f["rule"] == "kỳ trước chuyển sang"]
+    assert [(f["unit"], f["cell"], f["fix"]) for f in carried] == [("Sở Y tế", "D23", {"D23": 160})]
+    assert data["previous"]["3"] == 1100
+    sheet = openpyxl.load_workbook(master)[SHEET]
+    assert sheet["B28"].value == "Tổng cộng kỳ trước" and sheet["C28"].value == 1100
+    assert sheet["C29"].value == "=C25-C28"
+    assert office.recalculated_values(master, SHEET, tmp_path)[28][2] == 5661 - 1100
+
+
+def test_unit_templates_validate_inputs_and_read_back_exactly(tmp_path):
+    path = tmp_path / "so-tu-phap.xlsx"
+    assert main(["template", "--form", "mau-a", "--unit", "Sở Tư pháp", "--period", "tháng 10 năm 2019", "-o", str(path)]) == 0
+    book = openpyxl.load_workbook(path)
+    sheet = book["Báo cáo"]
+    assert sheet["A3"].value == "Đơn vị: Sở Tư pháp" and sheet["A2"].value == "Kỳ báo cáo: tháng 10 năm 2019"
+    assert sheet["B9"].value == "Sở Tư pháp"
+    assert sheet["C9"].value == "=D9+E9" and sheet["F9"].value == "=G9+H9+I9"
+    (validation,) = sheet.data_validations.dataValidation
+    assert (validation.type, validation.operator, validation.formula1) == ("whole", "greaterThanOrEqual", "0")
+    assert {str(r) for r in validation.sqref.ranges} == {"D9", "E9", "G9", "H9", "I9", "K9", "L9", "M9", "N9"}
+    assert sheet.protection.sheet and not sheet["D9"].protection.locked and sheet["C9"].protection.locked
+    # The unit fills it in; LibreOffice computes the derived cells; the reader reads exactly that.
+    inputs = {"D9": 181, "E9": 664, "G9": 605, "H9": 0, "I9": 12, "K9": 207, "L9": 21, "M9": 0, "N9": 23}
+    for ref, value in inputs.items():
+        sheet[ref] = value
+    book.save(path)
+    filled = office.convert(path, "xlsx:Calc MS Excel 2007 XML", tmp_path / "filled")
+    (table,) = read_file(filled, load_layouts()).tables
+    (row,) = table.rows
+    assert row.unit == "Sở Tư pháp"
+    assert [row.cells[n].value for n in range(3, 15)] == [845, 181, 664, 617, 605, 0, 12, 228, 207, 21, 0, 23]
+
+
+def test_templates_for_every_unit(tmp_path):
+    folder = tmp_path / "mau"
+    assert main(["template", "--form", "mau-b", "--all-units", "--units", "soc-trang-so-nganh", "-o", str(folder)]) == 0
+    files = sorted(p.name for p in folder.iterdir())
+    assert len(files) == 16 and "so-tu-phap.xlsx" in files
+    (table,) = read_file(folder / "so-tu-phap.xlsx", load_layouts()).tables
+    assert table.layout.name == "mau-b"
+
+
+def test_new_master_has_a_row_per_unit_and_blank_inputs(tmp_path):
+    master = tmp_path / "moi.xlsx"
+    assert main(["new-master", "--form", "mau-a", "--units", "soc-trang-so-nganh", "--period", "tháng 11 năm 2019", "-o", str(master)]) == 0
+    book = openpyxl.load_workbook(master)
+    assert book.sheetnames[:3] == ["Phụ lục I", "Kiểm tra", "Cài đặt"]
+    sheet = book[SHEET]
+    assert sheet["A2"].value == "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH THÁNG 11 NĂM 2019"
+    assert [sheet.cell(r, 2).value for r in (9, 24, 25, 26)] == ["Sở Thông tin và Truyền thông", "Công an tỉnh", "Tổng cộng", "Tỷ lệ %"]
+    assert sheet["D9"].value is None and sheet["C9"].value == "=D9+E9"
+    assert book["Kiểm tra"]["A1"].value.endswith("16 đơn vị chưa gửi báo cáo")
+    assert book["Cài đặt"]["B3"].value == "tháng 11 năm 2019"
+
+
+def test_a_master_kept_among_the_unit_files_is_not_read_as_one(unit_folder, tmp_path):
+    sources = tmp_path / "don-vi"
+    shutil.copytree(unit_folder, sources)
+    master = sources / "tong-hop.xlsx"
+    out = tmp_path / "out.json"
+    for _ in range(2):
+        main(["consolidate", str(sources), "--units", "soc-trang-so-nganh", "-o", str(master), "--json", str(out)])
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert len(data["sources"]) == 16 and not any(f["rule"] == "trùng đơn vị" for f in data["findings"])
+
+
+def test_a_broken_master_gets_a_message_not_a_traceback(unit_folder, tmp_path, capsys):
+    master = tmp_path / "tong-hop.xlsx"
+    master.write_bytes(b"PK\x03\x04 broken")
+    assert main(["consolidate", str(unit_folder), "-o", str(master)]) == 2
+    assert "Không mở được bảng tổng hợp tong-hop.xlsx" in capsys.readouterr().err
+
+
+def test_text_in_the_check_sheet_stays_text(tmp_path):
+    sources = tmp_path / "don-vi"
+    sources.mkdir()
+    write_unit_csv(sources / "=1+1.csv", "Sở Tư pháp", [845, 181, 664, 617, 605, 0, 12, 228, 207, 21, 0, 23])
+    master = tmp_path / "m.xlsx"
+    main(["consolidate", str(sources), "-o", str(master)])
+    cells = [c for row in openpyxl.load_workbook(master)["Kiểm tra"].iter_rows() for c in row if c.value == "=1+1.csv"]
+    assert cells and all(c.data_type == "s" for c in cells)

@@ -1,0 +1,95 @@
+"""Blank report sheets for units to fill: the layout's header, the unit's name and period, formulas
+for derived cells and whole-number validation on inputs, so most errors cannot be typed at all."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from .layouts import Layout
+from .master import INPUT, Master, Settings, fill, plan_rows
+from .read import cell_ref
+from .render_xlsx import save_atomically, write_table
+from .text import fold
+from .units import load_units
+
+SHEET = "Báo cáo"
+
+
+def unit_master(layout: Layout, unit: str, period: str) -> Master:
+    """The master model of a one-row table: the unit's own sheet."""
+    settings = Settings(period=period)
+    title = [
+        "BÁO CÁO TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH",
+        f"Kỳ báo cáo: {period}" if period else "Kỳ báo cáo: …",
+        f"Đơn vị: {unit}",
+    ]
+    master = Master(layout, settings, [], sheet=SHEET, title=title)
+    master.rows = plan_rows(layout, [("", [unit])], master.first_data_row, totals=False)
+    fill(master, {})
+    return master
+
+
+def write_unit_template(layout: Layout, unit: str, period: str, path: Path) -> Path:
+    master = unit_master(layout, unit, period)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = SHEET
+    cached = write_table(master, sheet)
+    validation = DataValidation(
+        type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True, showErrorMessage=True,
+        errorTitle="Số liệu không hợp lệ", error="Chỉ nhập số nguyên không âm (số hồ sơ).",
+        promptTitle="Số hồ sơ", prompt="Nhập số nguyên ≥ 0; để trống nghĩa là 0.", showInputMessage=True,
+    )
+    (row,) = master.rows
+    for n, slot in row.slots.items():
+        if slot.role == INPUT:
+            validation.add(cell_ref(row.row - 1, n - 1))
+    sheet.add_data_validation(validation)
+    save_atomically(book, path, {SHEET: cached})
+    return path
+
+
+def file_name(unit: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(unit)).strip("-") + ".xlsx"
+
+
+def cmd_template(args) -> int:
+    from .cli import EXIT_OK, EXIT_UNUSABLE, _layouts
+
+    layouts = _layouts(args)
+    if args.form not in layouts:
+        print(f"Không có mẫu biểu “{args.form}”. Các mẫu có sẵn: {', '.join(layouts)}.", file=sys.stderr)
+        return EXIT_UNUSABLE
+    layout = layouts[args.form]
+    output = Path(args.output)
+    if args.all_units:
+        if not args.units:
+            print("Cần --units (danh sách đơn vị) khi dùng --all-units.", file=sys.stderr)
+            return EXIT_UNUSABLE
+        output.mkdir(parents=True, exist_ok=True)
+        for unit in load_units(args.units).units:
+            write_unit_template(layout, unit.name, args.period or "", output / file_name(unit.name))
+        print(f"Đã tạo mẫu báo cáo cho từng đơn vị trong {output}.")
+    elif args.unit:
+        write_unit_template(layout, args.unit, args.period or "", output)
+        print(f"Đã tạo mẫu báo cáo {output} cho {args.unit}.")
+    else:
+        print("Cần --unit TÊN_ĐƠN_VỊ hoặc --all-units.", file=sys.stderr)
+        return EXIT_UNUSABLE
+    return EXIT_OK
+
+
+def add_commands(commands) -> None:
+    template = commands.add_parser("template", help="tạo mẫu báo cáo trống cho đơn vị")
+    template.add_argument("--form", required=True, help="tên mẫu biểu")
+    template.add_argument("--unit", help="tên đơn vị")
+    template.add_argument("--all-units", action="store_true", help="mỗi đơn vị trong danh sách một tệp")
+    template.add_argument("--units", help="danh sách đơn vị (.csv)")
+    template.add_argument("--period", help="kỳ báo cáo")
+    template.add_argument("-o", "--output", required=True, help="tệp (hoặc thư mục với --all-units)")
+    template.set_defaults(run=cmd_template)
