@@ -22,6 +22,7 @@ from tthc_xl.layouts import load_layouts
 from tthc_xl.model import PERCENT, TOTAL, UNIT, Cell, Row, Table
 from tthc_xl.read import cell_ref, read_file, read_grids
 from tthc_xl.rules import check_row, check_table, column_sums, percentages
+from tthc_xl.read import MAX_ROWS
 from tthc_xl.safe_open import MAX_SHEET_COLS, MAX_SHEET_ROWS
 
 LAYOUTS = load_layouts()
@@ -201,7 +202,7 @@ def test_cells_within_the_limits_read_back_exactly_and_nothing_beyond_is_loaded(
         for j, value in enumerate(row)
         if value != ""
     }
-    assert read == {k: float(v) for k, v in inside.items() if k[0] - grid.top < 5000}
+    assert read == {k: float(v) for k, v in inside.items() if k[0] - grid.top < MAX_ROWS}
     assert grid.bottom <= MAX_SHEET_ROWS and grid.right <= MAX_SHEET_COLS
     assert grid.trimmed == (len(inside) < len(cells))
 

@@ -8,6 +8,8 @@ sheet belongs to the tool: it is drawn again on every consolidation.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
@@ -17,12 +19,14 @@ from . import style
 SHEET = "Biểu đồ"
 TITLE = "BIỂU ĐỒ TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"
 RATE_FORMAT = style.PERCENT_FORMAT
+MAX_UNITS = 30  # bars in the by-unit chart
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEADER_FILL = PatternFill("solid", fgColor=style.HEADER_FILL)
 
 
+@lru_cache(maxsize=None)  # one Font object per look: openpyxl hashes every style it is given
 def _font(bold=False, italic=False, size=style.TABLE_SIZE) -> Font:
     return Font(name=style.FONT, size=size, bold=bold, italic=italic)
 
@@ -143,6 +147,9 @@ def add_chart_sheet(book, history_rows, sheet_name: str = SHEET) -> Worksheet | 
     sheet.cell(unit_head - 1, 1, f"Hồ sơ tiếp nhận theo đơn vị, {current.period.text or 'kỳ hiện tại'}").font = _font(bold=True)
     _header(sheet, unit_head, ["Đơn vị", "Tiếp nhận"])
     units = [(name, values.get("received")) for name, values in current.units if values.get("received") is not None]
+    if len(units) > MAX_UNITS:  # a bar per commune would be unreadable: the units that received most
+        units = sorted(units, key=lambda unit: -unit[1])[:MAX_UNITS]
+        sheet.cell(unit_head - 1, 1).value += f" ({MAX_UNITS} đơn vị tiếp nhận nhiều nhất)"
     for offset, (name, received) in enumerate(units, start=1):
         _value(sheet, unit_head + offset, 1, name)
         sheet.cell(unit_head + offset, 1).data_type = "s"

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import copyreg
+import io
+import multiprocessing
+import os
+import pickle
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +52,88 @@ class Consolidation:
 
 
 def read_sources(files: list[Path], layouts: dict[str, Layout], form: str | None, units: UnitList | None) -> list[FileResult]:
+    """Every file read, in input order: one by one, or across the cores when there are many.
+
+    Workers return exactly what `read_file` returns (a file's tables keep the very layout objects of
+    `layouts`); any failure of the pool itself falls back to reading one by one. TTHC_XL_JOBS=1
+    reads in this process only.
+    """
+    files = list(files)
+    jobs, context = _reading_plan(len(files))
+    if jobs > 1:
+        size = max(8, min(256, len(files) // (jobs * 4)))
+        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+        try:
+            with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_reader, initargs=(layouts, form, units)) as pool:
+                results: list[FileResult] = []
+                for data in pool.map(_read_chunk, chunks):
+                    results += _LayoutUnpickler(io.BytesIO(data), layouts).load()
+                return results
+        except (BrokenProcessPool, OSError, pickle.PickleError, AttributeError, EOFError, RuntimeError):
+            pass  # no worker processes here (a sandbox, an embedded Python): read one by one
     return [read_file(path, layouts, form, units) for path in files]
+
+
+PARALLEL_MIN_FILES = 48  # below this, starting workers costs more than it saves
+
+
+def _reading_plan(count: int) -> tuple[int, multiprocessing.context.BaseContext | None]:
+    """How many worker processes to read `count` files with (1: none), and how to start them."""
+    try:
+        jobs = int(os.environ.get("TTHC_XL_JOBS") or 0)
+    except ValueError:
+        jobs = 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    jobs = min(jobs or cores, cores, max(count // 16, 1))
+    if threading.active_count() > 1 or threading.current_thread() is not threading.main_thread():
+        return 1, None  # a server (xlwings Server) or an embedded interpreter: stay in this process
+    # Forking is fast (workers inherit the imported modules) and safe here (Linux, one thread);
+    # elsewhere workers start afresh and import everything, which only pays off for many files.
+    if sys.platform.startswith("linux"):
+        context, minimum = multiprocessing.get_context("fork"), PARALLEL_MIN_FILES
+    else:
+        context, minimum = multiprocessing.get_context("spawn"), 10 * PARALLEL_MIN_FILES
+    if jobs < 2 or count < minimum:
+        return 1, None
+    return jobs, context
+
+
+_reader: tuple = ()
+
+
+def _start_reader(layouts: dict[str, Layout], form: str | None, units: UnitList | None) -> None:
+    global _reader
+    _reader = (layouts, form, units)
+
+
+def _read_chunk(paths: list[Path]) -> bytes:
+    layouts, form, units = _reader
+    results = [read_file(path, layouts, form, units) for path in paths]
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    # A layout from the shared set travels as its name and comes back as the caller's own object.
+    known = {id(layout): name for name, layout in layouts.items()}
+    pickler.dispatch_table = copyreg.dispatch_table.copy()
+    pickler.dispatch_table[Layout] = lambda layout: (
+        (_known_layout, (known[id(layout)],)) if id(layout) in known else layout.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+    )
+    pickler.dump(results)
+    return buffer.getvalue()
+
+
+def _known_layout(name: str) -> Layout:  # never called: _LayoutUnpickler resolves it
+    raise pickle.UnpicklingError(name)
+
+
+class _LayoutUnpickler(pickle.Unpickler):
+    def __init__(self, file, layouts: dict[str, Layout]):
+        super().__init__(file)
+        self.layouts = layouts
+
+    def find_class(self, module: str, name: str):
+        if module == __name__ and name == "_known_layout":
+            return self.layouts.__getitem__
+        return super().find_class(module, name)
 
 
 def choose_form(results: list[FileResult], form: str | None) -> Layout | None:
@@ -67,7 +157,9 @@ def consolidate(
     output: str = "",
 ) -> Consolidation:
     """Read every source, put each unit's row in its place, build and check the master."""
-    results = read_sources(expand_sources(sources), layouts, form, units)
+    # A master kept in the folder of unit files is not a unit file.
+    files = [f for f in expand_sources(sources) if not output or f.resolve() != Path(output).resolve()]
+    results = read_sources(files, layouts, form, units)
     return consolidate_results(results, layouts, form, units, settings, previous, output)
 
 
@@ -139,16 +231,22 @@ def _accept(row: Row, table: Table, units: UnitList | None, reported: dict[str, 
         return ""
     if name in reported:
         first = next(iter(reported[name].cells.values())).source
+        used, other = _where(first.file, first.sheet), _where(table.file, table.sheet)
+        if first.file != table.file:
+            used, other = Path(first.file).name, Path(table.file).name
         findings.append(
             Finding(
                 table.file, table.sheet, row.label_ref, name, "trùng đơn vị", ERROR,
-                f"{name} có hai báo cáo: {Path(first.file).name} và {Path(table.file).name}. "
-                f"Đã dùng số liệu của {Path(first.file).name}; hãy xóa hoặc sửa tệp còn lại rồi tổng hợp lại.",
+                f"{name} có hai báo cáo: {used} và {other}. Đã dùng số liệu của {used}; hãy xóa hoặc sửa báo cáo còn lại rồi tổng hợp lại.",
             )
         )
         return ""
     reported[name] = row
     return name
+
+
+def _where(file: str, sheet: str) -> str:
+    return f"{Path(file).name} (trang “{sheet}”)"
 
 
 def _other_layout(file: str, table: Table, layout: Layout) -> str:

@@ -32,7 +32,7 @@ from .units import UnitList, name_key
 
 SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 READABLE = SPREADSHEETS | {".csv"}
-MAX_ROWS = 5000  # a report table is never longer; rows below it (a million blank rows) are not read
+MAX_ROWS = MAX_SHEET_ROWS  # rows below a table (a million blank rows) are not read
 CSV_MAX_BYTES = 16 * 2**20  # a CSV is read up to here (far more than MAX_ROWS rows)
 _TOKEN = re.compile(r"^\(?\s*(\d{1,2})\s*\)?\s*(=.*)?$")
 _ROMAN = re.compile(r"^(i{1,3}|iv|v|vi{0,3}|ix|x)\.?$")
@@ -131,17 +131,18 @@ def read_grids(path: Path) -> list[Grid]:
         for meta in book.sheets_metadata:
             sheet = book.get_sheet_by_name(meta.name)
             start = sheet.start or (0, 0)
+            values, top, left, clipped = _within_limits(sheet.to_python(skip_empty_area=True, nrows=MAX_ROWS), *start)
             grids.append(
                 Grid(
                     sheet=meta.name,
-                    values=sheet.to_python(skip_empty_area=True, nrows=MAX_ROWS),
-                    top=start[0],
-                    left=start[1],
+                    values=values,
+                    top=top,
+                    left=left,
                     merges=list(sheet.merged_cell_ranges or []),
                     hidden=str(meta.visible) != str(python_calamine.SheetVisibleEnum.Visible),
                     formulas=opened.formulas.get(meta.name, {}),
                     errors=opened.errors.get(meta.name, {}),
-                    trimmed=meta.name in opened.trimmed,
+                    trimmed=meta.name in opened.trimmed or clipped,
                 )
             )
         return grids
@@ -152,6 +153,17 @@ def read_grids(path: Path) -> list[Grid]:
             f"Không mở được tệp {name} ({type(exc).__name__}): tệp hỏng hoặc không đúng định dạng. "
             "Hãy mở thử bằng Excel, lưu lại thành .xlsx rồi chạy lại, hoặc đề nghị đơn vị gửi lại."
         ) from None
+
+
+def _within_limits(values: list[list], top: int, left: int) -> tuple[list[list], int, int, bool]:
+    """The block cut at MAX_SHEET_ROWS × MAX_SHEET_COLS, for small sheets safe_open let through unscanned."""
+    rows, cols = MAX_SHEET_ROWS - top, MAX_SHEET_COLS - left
+    if rows <= 0 or cols <= 0:
+        return [], 0, 0, bool(values)
+    if len(values) <= rows and all(len(row) <= cols for row in values):
+        return values, top, left, False
+    clipped = len(values) > rows or any(v != "" for row in values for v in row[cols:])
+    return [row[:cols] for row in values[:rows]], top, left, clipped
 
 
 def _read_csv(path: Path, data: bytes | None = None) -> Grid:

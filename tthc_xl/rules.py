@@ -3,14 +3,22 @@
 Localization follows Fellegi–Holt (as in R's errorlocate): the smallest sets of a row's cells
 whose change lets every rule hold, with every count a whole number ≥ 0. A row has a dozen cells,
 so the sets are searched exactly, smallest size first.
+
+Speed: a table's rules are first evaluated for all its rows at once (numpy, plain arithmetic in the
+same order as the row-by-row check); only rows with a broken rule or a bad cell go through the
+per-row check and the localization. Localization skips the sets of cells that cannot be the answer,
+solves a set in whole-number arithmetic when it has at most one answer and with scipy's milp
+(imported on first use) otherwise, and caches its result by the row's value pattern.
 """
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .layouts import Layout, Rule
 from .model import ERROR, GROUP, PERCENT, TOTAL, UNIT, WARNING, Finding, Row, Table
@@ -19,6 +27,12 @@ from .units import name_key
 
 PERCENT_TOLERANCE = 0.01
 MAX_SUSPECTS = 3  # beyond three cells changed at once, localization says nothing useful
+SMALL_TABLE = 32  # fewer unit rows than this: rows are screened one by one (numpy's set-up costs more)
+_EXACT = 2.0**48  # figures below this stay exact as float64, even added up a dozen at a time
+_LOCATE_CACHE: dict[tuple, tuple[tuple[int, ...], tuple[tuple[int, int], ...] | None]] = {}
+_LOCATE_CACHE_SIZE = 100_000
+_name_key = lru_cache(maxsize=1 << 16)(name_key)  # a unit name is keyed again in every table it is in
+CACHES = (_LOCATE_CACHE,)  # emptied by the benchmarks for cold timings (also call _name_key.cache_clear())
 
 
 def check_table(table: Table) -> list[Finding]:
@@ -26,7 +40,7 @@ def check_table(table: Table) -> list[Finding]:
     findings: list[Finding] = []
     layout = table.layout
     units = table.rows_of(UNIT)
-    for row in units:
+    for row in _rows_to_check(units, layout):
         findings += _cell_findings(table, row)
         findings += check_row(table, row)
     findings += _duplicate_findings(table, units)
@@ -43,7 +57,82 @@ def check_table(table: Table) -> list[Finding]:
 
 
 def column_sums(rows: list[Row], layout: Layout) -> dict[int, float]:
-    return {n: sum(r.values().get(n, 0) for r in rows) for n in layout.count_columns}
+    """Each count column added up over the rows (unreadable or absent cells count 0), in row order."""
+    columns: dict[int, list] = {n: [] for n in layout.count_columns}
+    for row in rows:
+        cells = row.cells
+        for n, values in columns.items():
+            cell = cells.get(n)
+            value = cell.value if cell is not None else None
+            values.append(0 if value is None else value)
+    return {n: sum(values) for n, values in columns.items()}
+
+
+def _rows_to_check(rows: list[Row], layout: Layout) -> list[Row]:
+    """The rows that have a cell that is not a whole count ≥ 0 or break a rule, in order.
+
+    A screen, never a verdict: the rows it keeps are checked one by one as before, so it may keep
+    a row too many but must never drop one.
+    """
+    if len(rows) < SMALL_TABLE:
+        return [row for row in rows if _row_needs_check(row, layout.rules)]
+    counts = layout.count_columns
+    index = {n: i for i, n in enumerate(counts)}
+    width = len(counts)
+    nan = float("nan")
+    flat: list = []
+    keep = np.zeros(len(rows), dtype=bool)
+    for i, row in enumerate(rows):
+        cells = row.cells
+        if len(cells) != width or any(n not in index for n in cells):
+            keep[i] = True  # an unusual row: the row-by-row check decides
+        for n in counts:
+            cell = cells.get(n)
+            if cell is None:
+                flat.append(nan)
+            elif cell.value is None:
+                keep[i] = True  # unreadable cell: a finding
+                flat.append(nan)
+            else:
+                flat.append(cell.value)
+    try:
+        values = np.array(flat, dtype=float).reshape(len(rows), width)
+    except (OverflowError, TypeError, ValueError):
+        return [row for row in rows if _row_needs_check(row, layout.rules)]
+    with np.errstate(invalid="ignore"):
+        if np.nanmax(np.abs(values), initial=0.0) >= _EXACT:
+            return [row for row in rows if _row_needs_check(row, layout.rules)]
+        keep |= ((values < 0) | (values != np.trunc(values))).any(axis=1)  # NaN compares False
+        for rule in layout.rules:
+            if any(n not in index for n in rule.columns):
+                continue
+            left = values[:, index[rule.left]]
+            total = values[:, index[rule.right[0]]].copy()  # added in the row check's order
+            for n in rule.right[1:]:
+                total += values[:, index[n]]
+            if rule.op == "=":
+                holds = np.abs(left - total) < 1e-9
+            else:
+                holds = left <= total + 1e-9
+            applies = ~np.isnan(left) & ~np.isnan(total)
+            keep |= applies & ~holds
+    return [rows[i] for i in np.flatnonzero(keep)]
+
+
+def _row_needs_check(row: Row, rules) -> bool:
+    values = {}
+    for n, cell in row.cells.items():
+        value = cell.value
+        if value is None or value < 0 or value != int(value):
+            return True
+        values[n] = value
+    present = values.keys()
+    return any(columns <= present and not rule.holds(values) for rule, columns in _rule_columns(tuple(rules)))
+
+
+@lru_cache(maxsize=64)
+def _rule_columns(rules: tuple[Rule, ...]) -> tuple[tuple[Rule, frozenset[int]], ...]:
+    return tuple((rule, frozenset(rule.columns)) for rule in rules)
 
 
 def percentages(totals: dict[int, float], layout: Layout) -> dict[int, float]:
@@ -65,7 +154,7 @@ def _cell_findings(table: Table, row: Row) -> list[Finding]:
         if cell.value is None:
             message = f"Ô {cell.ref} ({row.unit}, cột {n}) ghi “{cell.raw}”, không đọc được thành số hồ sơ: hãy sửa thành số nguyên ≥ 0."
         elif cell.value < 0 or cell.value != int(cell.value):
-            message = f"Ô {cell.ref} ({row.unit}, cột {n}) ghi {cell.raw}: số hồ sơ phải là số nguyên ≥ 0."
+            message = f"Ô {cell.ref} ({row.unit}, cột {n}) ghi {format_number(cell.value, 2).rstrip('0').rstrip(',')}: số hồ sơ phải là số nguyên ≥ 0."
         else:
             continue
         found.append(_finding(table, row, cell.ref, "số nguyên ≥ 0", ERROR, message, suspects=[cell.ref], column=n, source=cell.source))
@@ -119,9 +208,22 @@ def _suspect_sentence(suspects: list[str], fix: dict[str, float] | None) -> str:
 def locate(values: dict[int, float], rules: list[Rule], layout: Layout) -> tuple[list[int], dict[int, int] | None]:
     """Fellegi–Holt: columns in any smallest set whose change satisfies every rule; the fix when unique.
 
-    Returns (suspect columns in layout order, {column: value} or None).
+    Returns (suspect columns in layout order, {column: value} or None). Cached by value pattern.
     """
     involved = [n for n in layout.count_columns if n in values and any(n in r.columns for r in rules)]
+    key = (tuple(rules), tuple(involved), tuple(values[n] for n in involved))
+    found = _LOCATE_CACHE.get(key)
+    if found is None:
+        suspects, fix = _locate(values, rules, involved)
+        found = (tuple(suspects), tuple(fix.items()) if fix is not None else None)
+        if len(_LOCATE_CACHE) >= _LOCATE_CACHE_SIZE:
+            _LOCATE_CACHE.clear()
+        _LOCATE_CACHE[key] = found
+    suspects, fix = found
+    return list(suspects), (dict(fix) if fix is not None else None)
+
+
+def _locate(values: dict[int, float], rules: list[Rule], involved: list[int]) -> tuple[list[int], dict[int, int] | None]:
     index = {n: i for i, n in enumerate(involved)}
     rows_eq, rows_le = [], []
     for rule in rules:
@@ -131,9 +233,20 @@ def locate(values: dict[int, float], rules: list[Rule], layout: Layout) -> tuple
             coefficients[index[n]] -= 1
         (rows_eq if rule.op == "=" else rows_le).append(coefficients)
     current = np.array([values[n] for n in involved], dtype=float)
+    # Sets that cannot be the answer, known without solving (the solver would say the same):
+    # - a broken rule whose cells are all kept stays broken, so a set must touch every broken rule;
+    # - a rule "a = b + c" that holds pins its only changed cell to the value it has, and a set
+    #   whose solution keeps a cell unchanged is not a smallest set (_repair rejects it).
+    support = [(frozenset(np.flatnonzero(c).tolist()), rule) for c, rule in zip(rows_eq + rows_le, _by_op(rules))]
+    broken = [cells for cells, rule in support if not rule.holds(values)]
+    pinning = [cells for cells, rule in support if rule.op == "=" and rule.holds(values)]
     for size in range(1, min(MAX_SUSPECTS, len(involved)) + 1):
         solutions = []
         for free in combinations(range(len(involved)), size):
+            if not all(cells.intersection(free) for cells in broken):
+                continue
+            if any(len(cells.intersection(free)) == 1 for cells in pinning):
+                continue
             solution = _repair(current, free, rows_eq, rows_le)
             if solution is not None:
                 solutions.append((free, solution))
@@ -147,8 +260,101 @@ def locate(values: dict[int, float], rules: list[Rule], layout: Layout) -> tuple
     return [], None
 
 
+def _by_op(rules: list[Rule]) -> list[Rule]:
+    """The rules in the order _locate stacks their rows: equalities, then inequalities."""
+    return [r for r in rules if r.op == "="] + [r for r in rules if r.op != "="]
+
+
 def _repair(current: np.ndarray, free: tuple[int, ...], rows_eq, rows_le) -> np.ndarray | None:
     """Whole values ≥ 0 for the free cells, nearest to what was written, satisfying every rule; or None."""
+    solution = _repair_exactly(current, free, rows_eq, rows_le)
+    if solution is _OUT_OF_REACH:
+        solution = _repair_milp(current, free, rows_eq, rows_le)
+    return solution
+
+
+_OUT_OF_REACH = object()
+
+
+def _repair_exactly(current: np.ndarray, free: tuple[int, ...], rows_eq, rows_le):
+    """_repair in whole-number arithmetic, for the cases that have one answer at most: what the
+    solver would return, without it (it takes a second to import and a millisecond a call).
+
+    In reach: every value written is a whole number ≥ 0, and either one cell is free or the rules
+    that are equalities fix the free cells. Otherwise _OUT_OF_REACH.
+    """
+    written = []
+    for value in current.tolist():
+        if value < 0 or not value.is_integer():
+            return _OUT_OF_REACH
+        written.append(int(value))
+    free = list(free)
+    kept = [i for i in range(len(written)) if i not in free]
+
+    def restrict(coefficients):  # (whole coefficients of the free cells, right-hand side)
+        whole = [int(a) for a in coefficients.tolist()]
+        if any(a != b for a, b in zip(whole, coefficients.tolist())):
+            return None
+        return [whole[i] for i in free], -sum(whole[i] * written[i] for i in kept)
+
+    equations, inequalities = [], []
+    for rows, into in ((rows_eq, equations), (rows_le, inequalities)):
+        for coefficients in rows:
+            restricted = restrict(coefficients)
+            if restricted is None:
+                return _OUT_OF_REACH
+            into.append(restricted)
+    # Gauss–Jordan over the rationals on the equalities.
+    matrix = [[Fraction(a) for a in left] + [Fraction(right)] for left, right in equations]
+    k, pivots, row = len(free), [], 0
+    for col in range(k):
+        pivot = next((r for r in range(row, len(matrix)) if matrix[r][col] != 0), None)
+        if pivot is None:
+            continue
+        matrix[row], matrix[pivot] = matrix[pivot], matrix[row]
+        head = matrix[row][col]
+        matrix[row] = [v / head for v in matrix[row]]
+        for r in range(len(matrix)):
+            if r != row and matrix[r][col] != 0:
+                factor = matrix[r][col]
+                matrix[r] = [a - factor * b for a, b in zip(matrix[r], matrix[row])]
+        pivots.append(col)
+        row += 1
+    if any(all(v == 0 for v in line[:k]) and line[k] != 0 for line in matrix):
+        return None  # the equalities contradict each other
+    if len(pivots) == k:
+        values = [matrix[r][k] for r in range(k)]
+        if any(v.denominator != 1 or v < 0 for v in values):
+            return None  # no whole number ≥ 0 fits
+        values = [int(v) for v in values]
+    elif k == 1 and not pivots:
+        # One free cell that no equality constrains: the inequalities bound it; nearest to what was written.
+        low, high = Fraction(0), None
+        for (a,), right in inequalities:
+            if a > 0:
+                high = Fraction(right, a) if high is None else min(high, Fraction(right, a))
+            elif a < 0:
+                low = max(low, Fraction(right, a))
+        low, high = math.ceil(low), (math.floor(high) if high is not None else None)
+        if high is not None and low > high:
+            return None
+        values = [max(low, written[free[0]]) if high is None else min(max(low, written[free[0]]), high)]
+    else:
+        return _OUT_OF_REACH  # a family of solutions: the solver picks the nearest
+    for left, right in inequalities:
+        if sum(a * v for a, v in zip(left, values)) > right:
+            return None
+    if any(v == written[i] for v, i in zip(values, free)):
+        return None  # a "change" that keeps a cell's value is no change
+    solution = current.copy()
+    for v, i in zip(values, free):
+        solution[i] = v
+    return solution
+
+
+def _repair_milp(current: np.ndarray, free: tuple[int, ...], rows_eq, rows_le) -> np.ndarray | None:
+    from scipy.optimize import Bounds, LinearConstraint, milp  # a second to import: only when needed
+
     count = len(current)
     lower = current.copy()
     upper = current.copy()
@@ -227,10 +433,12 @@ def _percent_findings(table: Table, row: Row, base: dict[int, float]) -> list[Fi
 
 
 def _duplicate_findings(table: Table, units: list[Row]) -> list[Finding]:
+    if len(units) < 2:
+        return []
     seen: dict[str, Row] = {}
     found = []
     for row in units:
-        key = name_key(row.unit)
+        key = _name_key(row.unit)
         if key in seen:
             first = seen[key]
             message = f"Đơn vị {row.unit} có hai dòng: {first.label_ref} và {row.label_ref}. Hãy giữ một dòng."

@@ -35,7 +35,7 @@ MAX_PART_BYTES = 64 * 2**20  # any other part, unpacked (calamine holds it whole
 MAX_UNPACKED_BYTES = 512 * 2**20  # the whole package, unpacked
 MAX_RATIO = 200  # unpacked / packed of a part above RATIO_FLOOR; spreadsheet XML packs 5-50 times
 RATIO_FLOOR = 2**20
-MAX_SHEET_ROWS = 10_000  # rows of a sheet handed to calamine; a report table is never this long
+MAX_SHEET_ROWS = 20_000  # rows of a sheet handed to calamine; more than the country's communes (about 10 000)
 MAX_SHEET_COLS = 128  # columns of a sheet handed to calamine (column DX)
 _CHUNK = 2**20
 _PROLOG_MAX = 2**20
@@ -402,6 +402,8 @@ def _scan_worksheets(name: str, archive: zipfile.ZipFile, infos: list[zipfile.Zi
     sheet_parts = set(parts.values()) or {n for n in names if re.match(r"^xl/worksheets/[^/]+\.xml$", n)}
     replaced: dict[str, bytes] = {}
     for part in sorted(sheet_parts & names):
+        if _plain_small_sheet(archive, archive.getinfo(part)):
+            continue
         with archive.open(part) as stream:
             scan = scan_sheet(name, stream)
         sheet = by_part.get(part, part)
@@ -414,6 +416,31 @@ def _scan_worksheets(name: str, archive: zipfile.ZipFile, infos: list[zipfile.Zi
             opened.trimmed.append(sheet)
     if replaced:
         opened.data = _repack(archive, infos, replaced)
+
+
+_FAST_SHEET_BYTES = 2**20  # a sheet this small cannot strain memory through its XML
+_NEEDS_SCAN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]|\st\s*=\s*[\"']e[\"']")
+_ANY_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_ANY_REF = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]{0,3})\$?(\d+)["']""")
+
+
+def _plain_small_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """A small sheet with no formula, no error cell and no cell past the limits: nothing to find or cut.
+
+    Most unit files are such sheets; a few C-level searches replace the scan in Python. A cell
+    far away (XFD1048576) still goes through the scan: calamine would allocate the whole block.
+    """
+    if info.file_size > _FAST_SHEET_BYTES:
+        return False
+    data = archive.read(info)
+    if _NEEDS_SCAN.search(data):
+        return False
+    addressed = 0
+    for letters, row in _ANY_REF.findall(data):
+        if int(row) > MAX_SHEET_ROWS or (letters and _column_number(letters) > MAX_SHEET_COLS):
+            return False
+        addressed += bool(letters)
+    return len(_ANY_CELL.findall(data)) <= addressed  # a cell without its address: the scan places it
 
 
 def _repack(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], replaced: dict[str, bytes]) -> bytes:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _NON_WORD = re.compile(r"[^0-9a-z%]+")
 
 
-def fold(text) -> str:
-    """Lower case, no diacritics (đ → d), words separated by single spaces."""
-    if text is None:
-        return ""
-    text = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
+@lru_cache(maxsize=16384)  # the same headers and unit names come back in every file
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
     return _NON_WORD.sub(" ", text).strip()
 
+
+def fold(text) -> str:
+    """Lower case, no diacritics (đ → d), words separated by single spaces."""
+    return "" if text is None else _fold(str(text))
