@@ -38,7 +38,8 @@ from .layouts import Layout, LayoutError, load_layouts
 from .master import DERIVED, INPUT, RATIO, SUM, Master, Settings, derived_rules
 from .model import ERROR, GROUP, PERCENT, TOTAL, UNIT, Finding, Table
 from .read import Grid, cell_ref, read_grids_tables
-from .render_xlsx import CHECK_SHEET, FOLDER_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME, note_text
+from .marks import CHECK_HEADERS, CHECK_WIDTHS, mark_plan
+from .render_xlsx import CHECK_SHEET, FOLDER_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
 from .rules import check_table
 from .units import UnitList, load_units
 
@@ -49,8 +50,6 @@ FORM_NAME = "MauBieu"  # optional settings: the form (see `tthc-xl forms`) and t
 UNITS_NAME = "DanhSachDonVi"
 TITLE = "tthc-xl"
 STATUS_ROW = 2  # the status line, on the "Kiểm tra" sheet (A2)
-CHECK_HEADERS = ["STT", "Mức độ", "Ô", "Đơn vị", "Quy tắc", "Nội dung", "Ô nghi sai", "Giá trị gợi ý", "Tệp nguồn", "Ô nguồn"]
-CHECK_WIDTHS = (5, 9, 7, 30, 16, 80, 14, 14, 26, 9)
 MARK_FILLS = {style.ERROR_FILL, style.WARNING_FILL, style.SUSPECT_FILL}
 # JavaScript callbacks of the Office.js add-in (addin/tthc.js), run through the `runMacro` action.
 PROTECT_CALLBACK = "tthcProtectSheet"
@@ -562,20 +561,6 @@ def set_column_width(sheet, col1: int, col2: int, characters: float) -> None:
 # ----------------------------------------------------------------------------------------------
 # Marks
 # ----------------------------------------------------------------------------------------------
-
-
-def mark_plan(findings: list[Finding]) -> dict[str, tuple[str, list[str]]]:
-    """Cell → (fill, note paragraphs), as render_xlsx.mark colours and notes them."""
-    notes: dict[str, list[str]] = {}
-    colours: dict[str, str] = {}
-    for finding in findings:
-        colours[finding.cell] = style.ERROR_FILL if finding.severity == ERROR else colours.get(finding.cell, style.WARNING_FILL)
-        notes.setdefault(finding.cell, []).append(note_text(finding))
-        for suspect in finding.suspects:
-            if suspect != finding.cell:
-                colours.setdefault(suspect, style.SUSPECT_FILL)
-                notes.setdefault(suspect, []).append(f"Ô nghi sai theo quy tắc {finding.rule} (xem {finding.cell}).")
-    return {ref: (colour, notes[ref]) for ref, colour in colours.items()}
 
 
 def mark(sheet, findings: list[Finding]) -> list[str]:

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 
 from . import style
+from .marks import CHECK_HEADERS, CHECK_WIDTHS, mark_plan
 from .charts import add_chart_sheet
 from .history import chart_rows
 from .master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
@@ -313,30 +314,14 @@ def _write_previous(master: Master, sheet, cached: dict[str, object]) -> None:
 
 
 def mark(sheet, findings: list[Finding]) -> None:
-    """Colour each finding's cell by severity, its suspects in their own colour, and note them."""
-    notes: dict[str, list[str]] = {}
-    colours: dict[str, str] = {}
-    for finding in findings:
-        colours[finding.cell] = style.ERROR_FILL if finding.severity == ERROR else colours.get(finding.cell, style.WARNING_FILL)
-        notes.setdefault(finding.cell, []).append(note_text(finding))
-        for suspect in finding.suspects:
-            if suspect != finding.cell:
-                colours.setdefault(suspect, style.SUSPECT_FILL)
-                notes.setdefault(suspect, []).append(f"Ô nghi sai theo quy tắc {finding.rule} (xem {finding.cell}).")
+    """Colour and note every cell the findings mark (see marks.mark_plan)."""
     styles = _Styles()
-    for ref, colour in colours.items():
+    for ref, (colour, notes) in mark_plan(findings).items():
         cell = sheet[ref]
         styles.apply(cell, styles.program(("fill", styles.shared(_fill, colour))))
-        comment = Comment("\n\n".join(notes[ref]), "tthc-xl")
+        comment = Comment("\n\n".join(notes), "tthc-xl")
         comment.width, comment.height = 360, 160
         cell.comment = comment
-
-
-def note_text(finding: Finding) -> str:
-    text = finding.message
-    if finding.source:
-        text += f"\nNguồn: {Path(finding.source.file).name}, trang {finding.source.sheet}, ô {finding.source.cell}."
-    return text
 
 
 def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], sources: list[dict], notes: list[str], output: str) -> None:
@@ -347,8 +332,7 @@ def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], s
     errors = sum(1 for f in findings if f.severity == ERROR)
     sheet["A1"] = f"KẾT QUẢ KIỂM TRA: {errors} lỗi, {len(findings) - errors} cảnh báo, {len(master.missing)} đơn vị chưa gửi báo cáo"
     sheet["A1"].font = _font(13, bold=True)
-    headers = ["STT", "Mức độ", "Ô", "Đơn vị", "Quy tắc", "Nội dung", "Ô nghi sai", "Giá trị gợi ý", "Tệp nguồn", "Ô nguồn"]
-    for col, text in enumerate(headers, start=1):
+    for col, text in enumerate(CHECK_HEADERS, start=1):
         cell = sheet.cell(3, col, text)
         cell.font = _font(bold=True)
         cell.fill = _fill(style.HEADER_FILL)
@@ -402,7 +386,7 @@ def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], s
     for note in notes:
         row += 1
         _text(sheet, row, 6, note)
-    for col, width in zip("ABCDEFGHIJ", (5, 9, 7, 30, 16, 80, 14, 14, 26, 9)):
+    for col, width in zip("ABCDEFGHIJ", CHECK_WIDTHS):
         sheet.column_dimensions[col].width = width
 
 
