@@ -229,9 +229,9 @@ def _open_package(name: str, data: bytes) -> Opened:
     names = {info.filename for info in infos}
     if any(info.flag_bits & 0x1 for info in infos):
         raise ReadError(password_message(name))
-    main = _office_document(archive, names).lower()
+    main = _office_document(archive, names)
     mimetype = archive.read("mimetype")[:100] if "mimetype" in names and archive.getinfo("mimetype").file_size < 1000 else b""
-    if "xl/workbook.xml" in names or (main.endswith(".xml") and "workbook" in main):
+    if "xl/workbook.xml" in names or (main.lower().endswith(".xml") and "workbook" in main.lower()):
         kind = "xlsx"
     elif "xl/workbook.bin" in names:
         kind = "xlsb"
@@ -257,7 +257,7 @@ def _open_package(name: str, data: bytes) -> Opened:
                 _check_prolog(name, archive, info)
         opened = Opened(data, kind)
         if kind == "xlsx":
-            _scan_worksheets(name, archive, infos, opened)
+            _scan_worksheets(name, archive, infos, names, main, opened)
         elif kind == "ods":
             _scan_ods(archive, names, opened)
         return opened
@@ -357,9 +357,9 @@ def _attribute(attrs: bytes, key: bytes) -> str | None:
     return html.unescape((match[1] if match[1] is not None else match[2]).decode("utf-8", "replace"))
 
 
-def _worksheet_parts(archive: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
-    """Sheet name → its XML part, from the workbook part and its relationships."""
-    main = _office_document(archive, names) or "xl/workbook.xml"
+def _worksheet_parts(archive: zipfile.ZipFile, names: set[str], main: str) -> dict[str, str]:
+    """Sheet name → its XML part, from the workbook part (`main`, from _office_document) and its relationships."""
+    main = main or "xl/workbook.xml"
     if main not in names:
         return {}
     folder = PurePosixPath(main).parent
@@ -395,9 +395,8 @@ def _normalize(path: str) -> str:
     return "/".join(parts)
 
 
-def _scan_worksheets(name: str, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], opened: Opened) -> None:
-    names = {info.filename for info in infos}
-    parts = _worksheet_parts(archive, names)
+def _scan_worksheets(name: str, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], names: set[str], main: str, opened: Opened) -> None:
+    parts = _worksheet_parts(archive, names, main)
     by_part = {part: sheet for sheet, part in parts.items()}
     sheet_parts = set(parts.values()) or {n for n in names if re.match(r"^xl/worksheets/[^/]+\.xml$", n)}
     replaced: dict[str, bytes] = {}
