@@ -14,8 +14,17 @@ from .units import load_units
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 
-# Modules that add their own sub-commands: each has `add_commands(subparsers)`.
-COMMAND_MODULES: list[str] = ["tthc_xl.unit_template", "tthc_xl.report", "tthc_xl.server", "tthc_xl.doctor", "tthc_xl.printing"]
+# Sub-commands defined by their own modules (each has `add_commands(subparsers)`), imported only
+# when one of them runs or help is asked for: `check` and `consolidate` start without openpyxl.
+COMMAND_MODULES: dict[str, str] = {
+    "template": "tthc_xl.unit_template",
+    "report": "tthc_xl.report",
+    "check-report": "tthc_xl.report",
+    "serve": "tthc_xl.server",
+    "doctor": "tthc_xl.doctor",
+    "print": "tthc_xl.printing",
+}
+CORE_COMMANDS = ("forms", "check", "new-master", "consolidate")
 
 
 def _layouts(args):
@@ -128,7 +137,8 @@ def write_json(path: str, data: dict) -> None:
     Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or (for a core `command`) the core commands only."""
     parser = argparse.ArgumentParser(prog="tthc-xl", description="Tổng hợp và kiểm tra phụ lục kết quả giải quyết TTHC.")
     parser.add_argument("--forms-dir", action="append", help="thư mục (hoặc tệp) mẫu biểu bổ sung")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -159,16 +169,28 @@ def build_parser() -> argparse.ArgumentParser:
     cons.add_argument("--previous", help="bảng tổng hợp kỳ trước")
     cons.add_argument("--json", help="ghi kết quả ra tệp JSON")
     cons.set_defaults(run=cmd_consolidate)
-    for module in COMMAND_MODULES:
-        importlib.import_module(module).add_commands(commands)
+    if command not in CORE_COMMANDS:
+        for module in dict.fromkeys(COMMAND_MODULES.values()):
+            importlib.import_module(module).add_commands(commands)
     return parser
 
 
-def main(argv=None) -> int:
-    from .locking import MasterNotWritable, check_master_writable
-    from .render_xlsx import MasterError
+def _command(argv: list[str]) -> str | None:
+    """The sub-command named in `argv` (the first word not an option or an option's value)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--forms-dir":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
-    args = build_parser().parse_args(argv)
+
+def main(argv=None) -> int:
+    from .locking import MasterError, MasterNotWritable, check_master_writable
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command(argv)).parse_args(argv)
     try:
         if args.command in ("consolidate", "new-master"):
             check_master_writable(Path(args.output))  # before reading any unit file, not after

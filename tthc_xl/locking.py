@@ -17,6 +17,10 @@ class MasterNotWritable(Exception):
     """The master cannot be written now; the message (Vietnamese) says why and what to do. Nothing was changed."""
 
 
+class MasterError(Exception):
+    """The master at the output path cannot be opened; the message (Vietnamese) says what to do."""
+
+
 def open_in_excel_message(path: Path) -> str:
     return (
         f"Bảng tổng hợp {path.name} đang mở trong Excel: hãy đóng tệp rồi chạy lại. (Nếu Excel đã đóng mà vẫn gặp "

@@ -24,6 +24,7 @@ from . import style
 from .marks import CHECK_HEADERS, CHECK_WIDTHS, mark_plan
 from .charts import add_chart_sheet
 from .history import chart_rows
+from .locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
 from .master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
 from .model import ERROR, GROUP, PERCENT, TOTAL, Finding
 from .printing import apply_print_setup, print_settings
@@ -49,10 +50,6 @@ def _fill(rgb: str | None) -> PatternFill:
 
 def _font(size=style.TABLE_SIZE, bold=False, italic=False) -> Font:
     return Font(name=style.FONT, size=size, bold=bold, italic=italic)
-
-
-class MasterError(Exception):
-    """The master at the output path cannot be opened; the message (Vietnamese) says what to do."""
 
 
 def open_or_new(path: Path) -> Workbook:
