@@ -4,11 +4,11 @@ Localization follows Fellegi–Holt (as in R's errorlocate): the smallest sets o
 whose change lets every rule hold, with every count a whole number ≥ 0. A row has a dozen cells,
 so the sets are searched exactly, smallest size first.
 
-Speed: a table's rules are first evaluated for all its rows at once (numpy, plain arithmetic in the
-same order as the row-by-row check); only rows with a broken rule or a bad cell go through the
-per-row check and the localization. Localization skips the sets of cells that cannot be the answer,
-solves a set in whole-number arithmetic when it has at most one answer and with scipy's milp
-(imported on first use) otherwise, and caches its result by the row's value pattern.
+Speed: every row is first screened with plain arithmetic (a few microseconds a row; numpy would
+cost more to import than it saves on 10 000 rows); only rows with a broken rule or a bad cell go
+through the findings and the localization. Localization skips the sets of cells that cannot be the
+answer, solves a set in whole-number arithmetic when it has at most one answer and with scipy's milp
+(imported on first use, with numpy) otherwise, and caches its result by the row's value pattern.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from fractions import Fraction
 from functools import lru_cache
 from itertools import combinations
 
-import numpy as np
-
 from .layouts import Layout, Rule
 from .model import ERROR, GROUP, PERCENT, TOTAL, UNIT, WARNING, Finding, Row, Table
 from .numbers import format_number, format_percent
@@ -27,8 +25,6 @@ from .units import name_key
 
 PERCENT_TOLERANCE = 0.01
 MAX_SUSPECTS = 3  # beyond three cells changed at once, localization says nothing useful
-SMALL_TABLE = 32  # fewer unit rows than this: rows are screened one by one (numpy's set-up costs more)
-_EXACT = 2.0**48  # figures below this stay exact as float64, even added up a dozen at a time
 _LOCATE_CACHE: dict[tuple, tuple[tuple[int, ...], tuple[tuple[int, int], ...] | None]] = {}
 _LOCATE_CACHE_SIZE = 100_000
 _name_key = lru_cache(maxsize=1 << 16)(name_key)  # a unit name is keyed again in every table it is in
@@ -69,57 +65,12 @@ def column_sums(rows: list[Row], layout: Layout) -> dict[int, float]:
 
 
 def _rows_to_check(rows: list[Row], layout: Layout) -> list[Row]:
-    """The rows that have a cell that is not a whole count ≥ 0 or break a rule, in order.
-
-    A screen, never a verdict: the rows it keeps are checked one by one as before, so it may keep
-    a row too many but must never drop one.
-    """
-    if len(rows) < SMALL_TABLE:
-        return [row for row in rows if _row_needs_check(row, layout.rules)]
-    counts = layout.count_columns
-    index = {n: i for i, n in enumerate(counts)}
-    width = len(counts)
-    nan = float("nan")
-    flat: list = []
-    keep = np.zeros(len(rows), dtype=bool)
-    for i, row in enumerate(rows):
-        cells = row.cells
-        if len(cells) != width or any(n not in index for n in cells):
-            keep[i] = True  # an unusual row: the row-by-row check decides
-        for n in counts:
-            cell = cells.get(n)
-            if cell is None:
-                flat.append(nan)
-            elif cell.value is None:
-                keep[i] = True  # unreadable cell: a finding
-                flat.append(nan)
-            else:
-                flat.append(cell.value)
-    try:
-        values = np.array(flat, dtype=float).reshape(len(rows), width)
-    except (OverflowError, TypeError, ValueError):
-        return [row for row in rows if _row_needs_check(row, layout.rules)]
-    with np.errstate(invalid="ignore"):
-        if np.nanmax(np.abs(values), initial=0.0) >= _EXACT:
-            return [row for row in rows if _row_needs_check(row, layout.rules)]
-        keep |= ((values < 0) | (values != np.trunc(values))).any(axis=1)  # NaN compares False
-        for rule in layout.rules:
-            if any(n not in index for n in rule.columns):
-                continue
-            left = values[:, index[rule.left]]
-            total = values[:, index[rule.right[0]]].copy()  # added in the row check's order
-            for n in rule.right[1:]:
-                total += values[:, index[n]]
-            if rule.op == "=":
-                holds = np.abs(left - total) < 1e-9
-            else:
-                holds = left <= total + 1e-9
-            applies = ~np.isnan(left) & ~np.isnan(total)
-            keep |= applies & ~holds
-    return [rows[i] for i in np.flatnonzero(keep)]
+    """The rows that have a cell that is not a whole count ≥ 0 or break a rule, in order."""
+    rules = _rule_columns(tuple(layout.rules))
+    return [row for row in rows if _row_needs_check(row, rules)]
 
 
-def _row_needs_check(row: Row, rules) -> bool:
+def _row_needs_check(row: Row, rules: tuple[tuple[Rule, frozenset[int]], ...]) -> bool:
     values = {}
     for n, cell in row.cells.items():
         value = cell.value
@@ -127,7 +78,7 @@ def _row_needs_check(row: Row, rules) -> bool:
             return True
         values[n] = value
     present = values.keys()
-    return any(columns <= present and not rule.holds(values) for rule, columns in _rule_columns(tuple(rules)))
+    return any(columns <= present and not rule.holds(values) for rule, columns in rules)
 
 
 @lru_cache(maxsize=64)
@@ -227,17 +178,17 @@ def _locate(values: dict[int, float], rules: list[Rule], involved: list[int]) ->
     index = {n: i for i, n in enumerate(involved)}
     rows_eq, rows_le = [], []
     for rule in rules:
-        coefficients = np.zeros(len(involved))
+        coefficients = [0] * len(involved)
         coefficients[index[rule.left]] += 1
         for n in rule.right:
             coefficients[index[n]] -= 1
         (rows_eq if rule.op == "=" else rows_le).append(coefficients)
-    current = np.array([values[n] for n in involved], dtype=float)
+    current = [values[n] for n in involved]
     # Sets that cannot be the answer, known without solving (the solver would say the same):
     # - a broken rule whose cells are all kept stays broken, so a set must touch every broken rule;
     # - a rule "a = b + c" that holds pins its only changed cell to the value it has, and a set
     #   whose solution keeps a cell unchanged is not a smallest set (_repair rejects it).
-    support = [(frozenset(np.flatnonzero(c).tolist()), rule) for c, rule in zip(rows_eq + rows_le, _by_op(rules))]
+    support = [(frozenset(i for i, a in enumerate(c) if a), rule) for c, rule in zip(rows_eq + rows_le, _by_op(rules))]
     broken = [cells for cells, rule in support if not rule.holds(values)]
     pinning = [cells for cells, rule in support if rule.op == "=" and rule.holds(values)]
     for size in range(1, min(MAX_SUSPECTS, len(involved)) + 1):
@@ -265,7 +216,7 @@ def _by_op(rules: list[Rule]) -> list[Rule]:
     return [r for r in rules if r.op == "="] + [r for r in rules if r.op != "="]
 
 
-def _repair(current: np.ndarray, free: tuple[int, ...], rows_eq, rows_le) -> np.ndarray | None:
+def _repair(current: list[float], free: tuple[int, ...], rows_eq: list[list[int]], rows_le: list[list[int]]) -> list[float] | None:
     """Whole values ≥ 0 for the free cells, nearest to what was written, satisfying every rule; or None."""
     solution = _repair_exactly(current, free, rows_eq, rows_le)
     if solution is _OUT_OF_REACH:
@@ -276,34 +227,24 @@ def _repair(current: np.ndarray, free: tuple[int, ...], rows_eq, rows_le) -> np.
 _OUT_OF_REACH = object()
 
 
-def _repair_exactly(current: np.ndarray, free: tuple[int, ...], rows_eq, rows_le):
+def _repair_exactly(current: list[float], free: tuple[int, ...], rows_eq: list[list[int]], rows_le: list[list[int]]):
     """_repair in whole-number arithmetic, for the cases that have one answer at most: what the
     solver would return, without it (it takes a second to import and a millisecond a call).
 
     In reach: every value written is a whole number ≥ 0, and either one cell is free or the rules
     that are equalities fix the free cells. Otherwise _OUT_OF_REACH.
     """
-    written = []
-    for value in current.tolist():
-        if value < 0 or not value.is_integer():
-            return _OUT_OF_REACH
-        written.append(int(value))
+    if any(value < 0 or value != int(value) for value in current):
+        return _OUT_OF_REACH
+    written = [int(value) for value in current]
     free = list(free)
     kept = [i for i in range(len(written)) if i not in free]
 
-    def restrict(coefficients):  # (whole coefficients of the free cells, right-hand side)
-        whole = [int(a) for a in coefficients.tolist()]
-        if any(a != b for a, b in zip(whole, coefficients.tolist())):
-            return None
-        return [whole[i] for i in free], -sum(whole[i] * written[i] for i in kept)
+    def restrict(coefficients):  # (coefficients of the free cells, right-hand side)
+        return [coefficients[i] for i in free], -sum(coefficients[i] * written[i] for i in kept)
 
-    equations, inequalities = [], []
-    for rows, into in ((rows_eq, equations), (rows_le, inequalities)):
-        for coefficients in rows:
-            restricted = restrict(coefficients)
-            if restricted is None:
-                return _OUT_OF_REACH
-            into.append(restricted)
+    equations = [restrict(c) for c in rows_eq]
+    inequalities = [restrict(c) for c in rows_le]
     # Gauss–Jordan over the rationals on the equalities.
     matrix = [[Fraction(a) for a in left] + [Fraction(right)] for left, right in equations]
     k, pivots, row = len(free), [], 0
@@ -346,15 +287,17 @@ def _repair_exactly(current: np.ndarray, free: tuple[int, ...], rows_eq, rows_le
             return None
     if any(v == written[i] for v, i in zip(values, free)):
         return None  # a "change" that keeps a cell's value is no change
-    solution = current.copy()
+    solution = list(current)
     for v, i in zip(values, free):
         solution[i] = v
     return solution
 
 
-def _repair_milp(current: np.ndarray, free: tuple[int, ...], rows_eq, rows_le) -> np.ndarray | None:
-    from scipy.optimize import Bounds, LinearConstraint, milp  # a second to import: only when needed
+def _repair_milp(current: list[float], free: tuple[int, ...], rows_eq: list[list[int]], rows_le: list[list[int]]) -> list[float] | None:
+    import numpy as np  # with scipy, a second to import: only when needed
+    from scipy.optimize import Bounds, LinearConstraint, milp
 
+    current = np.array(current, dtype=float)
     count = len(current)
     lower = current.copy()
     upper = current.copy()
@@ -389,7 +332,7 @@ def _repair_milp(current: np.ndarray, free: tuple[int, ...], rows_eq, rows_le) -
     # A "change" that keeps a cell's value is no change: the set is not minimal then.
     if any(abs(solution[i] - current[i]) < 0.5 for i in free):
         return None
-    return solution
+    return solution.tolist()
 
 
 def _sum_findings(table: Table, row: Row, members: list[Row], what: str) -> list[Finding]:
