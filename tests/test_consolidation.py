@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import shutil
 
 import openpyxl
@@ -245,3 +246,37 @@ def test_text_in_the_check_sheet_stays_text(tmp_path):
     main(["consolidate", str(sources), "-o", str(master)])
     cells = [c for row in openpyxl.load_workbook(master)["Kiểm tra"].iter_rows() for c in row if c.value == "=1+1.csv"]
     assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_reading_across_cores_gives_what_reading_in_one_process_gives(unit_folder, tmp_path, layouts, soc_trang_units, monkeypatch):
+    from tthc_xl import consolidate
+
+    files = []
+    for copy in range(4):  # 64 files: enough for worker processes
+        shutil.copytree(unit_folder, tmp_path / f"dot-{copy}")
+        files += sorted((tmp_path / f"dot-{copy}").iterdir())
+    assert len(files) >= consolidate.PARALLEL_MIN_FILES
+    readers = tmp_path / "readers"
+    readers.mkdir()
+    read_file = consolidate.read_file
+
+    def recorded(path, *args):  # which process read the file (workers are forked: they run this too)
+        (readers / str(os.getpid())).touch()
+        return read_file(path, *args)
+
+    monkeypatch.setattr(consolidate, "read_file", recorded)
+    monkeypatch.setenv("TTHC_XL_JOBS", "1")
+    alone = consolidate.read_sources(files, layouts, None, soc_trang_units)
+    assert [p.name for p in readers.iterdir()] == [str(os.getpid())]
+    (readers / str(os.getpid())).unlink()
+
+    monkeypatch.setenv("TTHC_XL_JOBS", "2")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)  # two cores, even on a one-core runner
+    meanwhile = []
+    shared = consolidate.read_sources(files, layouts, None, soc_trang_units, meanwhile=lambda: meanwhile.append(os.getpid()))
+    workers = {p.name for p in readers.iterdir()}
+    assert len(workers) == 2 and str(os.getpid()) not in workers
+    assert meanwhile == [os.getpid()]
+    assert shared == alone
+    assert all(t.layout is layouts["mau-a"] for r in shared for t in r.tables)  # the caller's own layout objects
+    assert sum(bool(r.error) for r in shared) == sum(bool(r.error) for r in alone) and len(shared) == 64

@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .check import FAILED, OK, expand_sources
 from .layouts import Layout
@@ -51,12 +52,15 @@ class Consolidation:
         }
 
 
-def read_sources(files: list[Path], layouts: dict[str, Layout], form: str | None, units: UnitList | None) -> list[FileResult]:
+def read_sources(
+    files: list[Path], layouts: dict[str, Layout], form: str | None, units: UnitList | None, meanwhile: Callable[[], object] | None = None
+) -> list[FileResult]:
     """Every file read, in input order: one by one, or across the cores when there are many.
 
     Workers return exactly what `read_file` returns (a file's tables keep the very layout objects of
     `layouts`); any failure of the pool itself falls back to reading one by one. TTHC_XL_JOBS=1
-    reads in this process only.
+    reads in this process only. `meanwhile` runs in this process while workers read (the CLI
+    imports the renderer then), or after reading when there are none.
     """
     files = list(files)
     jobs, context = _reading_plan(len(files))
@@ -65,13 +69,20 @@ def read_sources(files: list[Path], layouts: dict[str, Layout], form: str | None
         chunks = [files[i : i + size] for i in range(0, len(files), size)]
         try:
             with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_reader, initargs=(layouts, form, units)) as pool:
+                pending = pool.map(_read_chunk, chunks)
+                if meanwhile:
+                    meanwhile()
+                    meanwhile = None
                 results: list[FileResult] = []
-                for data in pool.map(_read_chunk, chunks):
+                for data in pending:
                     results += _LayoutUnpickler(io.BytesIO(data), layouts).load()
                 return results
         except (BrokenProcessPool, OSError, pickle.PickleError, AttributeError, EOFError, RuntimeError):
             pass  # no worker processes here (a sandbox, an embedded Python): read one by one
-    return [read_file(path, layouts, form, units) for path in files]
+    results = [read_file(path, layouts, form, units) for path in files]
+    if meanwhile:
+        meanwhile()
+    return results
 
 
 PARALLEL_MIN_FILES = 48  # below this, starting workers costs more than it saves
@@ -157,10 +168,14 @@ def consolidate(
     output: str = "",
 ) -> Consolidation:
     """Read every source, put each unit's row in its place, build and check the master."""
-    # A master kept in the folder of unit files is not a unit file.
-    files = [f for f in expand_sources(sources) if not output or f.resolve() != Path(output).resolve()]
-    results = read_sources(files, layouts, form, units)
+    results = read_sources(unit_files(sources, output), layouts, form, units)
     return consolidate_results(results, layouts, form, units, settings, previous, output)
+
+
+def unit_files(sources, output: str = "") -> list[Path]:
+    """The files named or found in the folders named; a master kept among the unit files is not one of them."""
+    master = Path(output).resolve() if output else None
+    return [f for f in expand_sources(sources) if master is None or f.resolve() != master]
 
 
 def consolidate_results(
