@@ -26,7 +26,7 @@ from .charts import add_chart_sheet
 from .history import chart_rows
 from .locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
 from .master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
-from .model import ERROR, GROUP, PERCENT, TOTAL, Finding
+from .model import ERROR, GROUP, PERCENT, TOTAL, WARNING, Finding
 from .printing import apply_print_setup, print_settings
 
 TABLE_NAME = "TTHC_BANG"  # defined name holding the table region, so a re-run knows what it owns
@@ -334,6 +334,13 @@ def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], s
         cell.font = _font(bold=True)
         cell.fill = _fill(style.HEADER_FILL)
         cell.border = _BORDER
+    styles = _Styles()
+    shared = styles.shared
+    looks = [
+        styles.program(("border", _BORDER), ("alignment", shared(Alignment, vertical="top", wrap_text=col == 6)), ("font", shared(_font)))
+        for col in range(1, len(CHECK_HEADERS) + 1)
+    ]
+    severity_looks = {severity: styles.program(("fill", shared(_fill, style.ERROR_FILL if severity == ERROR else style.WARNING_FILL))) for severity in (ERROR, WARNING)}
     row = 4
     for index, finding in enumerate(findings, start=1):
         in_master = finding.file == output and finding.sheet == master.sheet
@@ -354,10 +361,8 @@ def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], s
         for col, value in enumerate(values, start=1):
             cell = sheet.cell(row, col, value)
             cell.data_type = "n" if isinstance(value, int) else "s"
-            cell.border = _BORDER
-            cell.alignment = Alignment(vertical="top", wrap_text=col == 6)
-            cell.font = _font()
-        sheet.cell(row, 2).fill = _fill(style.ERROR_FILL if finding.severity == ERROR else style.WARNING_FILL)
+            styles.apply(cell, looks[col - 1])
+        styles.apply(sheet.cell(row, 2), severity_looks[ERROR if finding.severity == ERROR else WARNING])
         if in_master:
             sheet.cell(row, 3).hyperlink = f"#{quote_sheetname(master.sheet)}!{finding.cell}"
             sheet.cell(row, 3).style = "Hyperlink"
@@ -396,7 +401,7 @@ def _text(sheet, row: int, col: int, value: str):
 
 def _link_file(cell, path: str, sheet: str, ref: str) -> None:
     """A link to a local unit file (never anything else), opened at the cell the figure came from."""
-    target = Path(path).resolve()
+    target = Path(os.path.abspath(path))  # no resolve(): a link works through symlinks, and it costs a stat per folder
     if not target.is_file():
         return
     cell.hyperlink = f"{target.as_uri()}#{quote_sheetname(sheet)}!{ref}" if sheet else target.as_uri()
