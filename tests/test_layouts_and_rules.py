@@ -210,3 +210,11 @@ def test_shipped_layouts_are_a_and_b():
     assert len(layouts["mau-a"].columns) == 14
     assert len(layouts["mau-b"].columns) == 13
     assert {(r.left, r.right) for r in layouts["mau-b"].rules} == {(3, (4, 5, 6)), (7, (8, 9, 10)), (11, (12, 13)), (3, (7, 11))}
+
+
+def test_a_spelled_rule_with_nothing_to_count_is_an_unknown_layout_not_a_crash(tmp_path):
+    # Every numbered column is left of the unit-name column: order columns, no counts.
+    table = write_csv(tmp_path / "la.csv", [["STT", "Mã", "Loại", "Đơn vị"], ["1", "2", "3", "4=(2+3)"], ["1", "x", "y", "Xã A"]])
+    result = read_file(table, load_layouts())
+    assert result.tables == []
+    assert "la.csv" in result.error and "không khớp mẫu biểu nào" in result.error

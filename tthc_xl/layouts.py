@@ -204,6 +204,8 @@ def infer_layout(spelled: dict[int, str], headers: dict[int, tuple[str, ...]], l
             kind = "order"
         columns.append(Column(number, f"c{number}", headers.get(number) or (str(number),), kind))
     counts = [c.number for c in columns if c.kind == "count"]
+    if not counts:
+        return None  # every numbered column is the order or the name: nothing to add up
     part_of = {part: r.left for r in rules for part in r.right}
     grand_total = counts[0]
     percent = {n: part_of.get(n, grand_total) for n in counts}
