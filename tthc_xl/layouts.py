@@ -90,19 +90,20 @@ class Layout:
     def _by_number(self) -> dict[int, Column]:
         return {c.number: c for c in self.columns}
 
-    @property
-    def numbers(self) -> list[int]:
-        return [c.number for c in self.columns]
+    # Asked for in every row of every table: computed once (a layout never changes).
+    @cached_property
+    def numbers(self) -> tuple[int, ...]:
+        return tuple(c.number for c in self.columns)
 
-    @property
-    def count_columns(self) -> list[int]:
-        return [c.number for c in self.columns if c.kind == "count"]
+    @cached_property
+    def count_columns(self) -> tuple[int, ...]:
+        return tuple(c.number for c in self.columns if c.kind == "count")
 
-    @property
+    @cached_property
     def label_column(self) -> int | None:
         return next((c.number for c in self.columns if c.kind == "label"), None)
 
-    @property
+    @cached_property
     def order_column(self) -> int | None:
         return next((c.number for c in self.columns if c.kind == "order"), None)
 
