@@ -30,6 +30,11 @@ def parse_number(raw) -> float | int:
     """
     if raw is None:
         return 0
+    if type(raw) is float and raw.is_integer():  # most figures: none of the cases below
+        return int(raw)
+    if type(raw) is str and (digits := raw.strip()).isdigit() and digits.isascii():
+        value = float(digits)  # "215", as most figures typed as text are: what the last case below gives
+        return int(value) if value.is_integer() else value
     if isinstance(raw, bool):
         raise NotANumber(str(raw))
     if isinstance(raw, (int,)):

@@ -17,7 +17,9 @@ import datetime as dt
 import io
 import itertools
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import python_calamine
@@ -35,6 +37,7 @@ READABLE = SPREADSHEETS | {".csv"}
 MAX_ROWS = MAX_SHEET_ROWS  # rows below a table (a million blank rows) are not read
 CSV_MAX_BYTES = 16 * 2**20  # a CSV is read up to here (far more than MAX_ROWS rows)
 _TOKEN = re.compile(r"^\(?\s*(\d{1,2})\s*\)?\s*(=.*)?$")
+_DIGITS = re.compile(r"\d+")
 _ROMAN = re.compile(r"^(i{1,3}|iv|v|vi{0,3}|ix|x)\.?$")
 _GROUP_WORDS = ("cap tinh", "cap huyen", "cap xa", "khoi ", "nhom ")
 _FOOTER_WORDS = ("nguoi lap", "nguoi ky", "thu truong", "noi nhan", "ghi chu", "xac nhan", "giam doc", "chanh van phong")
@@ -65,14 +68,26 @@ class Grid:
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → a formula saved without its result
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → an error value ("#REF!")
     trimmed: bool = False  # rows or columns past MAX_SHEET_ROWS × MAX_SHEET_COLS were not read
+    _merges_by_row: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # filled by `_merges_across`
 
     def at(self, row: int, col: int):
         """Value at absolute (row, col), reading a merged cell's value from its top-left cell."""
-        for (r1, c1), (r2, c2) in self.merges:
-            if r1 <= row <= r2 and c1 <= col <= c2:
-                row, col = r1, c1
-                break
+        for c1, c2, value in self._merges_across(row):
+            if c1 <= col <= c2:
+                return value
         return self.raw(row, col)
+
+    def _merges_across(self, row: int) -> list[tuple[int, int, object]]:
+        """(first column, last column, value) of the merged ranges over `row`, in order.
+
+        Listed on the row's first look and kept: `at` then looks through a row's few ranges, not the sheet's.
+        `values` and `merges` are not changed after reading.
+        """
+        merges = self._merges_by_row.get(row)
+        if merges is None:
+            merges = [(c1, c2, self.raw(r1, c1)) for (r1, c1), (r2, c2) in self.merges if r1 <= row <= r2]
+            self._merges_by_row[row] = merges
+        return merges
 
     def raw(self, row: int, col: int):
         r, c = row - self.top, col - self.left
@@ -80,6 +95,30 @@ class Grid:
             value = self.values[r][c]
             return None if value == "" else value
         return None
+
+    def raw_row(self, row: int, cols: Collection[int]) -> list:
+        """`raw(row, c)` for each column c of `cols`, finding the row once."""
+        r = row - self.top
+        line = self.values[r] if 0 <= r < len(self.values) else []
+        width, left = len(line), self.left
+        values = []
+        for col in cols:
+            c = col - left
+            value = line[c] if 0 <= c < width else None
+            values.append(None if value == "" else value)
+        return values
+
+    def at_row(self, row: int, cols: Collection[int]) -> list:
+        """`at(row, c)` for each column c of `cols`, finding the row and the merged ranges over it once."""
+        values = self.raw_row(row, cols)
+        merges = self._merges_across(row)
+        if merges:
+            for i, col in enumerate(cols):
+                for c1, c2, value in merges:
+                    if c1 <= col <= c2:
+                        values[i] = value
+                        break
+        return values
 
     def filled(self, row: int, col: int) -> bool:
         """Whether the cell holds anything, counting what calamine reads as blank (errors, formulas without result)."""
@@ -96,12 +135,17 @@ class Grid:
 
 def cell_ref(row: int, col: int) -> str:
     """A1 address of 0-based (row, col)."""
+    return f"{_column_letters(col)}{row + 1}"
+
+
+@lru_cache(maxsize=4096)  # a table's few columns are addressed again in every row
+def _column_letters(col: int) -> str:
     letters = ""
     col += 1
     while col:
         col, rest = divmod(col - 1, 26)
         letters = chr(65 + rest) + letters
-    return f"{letters}{row + 1}"
+    return letters
 
 
 def read_grids(path: Path) -> list[Grid]:
@@ -160,7 +204,7 @@ def _within_limits(values: list[list], top: int, left: int) -> tuple[list[list],
     rows, cols = MAX_SHEET_ROWS - top, MAX_SHEET_COLS - left
     if rows <= 0 or cols <= 0:
         return [], 0, 0, bool(values)
-    if len(values) <= rows and all(len(row) <= cols for row in values):
+    if len(values) <= rows and max(map(len, values), default=0) <= cols:
         return values, top, left, False
     clipped = len(values) > rows or any(v != "" for row in values for v in row[cols:])
     return [row[:cols] for row in values[:rows]], top, left, clipped
@@ -204,34 +248,55 @@ class NumberRow:
     spelled: dict[int, str]  # layout column number → the text in the number row
 
 
-def _token(value) -> tuple[int, str] | None:
+def _column_number(value) -> int | None:
+    """The column number a number-row cell holds (3, "3", "(3)", "3=(4+5)"), else None."""
+    if type(value) is str:
+        return _text_column_number(value)
+    if type(value) is float:  # the other common case, without the checks below
+        return int(value) if value.is_integer() and 1 <= value <= 99 else None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if float(value).is_integer() and 1 <= value <= 99:
-            return int(value), str(int(value))
-        return None
-    match = _TOKEN.match(str(value).strip().replace(" ", ""))
-    return (int(match[1]), str(value).strip()) if match else None
+        return int(value) if float(value).is_integer() and 1 <= value <= 99 else None
+    return _text_column_number(str(value))
+
+
+@lru_cache(maxsize=4096)  # the header and number rows hold the same texts in every unit's file
+def _text_column_number(text: str) -> int | None:
+    match = _TOKEN.match(text.strip().replace(" ", ""))
+    return int(match[1]) if match else None
+
+
+def _spelled(value) -> str:
+    """A number-row cell as written: "3" (also for 3.0), "3=(4+5)"."""
+    if type(value) is str:
+        return value.strip()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(int(value))
+    return str(value).strip()
 
 
 def find_number_rows(grid: Grid) -> list[NumberRow]:
     """Rows that number the table's columns consecutively (the longest run in each row)."""
     found = []
     for r, values in enumerate(grid.values):
-        chain: list[tuple[int, int, str]] = []
-        best: list[tuple[int, int, str]] = []
+        if len(values) - values.count("") - values.count(None) < 4:
+            continue  # too few filled cells to number a table: blank rows, most of a title block
+        chain: list[tuple[int, int]] = []  # (column, number) of the run being read
+        best = chain
         for c, value in enumerate(values):
-            if value in ("", None):
+            if value == "" or value is None:
                 continue
-            token = _token(value)
-            if token and chain and token[0] == chain[-1][1] + 1:
-                chain.append((c, *token))
+            n = _column_number(value)
+            if n is None:
+                chain = []
+            elif chain and n == chain[-1][1] + 1:
+                chain.append((c, n))
             else:
-                chain = [(c, *token)] if token else []
+                chain = [(c, n)]
             if len(chain) > len(best):
-                best = list(chain)
+                best = chain  # a new list is started for each run, so `best` grows only while it is the run being read
         if len(best) >= 4:
-            columns = {n: grid.left + c for c, n, _ in best}
-            spelled = {n: text for _, n, text in best}
+            columns = {n: grid.left + c for c, n in best}
+            spelled = {n: _spelled(values[c]) for c, n in best}
             # An unnumbered first column (STT left blank in the number row).
             first_col, first_n = grid.left + best[0][0], best[0][1]
             for n in range(first_n - 1, 0, -1):
@@ -248,20 +313,24 @@ def header_paths(grid: Grid, number_row: NumberRow) -> tuple[dict[int, tuple[str
     cols = number_row.columns
     top = number_row.row
     for row in range(number_row.row - 1, max(number_row.row - 1 - _HEADER_MAX, grid.top - 1), -1):
-        filled = sum(1 for c in cols.values() if grid.raw(row, c) is not None)
-        if filled < 2:
+        values = grid.raw_row(row, cols.values())
+        if len(values) - values.count(None) < 2:
             break
         top = row
-    paths = {}
-    for n, c in cols.items():
-        path: list[str] = []
-        for row in range(top, number_row.row):
-            value = grid.at(row, c)
-            text = " ".join(str(value).split()) if value is not None else ""
+    paths: dict[int, list[str]] = {n: [] for n in cols}
+    for row in range(top, number_row.row):
+        for path, value in zip(paths.values(), grid.at_row(row, cols.values())):
+            if value is None:
+                continue
+            text = _squeezed(value) if type(value) is str else " ".join(str(value).split())
             if text and (not path or path[-1] != text):
                 path.append(text)
-        paths[n] = tuple(path)
-    return paths, top
+    return {n: tuple(path) for n, path in paths.items()}, top
+
+
+@lru_cache(maxsize=4096)  # header texts are the same in every unit's file
+def _squeezed(text: str) -> str:
+    return " ".join(text.split())
 
 
 def match_layout(number_row: NumberRow, headers: dict[int, tuple[str, ...]], layouts: dict[str, Layout]) -> Layout | None:
@@ -270,18 +339,17 @@ def match_layout(number_row: NumberRow, headers: dict[int, tuple[str, ...]], lay
     spelled = set()
     for n, text in number_row.spelled.items():
         if "=" in text:
-            parts = tuple(int(p) for p in re.findall(r"\d+", text.split("=", 1)[1]))
+            parts = tuple(int(p) for p in _DIGITS.findall(text.split("=", 1)[1]))
             spelled.add((n, parts))
     header_text = " ".join(fold(" ".join(p)) for p in headers.values())
     best, best_score = None, 0.0
     for layout in layouts.values():
-        numbers = set(layout.numbers)
-        if max(numbers) != max(sheet_numbers) or not set(layout.count_columns) <= sheet_numbers:
+        if max(layout.numbers) != max(sheet_numbers) or not set(layout.count_columns) <= sheet_numbers:
             continue
         if not spelled <= layout.sums():
             continue
         words = sum(1 for w in layout.identify if w in header_text)
-        leaves = sum(1 for c in layout.columns if c.header and fold(c.header[-1]) and fold(c.header[-1]) in header_text)
+        leaves = sum(1 for c in layout.columns if c.header and (leaf := fold(c.header[-1])) and leaf in header_text)
         score = 1 + words + leaves / max(len(layout.columns), 1) + len(spelled)
         if score > best_score:
             best, best_score = layout, score
@@ -312,10 +380,14 @@ def classify(label: str, order) -> str:
 
 def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, units: UnitList | None = None, end: int | None = None) -> Table:
     """The rows under the number row (up to row `end`, excluded), keyed by layout column, each cell with its address."""
-    cols = {n: c for n, c in number_row.columns.items() if n in layout.numbers}
-    label_col = cols.get(layout.label_column) if layout.label_column else None
-    order_col = cols.get(layout.order_column) if layout.order_column else None
+    numbers = set(layout.numbers)
+    cols = {n: c for n, c in number_row.columns.items() if n in numbers}
+    label_number, order_number = layout.label_column, layout.order_column
+    label_col = cols.get(label_number) if label_number else None
+    order_col = cols.get(order_number) if order_number else None
     span = sorted(set(cols.values()))
+    counts = [(n, cols[n]) for n in layout.count_columns if n in cols]  # (layout column, sheet column)
+    count_cols = [c for _, c in counts]
     rows: list[Row] = []
     group = ""
     for r in range(number_row.row + 1, grid.bottom if end is None else min(end, grid.bottom)):
@@ -331,11 +403,9 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
             break
         kind = classify(label, order)
         cells = {}
-        for n in layout.count_columns:
-            if n not in cols:
-                continue
-            value, raw = _read_count(grid, r, cols[n])
-            cells[n] = Cell(cell_ref(r, cols[n]), value, raw)
+        for (n, c), raw in zip(counts, grid.raw_row(r, count_cols)):
+            value, raw = _read_count(grid, r, c, raw)
+            cells[n] = Cell(cell_ref(r, c), value, raw)
         if kind == GROUP:
             group = label
         unit = " ".join(label.split())
@@ -350,12 +420,11 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
     return Table(file=file, sheet=grid.sheet, layout=layout, rows=rows, first_row=number_row.row + 2)
 
 
-def _read_count(grid: Grid, row: int, col: int):
-    """(value, raw) of a count cell; value None when it holds no number (the raw then says what it holds)."""
+def _read_count(grid: Grid, row: int, col: int, raw):
+    """(value, raw) of a count cell whose `grid.raw` is `raw`; value None when it holds no number (the raw then says what it holds)."""
     where = (row, col)
     if where in grid.errors:
         return None, grid.errors[where]
-    raw = grid.raw(row, col)
     if raw is None and where in grid.formulas:
         return None, UncomputedFormula(grid.formulas[where])
     try:
@@ -425,7 +494,7 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
     unit (this period's and an old one), which one is the report is the clerk's call, not the tool's:
     the file is refused with a message saying so.
     """
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     result = FileResult(str(path))
     choices = {form: layouts[form]} if form else layouts
     hidden_tables: list[str] = []

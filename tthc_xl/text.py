@@ -7,13 +7,17 @@ import unicodedata
 from functools import lru_cache
 
 _NON_WORD = re.compile(r"[^0-9a-z%]+")
+_NOT_ASCII_OR_DIACRITIC = re.compile("[^\x00-\x7f\u0300-\u036f]")
 
 
 @lru_cache(maxsize=16384)  # the same headers and unit names come back in every file
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
-    return _NON_WORD.sub(" ", text).strip()
+    if _NOT_ASCII_OR_DIACRITIC.search(text):
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    else:  # Vietnamese: ASCII letters and combining diacritics (U+0300–U+036F, all of category Mn) to drop at once
+        text = text.encode("ascii", "ignore").decode("ascii")
+    return _NON_WORD.sub(" ", text.lower()).strip()
 
 
 def fold(text) -> str:
