@@ -4,11 +4,13 @@ previous master is kept as a dated backup; unit names never become formulas; lin
 import csv
 import hashlib
 import html
+import io
 import json
 import os
 import re
 import signal
 import subprocess
+import struct
 import sys
 import time
 import zipfile
@@ -21,10 +23,12 @@ import pytest
 import bad_inputs
 import soctrang
 
-from tthc_xl import render_xlsx
+from tthc_xl import render_xlsx, safe_open
 from tthc_xl.check import expand_sources
 from tthc_xl.cli import main
+from tthc_xl.layouts import load_layouts
 from tthc_xl.locking import MasterNotWritable, check_master_writable
+from tthc_xl.read import read_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SHEET = "Phụ lục I"
@@ -343,3 +347,97 @@ def test_every_link_in_the_master_points_at_its_own_cells_or_a_source_file(unit_
             url = urlparse(target)
             assert url.scheme == "file" and url.netloc == "", target
             assert Path(unquote(url.path)).resolve() in sources, target
+
+
+# --------------------------------------------------------------------------------------
+# Packages read from memory: the same outcome as through zipfile, damaged or not
+# --------------------------------------------------------------------------------------
+
+
+def outcome(read, path: Path, data: bytes):
+    try:
+        opened = read(path, data)
+    except Exception as exc:  # ReadError, and the few errors zipfile lets through
+        return type(exc).__name__, str(exc)
+    return opened.kind, opened.formulas, opened.errors, opened.trimmed, hashlib.sha256(opened.data).hexdigest()
+
+
+def through_zipfile(path: Path, data: bytes) -> safe_open.Opened:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    infos = archive.infolist()
+    safe_open._check_sizes(path.name, infos, len(data))
+    return safe_open._examine(path.name, data, infos, safe_open._Zipped(archive, infos))
+
+
+def open_package(path: Path, data: bytes) -> safe_open.Opened:
+    """The route open_workbook takes for a zip package, before it words stray errors as broken-file messages."""
+    return safe_open._open_package(path.name, data)
+
+
+def in_memory(path: Path, data: bytes) -> safe_open.Opened:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    infos = archive.infolist()
+    return safe_open._examine(path.name, data, infos, safe_open._InMemory(data, infos, archive.start_dir))
+
+
+def rezipped(data: bytes, **options) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", **options) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info))
+    return out.getvalue()
+
+
+def test_unit_files_are_read_in_memory_as_zipfile_reads_them(unit_folder, tmp_path):
+    for make in (bad_inputs.formula_without_result, bad_inputs.ref_error, bad_inputs.hidden_sheet, bad_inputs.external_entity):
+        make(tmp_path)
+    paths = [p for p in [*unit_folder.iterdir(), *tmp_path.iterdir()] if p.suffix in (".xlsx", ".ods")]
+    assert len(paths) >= 14
+    for path in paths:
+        data = path.read_bytes()
+        for variant in (data, rezipped(data, compression=zipfile.ZIP_STORED)):
+            assert outcome(in_memory, path, variant) == outcome(through_zipfile, path, variant), path.name
+            assert outcome(open_package, path, variant) == outcome(through_zipfile, path, variant), path.name
+
+
+def test_a_damaged_part_gives_the_message_zipfile_gives(unit_folder):
+    path = unit_folder / "12_so-tu-phap.xlsx"
+    data = path.read_bytes()
+    end = len(data) - 22
+    size, offset = struct.unpack_from("<LL", data, end + 12)
+    damaged = []
+    pos = offset
+    while pos < offset + size:
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", data, pos + 28)
+        header, packed = struct.unpack_from("<L", data, pos + 42)[0], struct.unpack_from("<L", data, pos + 20)[0]
+        for at, flip in ((pos + 16, 1), (pos + 24, 1), (header, 1), (header + 30, 1), (header + 30 + name_length + packed // 2, 0x55)):
+            if at < 4:
+                continue  # the first bytes say what the file is: not a zip any more
+            copy = bytearray(data)
+            copy[at] ^= flip  # CRC, unpacked size, local signature, local name, deflate data
+            damaged.append(bytes(copy))
+        pos += 46 + name_length + extra_length + comment_length
+    assert len(damaged) >= 40
+    refused = 0
+    for copy in damaged:
+        expected = outcome(through_zipfile, path, copy)
+        assert outcome(open_package, path, copy) == expected
+        refused += expected[0] != "xlsx"
+    assert refused >= 30  # most damage is caught, and worded as before
+
+
+def test_any_damage_to_the_zip_directory_is_a_message_never_a_crash(unit_folder, tmp_path):
+    path = unit_folder / "12_so-tu-phap.xlsx"
+    data = path.read_bytes()
+    offset = struct.unpack_from("<L", data, len(data) - 22 + 16)[0]
+    layouts = load_layouts()
+    target = tmp_path / path.name
+    outcomes = set()
+    for at in range(offset, len(data) - 22):  # every byte of the central directory, turned to 0xFF
+        copy = bytearray(data)
+        copy[at] = 0xFF
+        target.write_bytes(bytes(copy))
+        result = read_file(target, layouts)  # raises nothing
+        assert result.tables or (path.name in result.error and result.error.endswith(".")), result.error
+        outcomes.add("đọc được" if result.tables else result.error.split("(")[0])
+    assert len(outcomes) >= 3  # read, refused as broken, refused for other reasons

@@ -19,8 +19,10 @@ Pure standard library; nothing here writes to the file it examines.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
+import operator
 import re
 import struct
 import zipfile
@@ -190,7 +192,11 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
             "tệp (xóa các dòng, cột, hình ảnh thừa rồi lưu lại) hoặc đề nghị đơn vị gửi lại."
         )
     with open(path, "rb") as handle:
-        return handle.read(limit + 1)
+        # read(limit + 1) would allocate the whole limit first; a file grown since stat() still stops at limit + 1.
+        data = handle.read(size + 1)
+        if len(data) > size:
+            data += handle.read(limit - size)
+        return data
 
 
 # --------------------------------------------------------------------------------------
@@ -213,7 +219,12 @@ def open_workbook(path: Path, data: bytes) -> Opened:
         return opened
     if kind != "zip":
         refuse_non_spreadsheet(kind, name, path.suffix.lower() or "(không có đuôi)")
-    return _open_package(name, data)
+    try:
+        return _open_package(name, data)
+    except ReadError:
+        raise
+    except Exception as exc:  # damage zipfile trips over outside the checks (a bad offset, an unknown zip version)
+        raise ReadError(broken_message(name, type(exc).__name__)) from None
 
 
 def _open_package(name: str, data: bytes) -> Opened:
@@ -226,11 +237,21 @@ def _open_package(name: str, data: bytes) -> Opened:
             "hoặc đề nghị đơn vị gửi lại."
         ) from None
     _check_sizes(name, infos, len(data))
-    names = {info.filename for info in infos}
+    if sum(info.file_size for info in infos) <= _IN_MEMORY_BYTES:
+        try:
+            return _examine(name, data, infos, _InMemory(data, infos, archive.start_dir))
+        except _Irregular:
+            pass  # zipfile reads it again and reports what is wrong in the words it always has
+    return _examine(name, data, infos, _Zipped(archive, infos))
+
+
+def _examine(name: str, data: bytes, infos: list[zipfile.ZipInfo], package: _Zipped | _InMemory) -> Opened:
+    """What the package is, then its XML checked and its sheets scanned; `infos` already passed _check_sizes."""
+    names = package.sizes
     if any(info.flag_bits & 0x1 for info in infos):
         raise ReadError(password_message(name))
-    main = _office_document(archive, names)
-    mimetype = archive.read("mimetype")[:100] if "mimetype" in names and archive.getinfo("mimetype").file_size < 1000 else b""
+    main = _office_document(package)
+    mimetype = package.read("mimetype")[:100] if "mimetype" in names and names["mimetype"] < 1000 else b""
     if "xl/workbook.xml" in names or (main.lower().endswith(".xml") and "workbook" in main.lower()):
         kind = "xlsx"
     elif "xl/workbook.bin" in names:
@@ -254,12 +275,12 @@ def _open_package(name: str, data: bytes) -> Opened:
     try:
         for info in infos:
             if info.filename.lower().endswith((".xml", ".rels")):
-                _check_prolog(name, archive, info)
+                package.check_prolog(name, info)
         opened = Opened(data, kind)
         if kind == "xlsx":
-            _scan_worksheets(name, archive, infos, names, main, opened)
+            _scan_worksheets(name, package, main, opened)
         elif kind == "ods":
-            _scan_ods(archive, names, opened)
+            _scan_ods(package, opened)
         return opened
     except ReadError:
         raise
@@ -317,32 +338,42 @@ _ROOT_START = re.compile(rb"<[A-Za-z_]")
 _DECLARATIONS = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 
 
-def _check_prolog(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+def _check_prolog(name: str, stream) -> None:
     """No DOCTYPE or ENTITY before the root element (they could only serve entity expansion or file reads)."""
-    with archive.open(info) as stream:
-        head = b""
-        while True:
-            chunk = stream.read(65536)
-            head += chunk
-            root = _ROOT_START.search(head)
-            prolog = head[: root.start()] if root else head
-            if _DECLARATIONS.search(prolog):
-                raise ReadError(_unsafe_xml(name))
-            if root or not chunk:
-                return
-            if len(head) > _PROLOG_MAX:
-                raise ReadError(_unsafe_xml(name))
+    head = b""
+    while True:
+        chunk = stream.read(65536)
+        head += chunk
+        root = _ROOT_START.search(head)
+        prolog = head[: root.start()] if root else head
+        if _DECLARATIONS.search(prolog):
+            raise ReadError(_unsafe_xml(name))
+        if root or not chunk:
+            return
+        if len(head) > _PROLOG_MAX:
+            raise ReadError(_unsafe_xml(name))
 
 
-def _office_document(archive: zipfile.ZipFile, names: set[str]) -> str:
+def _check_prolog_of(name: str, content: bytes) -> None:
+    """_check_prolog on a part held whole, without copying it."""
+    root = _ROOT_START.search(content, 0, _PROLOG_MAX)
+    if root is None and len(content) > _PROLOG_MAX:
+        return _check_prolog(name, io.BytesIO(content))  # a root past the first MB or none: the streamed verdict
+    if _DECLARATIONS.search(content, 0, root.start() if root else len(content)):
+        raise ReadError(_unsafe_xml(name))
+
+
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)>")
+
+
+def _office_document(package: _Zipped | _InMemory) -> str:
     """The main part named by `_rels/.rels` ("xl/workbook.xml"), or ""."""
-    if "_rels/.rels" not in names:
+    size = package.sizes.get("_rels/.rels")
+    if size is None or size > MAX_PART_BYTES:
         return ""
-    info = archive.getinfo("_rels/.rels")
-    if info.file_size > MAX_PART_BYTES:
-        return ""
-    rels = archive.read(info)
-    for attrs in re.findall(rb"<(?:\w+:)?Relationship\b([^>]*)>", rels):
+    rels = package.read("_rels/.rels")
+    for attrs in _RELATIONSHIP.findall(rels):
         if attrs.rstrip(b"/").find(b"/officeDocument") != -1:
             target = _attribute(attrs, b"Target")
             if target is not None:
@@ -350,38 +381,63 @@ def _office_document(archive: zipfile.ZipFile, names: set[str]) -> str:
     return ""
 
 
+_ATTRIBUTES: dict[bytes, re.Pattern] = {}  # key → its pattern: re's own cache costs a microsecond a look-up
+_QUOTED = rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')"""
+
+
 def _attribute(attrs: bytes, key: bytes) -> str | None:
-    match = re.search(rb"(?:^|\s)" + key + rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""", attrs)
+    pattern = _ATTRIBUTES.get(key)
+    if pattern is None:
+        if re.fullmatch(rb"[\w:.-]+", key):  # a plain name: `(?:^|\s)name` with the name first, so re skips to it
+            name = re.escape(key)
+            pattern = re.compile(name + rb"(?:(?<=^" + name + rb")|(?<=\s" + name + rb"))" + _QUOTED)
+        else:
+            pattern = re.compile(rb"(?:^|\s)" + key + _QUOTED)
+        _ATTRIBUTES[key] = pattern
+    match = pattern.search(attrs)
     if not match:
         return None
     return html.unescape((match[1] if match[1] is not None else match[2]).decode("utf-8", "replace"))
 
 
-def _worksheet_parts(archive: zipfile.ZipFile, names: set[str], main: str) -> dict[str, str]:
+def _worksheet_parts(package: _Zipped | _InMemory, main: str) -> dict[str, str]:
     """Sheet name → its XML part, from the workbook part (`main`, from _office_document) and its relationships."""
+    names = package.sizes
     main = main or "xl/workbook.xml"
     if main not in names:
         return {}
-    folder = PurePosixPath(main).parent
-    rels_name = str(folder / "_rels" / (PurePosixPath(main).name + ".rels"))
+    folder, rels_name = _relationships_of(main)
     if rels_name not in names:
         return {}
     for part in (main, rels_name):
-        if archive.getinfo(part).file_size > MAX_PART_BYTES:
+        if names[part] > MAX_PART_BYTES:
             return {}
     targets = {}
-    for attrs in re.findall(rb"<(?:\w+:)?Relationship\b([^>]*)>", archive.read(rels_name)):
+    for attrs in _RELATIONSHIP.findall(package.read(rels_name)):
         rid, target = _attribute(attrs, b"Id"), _attribute(attrs, b"Target")
         if rid and target:
-            path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath(folder, target))
-            targets[rid] = _normalize(path)
+            targets[rid] = _target_part(folder, target)
     parts = {}
-    for attrs in re.findall(rb"<(?:\w+:)?sheet\b([^>]*)>", archive.read(main)):
+    for attrs in _SHEET.findall(package.read(main)):
         sheet = _attribute(attrs, b"name")
         rid = _attribute(attrs, b"r:id") or _attribute(attrs, rb"\w+:id")
         if sheet is not None and rid in targets:
             parts[sheet] = targets[rid]
     return parts
+
+
+# Packages name the same few parts over and over; pathlib takes microseconds per join.
+@functools.lru_cache(maxsize=256)
+def _relationships_of(main: str) -> tuple[PurePosixPath, str]:
+    """The folder of a part and the name of its relationships part."""
+    folder = PurePosixPath(main).parent
+    return folder, str(folder / "_rels" / (PurePosixPath(main).name + ".rels"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _target_part(folder: PurePosixPath, target: str) -> str:
+    """The part a relationship's target names, from the folder of the part that holds it."""
+    return _normalize(target.lstrip("/") if target.startswith("/") else str(PurePosixPath(folder, target)))
 
 
 def _normalize(path: str) -> str:
@@ -395,15 +451,16 @@ def _normalize(path: str) -> str:
     return "/".join(parts)
 
 
-def _scan_worksheets(name: str, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], names: set[str], main: str, opened: Opened) -> None:
-    parts = _worksheet_parts(archive, names, main)
+def _scan_worksheets(name: str, package: _Zipped | _InMemory, main: str, opened: Opened) -> None:
+    names = package.sizes
+    parts = _worksheet_parts(package, main)
     by_part = {part: sheet for sheet, part in parts.items()}
     sheet_parts = set(parts.values()) or {n for n in names if re.match(r"^xl/worksheets/[^/]+\.xml$", n)}
     replaced: dict[str, bytes] = {}
-    for part in sorted(sheet_parts & names):
-        if _plain_small_sheet(archive, archive.getinfo(part)):
+    for part in sorted(sheet_parts & names.keys()):
+        if names[part] <= _FAST_SHEET_BYTES and _plain_small_sheet(package.read(part)):
             continue
-        with archive.open(part) as stream:
+        with package.open(part) as stream:
             scan = scan_sheet(name, stream)
         sheet = by_part.get(part, part)
         if scan.formulas:
@@ -414,32 +471,41 @@ def _scan_worksheets(name: str, archive: zipfile.ZipFile, infos: list[zipfile.Zi
             replaced[part] = scan.data
             opened.trimmed.append(sheet)
     if replaced:
-        opened.data = _repack(archive, infos, replaced)
+        opened.data = package.repack(replaced)
 
 
 _FAST_SHEET_BYTES = 2**20  # a sheet this small cannot strain memory through its XML
-_NEEDS_SCAN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]|\st\s*=\s*[\"']e[\"']")
+# Patterns that start with a literal let re jump from one occurrence to the next; the look-behinds check
+# the whitespace (or "<", ":") that the plain forms, such as `\sr\s*=…`, would try at every byte. Same matches.
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+_FORMULA_HINT = re.compile(rb"f(?<=[<:]f)[\s/>]")  # in every match of _FORMULA_TAG, found much quicker
+_ERROR_TYPE = re.compile(rb"t(?<=\st)\s*=\s*[\"']e[\"']")
 _ANY_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
-_ANY_REF = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]{0,3})\$?(\d+)["']""")
+_UNPREFIXED_CELL = re.compile(rb"<c[\s/>]")  # _ANY_CELL where no ":c" occurs
+_ANY_REF = re.compile(rb"""r(?<=\sr)\s*=\s*["']\$?([A-Za-z]{0,3})\$?(\d+)["']""")
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 
 
-def _plain_small_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    """A small sheet with no formula, no error cell and no cell past the limits: nothing to find or cut.
+def _plain_small_sheet(data: bytes) -> bool:
+    """A sheet (of at most _FAST_SHEET_BYTES) with no formula, no error cell and no cell past the limits: nothing to find or cut.
 
     Most unit files are such sheets; a few C-level searches replace the scan in Python. A cell
     far away (XFD1048576) still goes through the scan: calamine would allocate the whole block.
     """
-    if info.file_size > _FAST_SHEET_BYTES:
+    if (_FORMULA_HINT.search(data) and _FORMULA_TAG.search(data)) or _ERROR_TYPE.search(data):
         return False
-    data = archive.read(info)
-    if _NEEDS_SCAN.search(data):
-        return False
-    addressed = 0
-    for letters, row in _ANY_REF.findall(data):
-        if int(row) > MAX_SHEET_ROWS or (letters and _column_number(letters) > MAX_SHEET_COLS):
+    refs = _ANY_REF.findall(data)
+    rows = set(map(_SECOND, refs))
+    columns = list(map(_FIRST, refs))
+    if max(map(len, rows), default=0) <= 9:  # int() cannot fail: the verdict does not depend on the order
+        if max(map(int, rows), default=0) > MAX_SHEET_ROWS or max(map(_column_number, set(columns)), default=0) > MAX_SHEET_COLS:
             return False
-        addressed += bool(letters)
-    return len(_ANY_CELL.findall(data)) <= addressed  # a cell without its address: the scan places it
+    else:  # a row number long enough for int() to refuse: whether it is reached first depends on the order
+        for letters, row in refs:
+            if int(row) > MAX_SHEET_ROWS or (letters and _column_number(letters) > MAX_SHEET_COLS):
+                return False
+    cells = _ANY_CELL if b":c" in data else _UNPREFIXED_CELL  # the second, without a prefix to try at every "<", is quicker
+    return len(cells.findall(data)) <= len(columns) - columns.count(b"")  # a cell without its address: the scan places it
 
 
 def _repack(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], replaced: dict[str, bytes]) -> bytes:
@@ -452,6 +518,111 @@ def _repack(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], replaced: di
             content = replaced[info.filename] if info.filename in replaced else archive.read(info)
             target.writestr(info.filename, content)
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------------------
+# A package's parts: through zipfile, or from memory for small plain packages
+# --------------------------------------------------------------------------------------
+
+_IN_MEMORY_BYTES = 4 * 2**20  # a package declaring no more unpacked data is inflated part by part in memory
+
+
+class _Zipped:
+    """Parts read through zipfile: any package it opens, sheets streamed."""
+
+    def __init__(self, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]):
+        self.archive, self.infos = archive, infos
+        self.sizes = {info.filename: info.file_size for info in infos}  # a repeated name: the last entry, as zipfile reads it
+
+    def read(self, part: str) -> bytes:
+        return self.archive.read(part)
+
+    def open(self, part: str):
+        return self.archive.open(part)
+
+    def check_prolog(self, name: str, info: zipfile.ZipInfo) -> None:
+        with self.archive.open(info) as stream:
+            _check_prolog(name, stream)
+
+    def repack(self, replaced: dict[str, bytes]) -> bytes:
+        return _repack(self.archive, self.infos, replaced)
+
+
+class _Irregular(Exception):
+    """Something in a package _InMemory leaves to _Zipped, so that the clerk reads the message zipfile's error gives."""
+
+
+class _InMemory:
+    """Parts of a small package inflated from the file's bytes, each once.
+
+    zipfile re-reads and re-inflates a part at every look, which costs several times calamine's
+    own parse of a small unit file. A part is used only if it is exactly what its entry declares
+    (local header, size, CRC): then zipfile would read the same bytes without error. Anything
+    else (and parts that share bytes or names) raises _Irregular and the whole package goes
+    through _Zipped, as before.
+    """
+
+    def __init__(self, data: bytes, infos: list[zipfile.ZipInfo], directory_start: int):
+        self.data = data
+        self.infos = {info.filename: info for info in infos}
+        self.sizes = {info.filename: info.file_size for info in infos}
+        self.parts: dict[str, bytes] = {}  # at most _IN_MEMORY_BYTES
+        self.ends: dict[str, int] = {}  # where the bytes of the part that follows (or the directory) start
+        following = directory_start
+        for info in sorted(infos, key=lambda info: info.header_offset, reverse=True):
+            if info.header_offset >= following or info.filename in self.ends:
+                raise _Irregular
+            self.ends[info.filename], following = following, info.header_offset
+
+    def read(self, part: str) -> bytes:
+        content = self.parts.get(part)
+        if content is None:
+            content = self.parts[part] = _inflate(self.data, self.infos[part], self.ends[part])
+        return content
+
+    def open(self, part: str):
+        return io.BytesIO(self.read(part))
+
+    def check_prolog(self, name: str, info: zipfile.ZipInfo) -> None:
+        _check_prolog_of(name, self.read(info.filename))
+
+    def repack(self, replaced: dict[str, bytes]) -> bytes:
+        raise _Irregular  # a sheet cut at the limits (rare): _Zipped copies the other parts, whatever they hold
+
+
+_LOCAL_HEADER = struct.Struct("<4s2xH18xHH")  # signature, flags, name and extra lengths
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo, end: int) -> bytes:
+    """A part's bytes (which end before `end`), if they are exactly what its entry declares; else _Irregular.
+    Never unpacks more than declared + 1."""
+    start = info.header_offset
+    if start < 0 or start + _LOCAL_HEADER.size > end or info.flag_bits & 0x61:  # encrypted, patched, strong encryption
+        raise _Irregular
+    signature, flags, name_length, extra_length = _LOCAL_HEADER.unpack_from(data, start)
+    name_end = start + _LOCAL_HEADER.size + name_length
+    begin = name_end + extra_length
+    stop = begin + info.compress_size
+    if signature != b"PK\x03\x04" or stop > end or (flags ^ info.flag_bits) & 0x800:
+        raise _Irregular
+    local_name = data[name_end - name_length : name_end].decode("utf-8" if flags & 0x800 else "cp437", "replace")
+    if local_name != info.orig_filename:
+        raise _Irregular  # zipfile refuses a part whose two names differ: let it say so
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-15)
+        try:
+            content = inflater.decompress(data[begin:stop], info.file_size + 1)
+        except zlib.error:
+            raise _Irregular from None
+        if not inflater.eof:
+            raise _Irregular
+    elif info.compress_type == zipfile.ZIP_STORED:
+        content = data[begin:stop]
+    else:
+        raise _Irregular
+    if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
+        raise _Irregular
+    return content
 
 
 # --------------------------------------------------------------------------------------
@@ -620,6 +791,7 @@ def _scan_row(body: bytes, row_number: int, scan: SheetScan) -> tuple[bytes, boo
     return b"".join(kept), dropped
 
 
+@functools.lru_cache(maxsize=4096)
 def _column_number(letters: bytes) -> int:
     number = 0
     for ch in letters.upper():
@@ -643,11 +815,10 @@ _ODS_TOKEN = re.compile(
 _ODS_TEXT = re.compile(rb"<text:p\b[^>]*>(.*?)</text:p>", re.S)
 
 
-def _scan_ods(archive: zipfile.ZipFile, names: set[str], opened: Opened) -> None:
-    info = archive.getinfo("content.xml")
-    if info.file_size > MAX_PART_BYTES:
+def _scan_ods(package: _Zipped | _InMemory, opened: Opened) -> None:
+    if package.sizes["content.xml"] > MAX_PART_BYTES:
         return
-    content = archive.read(info)
+    content = package.read("content.xml")
     sheet = None
     row = next_row = 0
     column = 0
