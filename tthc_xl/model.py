@@ -22,7 +22,7 @@ class Source:
     cell: str
 
 
-@dataclass
+@dataclass(slots=True)  # a table of every commune holds 120 000 of them
 class Cell:
     ref: str  # A1 address where the value sits (in the table being checked)
     value: float | int | None  # None: the cell could not be read as a number

@@ -386,12 +386,14 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
     label_col = cols.get(label_number) if label_number else None
     order_col = cols.get(order_number) if order_number else None
     span = sorted(set(cols.values()))
-    counts = [(n, cols[n]) for n in layout.count_columns if n in cols]  # (layout column, sheet column)
-    count_cols = [c for _, c in counts]
+    # (layout column, sheet column, its letters, its place in `span`) of each count column
+    counts = [(n, cols[n], _column_letters(cols[n]), span.index(cols[n])) for n in layout.count_columns if n in cols]
+    unreadable = grid.errors.keys() | grid.formulas.keys()  # cells calamine reads as blank although they are not
     rows: list[Row] = []
     group = ""
     for r in range(number_row.row + 1, grid.bottom if end is None else min(end, grid.bottom)):
-        if not any(grid.filled(r, c) for c in span):
+        values = grid.raw_row(r, span)
+        if all(v is None for v in values) and not (unreadable and any((r, c) in unreadable for c in span)):
             if rows:
                 break
             continue
@@ -403,9 +405,14 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
             break
         kind = classify(label, order)
         cells = {}
-        for (n, c), raw in zip(counts, grid.raw_row(r, count_cols)):
-            value, raw = _read_count(grid, r, c, raw)
-            cells[n] = Cell(cell_ref(r, c), value, raw)
+        number = str(r + 1)
+        for n, c, column, i in counts:
+            raw = values[i]
+            if type(raw) is float and raw.is_integer() and not unreadable:  # most figures: parse_number's first case, inlined
+                value = int(raw)
+            else:
+                value, raw = _read_count(grid, r, c, raw)
+            cells[n] = Cell(column + number, value, raw)
         if kind == GROUP:
             group = label
         unit = " ".join(label.split())
@@ -422,11 +429,12 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
 
 def _read_count(grid: Grid, row: int, col: int, raw):
     """(value, raw) of a count cell whose `grid.raw` is `raw`; value None when it holds no number (the raw then says what it holds)."""
-    where = (row, col)
-    if where in grid.errors:
-        return None, grid.errors[where]
-    if raw is None and where in grid.formulas:
-        return None, UncomputedFormula(grid.formulas[where])
+    if grid.errors or grid.formulas:
+        where = (row, col)
+        if where in grid.errors:
+            return None, grid.errors[where]
+        if raw is None and where in grid.formulas:
+            return None, UncomputedFormula(grid.formulas[where])
     try:
         return parse_number(raw), raw
     except NotANumber:

@@ -474,7 +474,7 @@ def _scan_worksheets(name: str, package: _Zipped | _InMemory, main: str, opened:
         opened.data = package.repack(replaced)
 
 
-_FAST_SHEET_BYTES = 2**20  # a sheet this small cannot strain memory through its XML
+_FAST_SHEET_BYTES = 8 * 2**20  # a sheet this small cannot strain memory through its XML (an appendix of every commune: 4 MB)
 # Patterns that start with a literal let re jump from one occurrence to the next; the look-behinds check
 # the whitespace (or "<", ":") that the plain forms, such as `\sr\s*=…`, would try at every byte. Same matches.
 _FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")

@@ -33,15 +33,15 @@ def _abbreviations() -> tuple[tuple[str, str], ...]:
         return ()
     with open(path, encoding="utf-8-sig", newline="") as handle:
         pairs = [(fold(row["viet_tat"]), fold(row["day_du"])) for row in csv.DictReader(handle)]
-    # Longest first, so "nn ptnt" is expanded before "ptnt".
-    return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
+    # Longest first, so "nn ptnt" is expanded before "ptnt"; as whole words.
+    return tuple((f" {short} ", f" {full} ") for short, full in sorted(pairs, key=lambda pair: -len(pair[0])))
 
 
 def name_key(name: str) -> str:
     """The form two spellings of one unit share."""
     words = f" {fold(name)} "
     for short, full in _abbreviations():
-        words = words.replace(f" {short} ", f" {full} ")
+        words = words.replace(short, full)
     return " ".join(w for w in words.split() if w not in _FILLER)
 
 
