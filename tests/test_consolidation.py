@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import shutil
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -280,3 +281,25 @@ def test_reading_across_cores_gives_what_reading_in_one_process_gives(unit_folde
     assert shared == alone
     assert all(t.layout is layouts["mau-a"] for r in shared for t in r.tables)  # the caller's own layout objects
     assert sum(bool(r.error) for r in shared) == sum(bool(r.error) for r in alone) and len(shared) == 64
+
+
+def test_a_unit_files_own_total_is_checked_there_and_its_unit_rows_once_in_the_master(tmp_path):
+    # A district's file with two communes and its own "Tổng cộng" row, which misadds column 3;
+    # the second commune also breaks 3 = 4 + 5 (it is found once: in the master, not in the file too).
+    sources = tmp_path / "don-vi"
+    sources.mkdir()
+    path = sources / "huyen-ke-sach.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["STT", "Đơn vị"] + [f"c{n}" for n in range(3, 15)])
+        writer.writerow(["1", "2", "3=(4+5)", "4", "5", "6=(7+8+9)", "7", "8", "9", "10=(11+12)", "11", "12", "13", "14"])
+        writer.writerow(["1", "UBND xã Phong Nẫm", "10", "2", "8", "6", "5", "1", "0", "4", "4", "0", "0", "1"])
+        writer.writerow(["2", "UBND xã Nhơn Mỹ", "21", "5", "15", "12", "12", "0", "0", "8", "8", "0", "0", "2"])
+        writer.writerow(["", "Tổng cộng", "33", "7", "23", "18", "17", "1", "0", "12", "12", "0", "0", "3"])
+    out = tmp_path / "out.json"
+    main(["consolidate", str(sources), "-o", str(tmp_path / "tong-hop.xlsx"), "--json", str(out)])
+    findings = json.loads(out.read_text(encoding="utf-8"))["findings"]
+    in_file = [(f["rule"], f["cell"], f["fix"]) for f in findings if f["file"] == str(path)]
+    assert in_file == [("tổng cộng", "C5", {"C5": 31})]
+    broken = [f for f in findings if f["rule"] == "(3) = (4) + (5)"]
+    assert [(f["unit"], Path(f["file"]).name) for f in broken] == [("UBND xã Nhơn Mỹ", "tong-hop.xlsx")]

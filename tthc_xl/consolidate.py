@@ -24,8 +24,6 @@ from .read import FileResult, read_file
 from .rules import check_table
 from .units import Unit, UnitList
 
-# Findings about a source's own printed aggregates; its unit rows are checked again in the master.
-_SOURCE_ONLY_RULES = {"tổng cộng", "tổng nhóm", "tỷ lệ %"}
 
 
 @dataclass
@@ -205,7 +203,7 @@ def consolidate_results(
             if table.layout.name != layout.name:
                 entry.update(status=FAILED, error=_other_layout(result.file, table, layout))
                 continue
-            outcome.findings += [f for f in check_table(table) if f.rule in _SOURCE_ONLY_RULES]
+            outcome.findings += check_table(table, aggregates_only=True)  # its unit rows are checked in the master
             names = []
             for row in table.rows_of(UNIT):
                 name = _accept(row, table, units, reported, outcome.findings)
