@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import sys
@@ -200,9 +201,14 @@ def main(argv=None) -> int:
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(_command(argv)).parse_args(argv)
+    collecting = gc.isenabled()
     try:
         if args.command in ("consolidate", "new-master"):
             check_master_writable(Path(args.output))  # before reading any unit file, not after
+        if args.command in CORE_COMMANDS:
+            # A run builds a few hundred thousand objects that live until it ends; the cycle collector
+            # would walk them again and again (a sixth of the time at 1 000 files, in the workers too).
+            gc.disable()
         return args.run(args)
     except (LayoutError, MasterNotWritable, MasterError) as exc:
         print(str(exc), file=sys.stderr)
@@ -215,6 +221,9 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return EXIT_UNUSABLE
+    finally:
+        if collecting:
+            gc.enable()
 
 
 if __name__ == "__main__":
