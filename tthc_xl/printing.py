@@ -133,11 +133,10 @@ def column_widths(master: Master) -> dict[int, float]:
     widths[label_col] = min(max(longest, LABEL_WIDTH[0]), LABEL_WIDTH[1])
     numbers = master.number_row_texts()
     for n in layout.count_columns:
-        figures = [
-            format_number(s.value * 100, decimals=2) if r.kind == PERCENT else format_number(s.value)
-            for r in master.rows
-            if (s := r.slots.get(n)) is not None and isinstance(s.value, (int, float))
-        ]
+        shown = {  # distinct (percentage?, value): a column of 5 000 rows holds a few hundred different figures
+            (r.kind == PERCENT, s.value) for r in master.rows if (s := r.slots.get(n)) is not None and isinstance(s.value, (int, float))
+        }
+        figures = [format_number(value * 100, decimals=2) if percent else format_number(value) for percent, value in shown]
         widths[n] = max(
             COUNT_WIDTH,
             _one_line_width(numbers.get(n, ""), style.TABLE_SIZE, "italic"),
