@@ -8,7 +8,6 @@ import shutil
 import sqlite3
 import subprocess
 import zipfile
-from pathlib import Path
 
 import openpyxl
 import pytest

@@ -25,7 +25,6 @@ from .rules import check_table
 from .units import Unit, UnitList
 
 
-
 @dataclass
 class Consolidation:
     master: Master

@@ -26,7 +26,7 @@ from .charts import add_chart_sheet
 from .history import chart_rows
 from .locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
 from .master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
-from .model import ERROR, GROUP, PERCENT, TOTAL, WARNING, Finding
+from .model import ERROR, GROUP, PERCENT, TOTAL, Finding
 from .printing import apply_print_setup, print_settings
 
 TABLE_NAME = "TTHC_BANG"  # defined name holding the table region, so a re-run knows what it owns
@@ -340,7 +340,7 @@ def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], s
         styles.program(("border", _BORDER), ("alignment", shared(Alignment, vertical="top", wrap_text=col == 6)), ("font", shared(_font)))
         for col in range(1, len(CHECK_HEADERS) + 1)
     ]
-    severity_looks = {severity: styles.program(("fill", shared(_fill, style.ERROR_FILL if severity == ERROR else style.WARNING_FILL))) for severity in (ERROR, WARNING)}
+    error_look, warning_look = (styles.program(("fill", shared(_fill, colour))) for colour in (style.ERROR_FILL, style.WARNING_FILL))
     row = 4
     for index, finding in enumerate(findings, start=1):
         in_master = finding.file == output and finding.sheet == master.sheet
@@ -362,7 +362,7 @@ def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], s
             cell = sheet.cell(row, col, value)
             cell.data_type = "n" if isinstance(value, int) else "s"
             styles.apply(cell, looks[col - 1])
-        styles.apply(sheet.cell(row, 2), severity_looks[ERROR if finding.severity == ERROR else WARNING])
+        styles.apply(sheet.cell(row, 2), error_look if finding.severity == ERROR else warning_look)
         if in_master:
             sheet.cell(row, 3).hyperlink = f"#{quote_sheetname(master.sheet)}!{finding.cell}"
             sheet.cell(row, 3).style = "Hyperlink"
