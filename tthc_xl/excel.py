@@ -38,7 +38,7 @@ from .layouts import Layout, LayoutError, load_layouts
 from .master import DERIVED, INPUT, RATIO, SUM, Master, Settings, derived_rules
 from .model import ERROR, GROUP, PERCENT, TOTAL, UNIT, Finding, Table
 from .read import Grid, cell_ref, read_grids_tables
-from .marks import CHECK_HEADERS, CHECK_WIDTHS, mark_plan
+from .marks import CHECK_WIDTHS, Link, check_sheet, mark_plan
 from .render_xlsx import CHECK_SHEET, FOLDER_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
 from .rules import check_table
 from .units import UnitList, load_units
@@ -659,74 +659,6 @@ def _hyperlink(target: str, text: str) -> str:
     return f"=HYPERLINK({quote(target)},{quote(text)})"
 
 
-def _sheet_link(sheet: str, ref: str) -> str:
-    return "#'" + sheet.replace("'", "''") + f"'!{ref}"
-
-
-def _file_link(path: str, sheet: str, ref: str, book_name: str) -> str | None:
-    """Where a source cell is: a sheet of this workbook, or a local unit file (never anything else)."""
-    if path == book_name:
-        return _sheet_link(sheet, ref) if sheet else None
-    target = Path(path).resolve()
-    if not target.is_file():
-        return None
-    return f"{target.as_uri()}{_sheet_link(sheet, ref)}" if sheet else target.as_uri()
-
-
-def check_sheet_rows(findings, missing, sources, notes, output: str, master_sheet: str):
-    """Rows 3… of "Kiểm tra" (as render_xlsx.write_check_sheet), links as HYPERLINK formulas.
-
-    Returns (rows, fills, bold rows, findings' last row): fills are (row, col, colour).
-    """
-    rows: list[list] = [list(CHECK_HEADERS)]
-    fills: list[tuple[int, int, str]] = []
-    for index, finding in enumerate(findings, start=1):
-        in_master = finding.file == output and finding.sheet == master_sheet
-        origin = finding.source or (None if in_master else finding)
-        name = Path(origin.file).name if origin else ""
-        link = _file_link(origin.file, origin.sheet, origin.cell, output) if origin else None
-        row = 3 + len(rows)
-        rows.append([
-            index,
-            "Lỗi" if finding.severity == ERROR else "Cảnh báo",
-            _hyperlink(_sheet_link(master_sheet, finding.cell), finding.cell) if in_master else None,
-            text_cell(finding.unit),
-            text_cell(finding.rule),
-            text_cell(finding.message),
-            text_cell(", ".join(finding.suspects)),
-            text_cell(", ".join(f"{ref} = {value}" for ref, value in (finding.fix or {}).items())),
-            _hyperlink(link, name) if link else text_cell(name),
-            text_cell(origin.cell if origin else ""),
-        ])
-        fills.append((row, 2, style.ERROR_FILL if finding.severity == ERROR else style.WARNING_FILL))
-    last_finding = 3 + len(rows) - 1
-    rows.append([None] * 10)
-    bold = [3 + len(rows)]
-    rows.append(["ĐƠN VỊ CHƯA GỬI BÁO CÁO"] + [None] * 9)
-    for unit in missing:
-        rows.append([None, text_cell(unit), None, None, None, "chưa gửi báo cáo", None, None, None, None])
-    rows.append([None] * 10)
-    bold.append(3 + len(rows))
-    rows.append(["TỆP ĐÃ ĐỌC"] + [None] * 9)
-    for source in sources:
-        name = Path(source["file"]).name
-        link = _file_link(source["file"], source["sheet"], "A1", output)
-        if source["error"]:
-            fills.append((3 + len(rows), 6, style.ERROR_FILL))
-        rows.append([
-            None,
-            _hyperlink(link, name) if link else text_cell(name),
-            text_cell(source["sheet"]),
-            text_cell(source["unit"]),
-            None,
-            text_cell(source["error"] or "đã tổng hợp"),
-            None, None, None, None,
-        ])
-    for note in notes:
-        rows.append([None] * 5 + [text_cell(note)] + [None] * 4)
-    return rows, fills, bold, last_finding
-
-
 def write_check_sheet(book, master_sheet: str, findings, missing, sources, notes, output: str) -> None:
     """Rewrite "Kiểm tra": the title and the whole list in two value writes, formats in ranges."""
     sheet = _sheet(book, CHECK_SHEET)
@@ -734,11 +666,11 @@ def write_check_sheet(book, master_sheet: str, findings, missing, sources, notes
         sheet = book.sheets.add(CHECK_SHEET, after=_sheet(book, master_sheet))
     else:
         sheet.clear()
-    errors = sum(1 for f in findings if f.severity == ERROR)
-    title = f"KẾT QUẢ KIỂM TRA: {errors} lỗi, {len(findings) - errors} cảnh báo, {len(missing)} đơn vị chưa gửi báo cáo"
-    rows, fills, bold, last_finding = check_sheet_rows(findings, missing, sources, notes, output, master_sheet)
-    sheet.range("A1").value = title
-    sheet.range((3, 1), (2 + len(rows), 10)).value = rows
+    content = check_sheet(findings, missing, sources, notes, output, master_sheet)
+    rows, last_finding = content.rows, content.last_finding
+    sheet.range("A1").value = content.title
+    values = [[_hyperlink(v.target, v.text) if isinstance(v, Link) else text_cell(v) for v in row] for row in rows]
+    sheet.range((3, 1), (2 + len(rows), 10)).value = values
     sheet.range((1, 1), (2 + len(rows), 10)).font.name = style.FONT
     sheet.range("A1").font.size = 13
     sheet.range("A1").font.bold = True
@@ -748,9 +680,9 @@ def write_check_sheet(book, master_sheet: str, findings, missing, sources, notes
     sheet.range((3, 1), (last_finding, 10)).borders.line_style = "continuous"
     sheet.range((4, 1), (last_finding, 10)).vertical_alignment = "top"
     sheet.range((4, 6), (max(last_finding, 4), 6)).wrap_text = True
-    for row in bold:
+    for row in content.bold:
         sheet.range((row, 1)).font.bold = True
-    paint(sheet, {(r, c): colour for r, c, colour in fills})
+    paint(sheet, {(r, c): colour for r, c, colour in content.fills})
     for col in (3, 9):  # the link columns
         sheet.range((4, col), (2 + len(rows), col)).font.color = _LINK
     for col, width in enumerate(CHECK_WIDTHS, start=1):

@@ -1,8 +1,10 @@
 """How findings show on the sheet, for every adapter: the fill and the note of each marked cell,
-and the columns of the "Kiểm tra" sheet."""
+and the rows of the "Kiểm tra" sheet."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import style
@@ -31,3 +33,88 @@ def mark_plan(findings: list[Finding]) -> dict[str, tuple[str, list[str]]]:
                 colours.setdefault(suspect, style.SUSPECT_FILL)
                 notes.setdefault(suspect, []).append(f"Ô nghi sai theo quy tắc {finding.rule} (xem {finding.cell}).")
     return {ref: (colour, notes[ref]) for ref, colour in colours.items()}
+
+
+# ----------------------------------------------------------------------------------------------
+# The "Kiểm tra" sheet, as plain data: each adapter writes it its own way (openpyxl cell links,
+# HYPERLINK formulas through xlwings)
+# ----------------------------------------------------------------------------------------------
+
+CHECK_FIRST_ROW = 3  # the headers; findings start under them
+
+
+@dataclass(frozen=True)
+class Link:
+    """A cell showing `text` that opens `target`: `#'Phụ lục I'!F11`, or a local unit file `file:///…#'Trang'!C9`."""
+
+    text: str
+    target: str
+
+
+@dataclass
+class CheckSheet:
+    title: str
+    rows: list[list] = field(default_factory=list)  # from CHECK_FIRST_ROW, 10 cells each: None, int, str or Link
+    fills: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, colour)
+    bold: list[int] = field(default_factory=list)  # rows of the section headings
+    last_finding: int = CHECK_FIRST_ROW  # the findings' table ends here (its borders)
+
+
+def check_sheet(findings: list[Finding], missing: list[str], sources: list[dict], notes: list[str], book: str, master_sheet: str) -> CheckSheet:
+    """The findings, each with links to its cell and to the unit file it came from; the units that
+    sent nothing; the files read. `book` is how findings name the master (its path, or its name in Excel)."""
+    errors = sum(1 for f in findings if f.severity == ERROR)
+    sheet = CheckSheet(f"KẾT QUẢ KIỂM TRA: {errors} lỗi, {len(findings) - errors} cảnh báo, {len(missing)} đơn vị chưa gửi báo cáo")
+    rows = sheet.rows
+    rows.append(list(CHECK_HEADERS))
+    for index, finding in enumerate(findings, start=1):
+        in_master = finding.file == book and finding.sheet == master_sheet
+        # Where the figure came from: the unit file behind a master cell, or the unit file itself.
+        origin = finding.source or (None if in_master else finding)
+        name = Path(origin.file).name if origin else ""
+        target = _place(origin.file, origin.sheet, origin.cell, book) if origin else None
+        sheet.fills.append((CHECK_FIRST_ROW + len(rows), 2, style.ERROR_FILL if finding.severity == ERROR else style.WARNING_FILL))
+        rows.append([
+            index,
+            "Lỗi" if finding.severity == ERROR else "Cảnh báo",
+            Link(finding.cell, _in_sheet(master_sheet, finding.cell)) if in_master else None,
+            finding.unit,
+            finding.rule,
+            finding.message,
+            ", ".join(finding.suspects),
+            ", ".join(f"{ref} = {value}" for ref, value in (finding.fix or {}).items()),
+            Link(name, target) if target else name,
+            origin.cell if origin else "",
+        ])
+    sheet.last_finding = CHECK_FIRST_ROW + len(rows) - 1
+    rows.append([None] * 10)
+    sheet.bold.append(CHECK_FIRST_ROW + len(rows))
+    rows.append(["ĐƠN VỊ CHƯA GỬI BÁO CÁO"] + [None] * 9)
+    for unit in missing:
+        rows.append([None, unit, None, None, None, "chưa gửi báo cáo", None, None, None, None])
+    rows.append([None] * 10)
+    sheet.bold.append(CHECK_FIRST_ROW + len(rows))
+    rows.append(["TỆP ĐÃ ĐỌC"] + [None] * 9)
+    for source in sources:
+        name = Path(source["file"]).name
+        target = _place(source["file"], source["sheet"], "A1", book)
+        if source["error"]:
+            sheet.fills.append((CHECK_FIRST_ROW + len(rows), 6, style.ERROR_FILL))
+        rows.append([None, Link(name, target) if target else name, source["sheet"], source["unit"], None, source["error"] or "đã tổng hợp", None, None, None, None])
+    for note in notes:
+        rows.append([None] * 5 + [note] + [None] * 4)
+    return sheet
+
+
+def _in_sheet(sheet: str, ref: str) -> str:
+    return "#'" + sheet.replace("'", "''") + f"'!{ref}"
+
+
+def _place(path: str, sheet: str, ref: str, book: str) -> str | None:
+    """Where a source cell is: a sheet of this workbook, or a local unit file (never anything else)."""
+    if path == book:
+        return _in_sheet(sheet, ref) if sheet else None
+    target = Path(os.path.abspath(path))  # no resolve(): a link works through symlinks, and it costs a stat per folder
+    if not target.is_file():
+        return None
+    return f"{target.as_uri()}{_in_sheet(sheet, ref)}" if sheet else target.as_uri()

@@ -21,12 +21,12 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 
 from . import style
-from .marks import CHECK_HEADERS, CHECK_WIDTHS, mark_plan
+from .marks import CHECK_FIRST_ROW, CHECK_HEADERS, CHECK_WIDTHS, Link, check_sheet, mark_plan
 from .charts import add_chart_sheet
 from .history import chart_rows
 from .locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
 from .master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
-from .model import ERROR, GROUP, PERCENT, TOTAL, Finding
+from .model import GROUP, PERCENT, TOTAL, Finding
 from .printing import apply_print_setup, print_settings
 
 TABLE_NAME = "TTHC_BANG"  # defined name holding the table region, so a re-run knows what it owns
@@ -322,90 +322,46 @@ def mark(sheet, findings: list[Finding]) -> None:
 
 
 def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], sources: list[dict], notes: list[str], output: str) -> None:
-    """The list of findings, each with a link to its cell and to the unit file it came from."""
+    """The "Kiểm tra" sheet of marks.check_sheet, its links as cell hyperlinks."""
     if CHECK_SHEET in book.sheetnames:
         del book[CHECK_SHEET]
     sheet = book.create_sheet(CHECK_SHEET, book.sheetnames.index(master.sheet) + 1)
-    errors = sum(1 for f in findings if f.severity == ERROR)
-    sheet["A1"] = f"KẾT QUẢ KIỂM TRA: {errors} lỗi, {len(findings) - errors} cảnh báo, {len(master.missing)} đơn vị chưa gửi báo cáo"
+    content = check_sheet(findings, master.missing, sources, notes, output, master.sheet)
+    sheet["A1"] = content.title
     sheet["A1"].font = _font(13, bold=True)
-    for col, text in enumerate(CHECK_HEADERS, start=1):
-        cell = sheet.cell(3, col, text)
-        cell.font = _font(bold=True)
-        cell.fill = _fill(style.HEADER_FILL)
-        cell.border = _BORDER
     styles = _Styles()
     shared = styles.shared
-    looks = [
-        styles.program(("border", _BORDER), ("alignment", shared(Alignment, vertical="top", wrap_text=col == 6)), ("font", shared(_font)))
+    header = styles.program(("font", shared(_font, bold=True)), ("fill", shared(_fill, style.HEADER_FILL)), ("border", _BORDER))
+    boxed = [  # the findings' table; a link keeps the Hyperlink style's font
+        (
+            styles.program(("border", _BORDER), ("alignment", shared(Alignment, vertical="top", wrap_text=col == 6)), ("font", shared(_font))),
+            styles.program(("border", _BORDER), ("alignment", shared(Alignment, vertical="top"))),
+        )
         for col in range(1, len(CHECK_HEADERS) + 1)
     ]
-    error_look, warning_look = (styles.program(("fill", shared(_fill, colour))) for colour in (style.ERROR_FILL, style.WARNING_FILL))
-    row = 4
-    for index, finding in enumerate(findings, start=1):
-        in_master = finding.file == output and finding.sheet == master.sheet
-        # Where the figure came from: the unit file behind a master cell, or the unit file itself.
-        origin = finding.source or (None if in_master else finding)
-        values = [
-            index,
-            "Lỗi" if finding.severity == ERROR else "Cảnh báo",
-            finding.cell if in_master else "",
-            finding.unit,
-            finding.rule,
-            finding.message,
-            ", ".join(finding.suspects),
-            ", ".join(f"{ref} = {value}" for ref, value in (finding.fix or {}).items()),
-            Path(origin.file).name if origin else "",
-            origin.cell if origin else "",
-        ]
+    for offset, values in enumerate(content.rows):
+        row = CHECK_FIRST_ROW + offset
+        in_table = row <= content.last_finding
         for col, value in enumerate(values, start=1):
-            cell = sheet.cell(row, col, value)
-            cell.data_type = "n" if isinstance(value, int) else "s"
-            styles.apply(cell, looks[col - 1])
-        styles.apply(sheet.cell(row, 2), error_look if finding.severity == ERROR else warning_look)
-        if in_master:
-            sheet.cell(row, 3).hyperlink = f"#{quote_sheetname(master.sheet)}!{finding.cell}"
-            sheet.cell(row, 3).style = "Hyperlink"
-        if origin:
-            _link_file(sheet.cell(row, 9), origin.file, origin.sheet, origin.cell)
-        row += 1
-    row += 1
-    sheet.cell(row, 1, "ĐƠN VỊ CHƯA GỬI BÁO CÁO").font = _font(bold=True)
-    for unit in master.missing:
-        row += 1
-        _text(sheet, row, 2, unit)
-        _text(sheet, row, 6, "chưa gửi báo cáo")
-    row += 2
-    sheet.cell(row, 1, "TỆP ĐÃ ĐỌC").font = _font(bold=True)
-    for source in sources:
-        row += 1
-        _link_file(_text(sheet, row, 2, Path(source["file"]).name), source["file"], source["sheet"], "A1")
-        _text(sheet, row, 3, source["sheet"])
-        _text(sheet, row, 4, source["unit"])
-        _text(sheet, row, 6, source["error"] or "đã tổng hợp")
-        if source["error"]:
-            sheet.cell(row, 6).fill = _fill(style.ERROR_FILL)
-    for note in notes:
-        row += 1
-        _text(sheet, row, 6, note)
+            if value is None and not in_table:
+                continue
+            cell = sheet.cell(row, col)
+            if value is not None:
+                cell.value = value.text if isinstance(value, Link) else value
+                cell.data_type = "n" if isinstance(value, int) else "s"  # a file or unit named "=1+1" stays text
+            if isinstance(value, Link):
+                cell.hyperlink = value.target
+                cell.style = "Hyperlink"
+            if row == CHECK_FIRST_ROW:
+                styles.apply(cell, header)
+            elif in_table:
+                styles.apply(cell, boxed[col - 1][isinstance(value, Link)])
+    for row in content.bold:
+        styles.apply(sheet.cell(row, 1), styles.program(("font", shared(_font, bold=True))))
+    for row, col, colour in content.fills:
+        styles.apply(sheet.cell(row, col), styles.program(("fill", shared(_fill, colour))))
     for col, width in zip("ABCDEFGHIJ", CHECK_WIDTHS):
         sheet.column_dimensions[col].width = width
-
-
-def _text(sheet, row: int, col: int, value: str):
-    """A text cell that stays text: a file or unit named "=1+1" must not become a formula."""
-    cell = sheet.cell(row, col, value)
-    cell.data_type = "s"
-    return cell
-
-
-def _link_file(cell, path: str, sheet: str, ref: str) -> None:
-    """A link to a local unit file (never anything else), opened at the cell the figure came from."""
-    target = Path(os.path.abspath(path))  # no resolve(): a link works through symlinks, and it costs a stat per folder
-    if not target.is_file():
-        return
-    cell.hyperlink = f"{target.as_uri()}#{quote_sheetname(sheet)}!{ref}" if sheet else target.as_uri()
-    cell.style = "Hyperlink"
 
 
 def save_atomically(book: Workbook, path: Path, cached: dict[str, dict[str, object]]) -> None:
