@@ -37,7 +37,7 @@ from .consolidate import Consolidation, consolidate_results, read_sources, units
 from .layouts import Layout, LayoutError, load_layouts
 from .master import DERIVED, INPUT, RATIO, SUM, Master, Settings, derived_rules
 from .model import ERROR, GROUP, PERCENT, TOTAL, UNIT, Finding, Table
-from .read import Grid, cell_ref, read_grids_tables
+from .read import Grid, cell_ref, column_letters, read_grids_tables
 from .marks import CHECK_WIDTHS, Link, check_sheet, mark_plan
 from .render_xlsx import CHECK_SHEET, FOLDER_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
 from .rules import check_table
@@ -486,7 +486,7 @@ def _write_previous(master: Master, sheet) -> None:
     values[0][label_col - 1] = "Tổng cộng kỳ trước"
     values[1][label_col - 1] = "Tăng (+), giảm (-) so với kỳ trước"
     for n in master.layout.count_columns:
-        letter = cell_ref(0, n - 1)[:-1]
+        letter = column_letters(n - 1)
         values[0][n - 1] = master.previous.get(n, 0)
         values[1][n - 1] = f"={letter}{total.row}-{letter}{before}"
     sheet.range((before, 1), (change, master.last_col)).value = values
@@ -709,7 +709,7 @@ def _prepare_print(book, sheet, master: Master) -> None:
 
 
 def _set_table_name(book, master: Master) -> None:
-    refers_to = f"='{master.sheet}'!$A$1:${cell_ref(0, master.last_col - 1)[:-1]}${_region_end(master)}"
+    refers_to = f"='{master.sheet}'!$A$1:${column_letters(master.last_col - 1)}${_region_end(master)}"
     if _has_name(book, TABLE_NAME):
         book.names[TABLE_NAME].refers_to = refers_to
     else:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .layouts import Layout
 from .model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Source, Table
-from .read import cell_ref
+from .read import column_letters
 from .rules import check_table
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
@@ -122,12 +122,11 @@ class Master:
     def table(self) -> Table:
         """The master as the checker sees it: unit rows with master addresses and their sources."""
         rows = []
-        letter = _column_letters(self.layout)
-        label = letter(self.layout.label_column or 2)
+        label = _letter(self.layout.label_column or 2)
         for mrow in self.rows:
             if mrow.kind != UNIT or not mrow.reported:
                 continue
-            cells = {n: Cell(f"{letter(n)}{mrow.row}", s.value, s.raw, s.source) for n, s in mrow.slots.items()}
+            cells = {n: Cell(f"{_letter(n)}{mrow.row}", s.value, s.raw, s.source) for n, s in mrow.slots.items()}
             rows.append(Row(UNIT, mrow.label, cells, mrow.label, f"{label}{mrow.row}", mrow.group))
         return Table(file="", sheet=self.sheet, layout=self.layout, rows=rows, first_row=self.first_data_row)
 
@@ -214,7 +213,6 @@ def fill(master: Master, reported: dict[str, Row]) -> None:
     """Put each unit's reported figures in its row, then formulas and computed values everywhere."""
     layout = master.layout
     derived = derived_rules(layout)
-    col = _column_letters(layout)  # column letter of layout column n
     for mrow in master.rows_of(UNIT):
         row = reported.get(mrow.label)
         mrow.reported = row is not None
@@ -227,7 +225,7 @@ def fill(master: Master, reported: dict[str, Row]) -> None:
             values[n] = value or 0
             mrow.slots[n] = Slot(value if row else None, None, INPUT, source, raw)
         for total, parts in derived.items():
-            formula = "=" + "+".join(f"{col(p)}{mrow.row}" for p in parts)
+            formula = "=" + "+".join(f"{_letter(p)}{mrow.row}" for p in parts)
             computed = sum(values[p] for p in parts)
             slot = mrow.slots[total]
             # A unit's own total that disagrees with its parts is kept as reported, and flagged:
@@ -239,7 +237,7 @@ def fill(master: Master, reported: dict[str, Row]) -> None:
         if mrow.kind in (GROUP, TOTAL):
             for n in layout.count_columns:
                 value = sum(by_row[r].slots[n].value or 0 for r in mrow.members)
-                formula = _sum_formula(col(n), mrow.members)
+                formula = _sum_formula(_letter(n), mrow.members)
                 mrow.slots[n] = Slot(value, formula, SUM)
     if not master.rows_of(TOTAL):
         return
@@ -248,16 +246,15 @@ def fill(master: Master, reported: dict[str, Row]) -> None:
     for n, base in layout.percent.items():
         part, whole = total.slots[n].value, total.slots[base].value
         value = part / whole if whole else 0
-        ref = f"{col(n)}{total.row}"
-        base_ref = f"{col(base)}{total.row}"
+        ref = f"{_letter(n)}{total.row}"
+        base_ref = f"{_letter(base)}{total.row}"
         formula = f"=IF({base_ref}=0,0,{ref}/{base_ref})"
         percent.slots[n] = Slot(value, formula, RATIO)
 
 
-def _column_letters(layout: Layout):
-    """n → the sheet column letter of layout column n (as cell_ref spells it), looked up once."""
-    letters = {n: cell_ref(0, n - 1)[:-1] for n in range(1, max(layout.numbers, default=0) + 1)}
-    return lambda n: letters.get(n) or cell_ref(0, n - 1)[:-1]
+def _letter(n: int) -> str:
+    """The sheet column letters of layout column n (the master puts column n in sheet column n)."""
+    return column_letters(n - 1)
 
 
 def _sum_formula(letter: str, members: list[int]) -> str:

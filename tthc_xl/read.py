@@ -120,10 +120,6 @@ class Grid:
                         break
         return values
 
-    def filled(self, row: int, col: int) -> bool:
-        """Whether the cell holds anything, counting what calamine reads as blank (errors, formulas without result)."""
-        return self.raw(row, col) is not None or (row, col) in self.errors or (row, col) in self.formulas
-
     @property
     def bottom(self) -> int:
         return self.top + len(self.values)
@@ -135,11 +131,12 @@ class Grid:
 
 def cell_ref(row: int, col: int) -> str:
     """A1 address of 0-based (row, col)."""
-    return f"{_column_letters(col)}{row + 1}"
+    return f"{column_letters(col)}{row + 1}"
 
 
 @lru_cache(maxsize=4096)  # a table's few columns are addressed again in every row
-def _column_letters(col: int) -> str:
+def column_letters(col: int) -> str:
+    """"A", "N", "AA": the letters of 0-based column `col`."""
     letters = ""
     col += 1
     while col:
@@ -387,7 +384,7 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
     order_col = cols.get(order_number) if order_number else None
     span = sorted(set(cols.values()))
     # (layout column, sheet column, its letters, its place in `span`) of each count column
-    counts = [(n, cols[n], _column_letters(cols[n]), span.index(cols[n])) for n in layout.count_columns if n in cols]
+    counts = [(n, cols[n], column_letters(cols[n]), span.index(cols[n])) for n in layout.count_columns if n in cols]
     unreadable = grid.errors.keys() | grid.formulas.keys()  # cells calamine reads as blank although they are not
     rows: list[Row] = []
     group = ""
