@@ -404,11 +404,7 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
         cells = {}
         number = str(r + 1)
         for n, c, column, i in counts:
-            raw = values[i]
-            if type(raw) is float and raw.is_integer() and not unreadable:  # most figures: parse_number's first case, inlined
-                value = int(raw)
-            else:
-                value, raw = _read_count(grid, r, c, raw)
+            value, raw = _read_count(grid, r, c, values[i])
             cells[n] = Cell(column + number, value, raw)
         if kind == GROUP:
             group = label
