@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import soctrang  # noqa: E402  # the shapes units write figures in, shared with the test fixtures
 
-from tthc_xl.layouts import Layout, load_layouts  # noqa: E402
-from tthc_xl.master import Master, Settings, derived_rules  # noqa: E402
-from tthc_xl.text import fold  # noqa: E402
+from tthc_xl.core.layouts import Layout, load_layouts  # noqa: E402
+from tthc_xl.core.master import Master, Settings, derived_rules  # noqa: E402
+from tthc_xl.core.text import fold  # noqa: E402
 
 # --------------------------------------------------------------------------------------
 # Unit names: unique (also after folding case and diacritics), stable for a seed

@@ -35,7 +35,7 @@ ROOT = HERE.parent
 PYTHON = sys.executable
 # The installed command beside this Python (a venv), else the module.
 _SCRIPT = shutil.which("tthc-xl", path=str(Path(PYTHON).parent))
-TTHC_XL = [_SCRIPT] if _SCRIPT else [PYTHON, "-m", "tthc_xl.cli"]
+TTHC_XL = [_SCRIPT] if _SCRIPT else [PYTHON, "-m", "tthc_xl.cli.app"]
 
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
@@ -189,8 +189,8 @@ def bench_units(count: int, runs: int, args, out: Path) -> dict:
 
 # Lifts the readers' row caps in a child Python (read.py: MAX_ROWS; safe_open.py: MAX_SHEET_ROWS, if there).
 _LIFT_CAPS = (
-    "import sys, importlib, tthc_xl.read as r\n"
-    "try:\n    so = importlib.import_module('tthc_xl.safe_open')\nexcept ImportError:\n    so = r\n"
+    "import sys, importlib, tthc_xl.files.read as r\n"
+    "try:\n    so = importlib.import_module('tthc_xl.files.safe_open')\nexcept ImportError:\n    so = r\n"
     "caps = (r.MAX_ROWS, getattr(so, 'MAX_SHEET_ROWS', 0))\n"
     "r.MAX_ROWS = so.MAX_SHEET_ROWS = 10**6\n"
 )
@@ -207,7 +207,7 @@ def bench_appendix(rows: int, runs: int, args, out: Path) -> dict:
     summary: dict = {"rows": rows}
     cli = TTHC_XL + ["check", str(path)]
     # The same command with the readers' row caps lifted (read.py MAX_ROWS, safe_open.py MAX_SHEET_ROWS).
-    uncapped = [PYTHON, "-c", _LIFT_CAPS + "from tthc_xl.cli import main; sys.exit(main(sys.argv[1:]))", "check", str(path)]
+    uncapped = [PYTHON, "-c", _LIFT_CAPS + "from tthc_xl.cli.app import main; sys.exit(main(sys.argv[1:]))", "check", str(path)]
     times: dict[str, list[dict]] = {"check": [], "check_uncapped": []}
     for _ in range(runs):
         times["check"].append(measure(cli))
@@ -216,9 +216,9 @@ def bench_appendix(rows: int, runs: int, args, out: Path) -> dict:
         summary[key] = {"median_s": statistics.median(m["seconds"] for m in measured), "tree_mb": max(m["tree_mb"] for m in measured)}
     # In process: read once (cap lifted), then time the checker alone, its caches emptied each run.
     probe = (
-        _LIFT_CAPS + "import json, time, statistics, tthc_xl.read as r, tthc_xl.rules as rules\n"
-        "from tthc_xl.layouts import load_layouts\n"
-        "from tthc_xl.model import UNIT\n"
+        _LIFT_CAPS + "import json, time, statistics, tthc_xl.files.read as r, tthc_xl.core.rules as rules\n"
+        "from tthc_xl.core.layouts import load_layouts\n"
+        "from tthc_xl.core.model import UNIT\n"
         "layouts = load_layouts()\n"
         "t = time.perf_counter(); (table,) = r.read_file(sys.argv[1], layouts).tables; read_s = time.perf_counter() - t\n"
         "times = []\n"

@@ -5,7 +5,7 @@
 
 For each size: a unit list and a new master for that many units (`tthc-xl new-master`), one
 generated file per unit (bench/make_units.py), the request the Office.js client would POST for the
-master (tests/xlwings_payload.py), then `tthc_xl.excel.consolidate(xw.Book(json=payload))`. Prints
+master (tests/xlwings_payload.py), then `tthc_xl.excel.buttons.consolidate(xw.Book(json=payload))`. Prints
 the size of the request, the number of actions returned (by kind), the size of the response and
 the time the button took. What grows with the units should be the data, not the number of calls.
 """
@@ -33,7 +33,7 @@ def prepare(units: int, data: Path, seed: int) -> tuple[Path, Path]:
     """A new master for `units` units (two groups) and a folder with one file per unit."""
     from make_units import make_units
 
-    from tthc_xl.cli import main
+    from tthc_xl.cli.app import main
 
     folder = data / f"xlwings-{units}"
     reports = folder / "bao-cao"
@@ -57,7 +57,7 @@ def press(master: Path, reports: Path) -> dict:
     import xlwings as xw
     import xlwings_payload as xp
 
-    from tthc_xl import excel
+    from tthc_xl.excel import buttons as excel
 
     payload = xp.payload(master)
     xp.set_name(payload, "ThuMucBaoCao", str(reports))

@@ -15,12 +15,12 @@ sys.path.insert(0, str(here.parent / "tests"))
 
 import soctrang  # noqa: E402
 
-from tthc_xl.consolidate import consolidate  # noqa: E402
-from tthc_xl.layouts import load_layouts  # noqa: E402
-from tthc_xl.master import Settings  # noqa: E402
-from tthc_xl.printing import export_pdf  # noqa: E402
-from tthc_xl.render_xlsx import save_master  # noqa: E402
-from tthc_xl.units import load_units  # noqa: E402
+from tthc_xl.files.sources import consolidate  # noqa: E402
+from tthc_xl.core.layouts import load_layouts  # noqa: E402
+from tthc_xl.core.master import Settings  # noqa: E402
+from tthc_xl.xlsx.printing import export_pdf  # noqa: E402
+from tthc_xl.xlsx.render import save_master  # noqa: E402
+from tthc_xl.core.units import load_units  # noqa: E402
 
 DPI = 110
 SETTINGS = Settings(  # as in the real report no. 06/BC-TTHC

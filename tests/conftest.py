@@ -11,8 +11,8 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 import soctrang  # noqa: E402
 
-from tthc_xl.layouts import load_layouts  # noqa: E402
-from tthc_xl.units import load_units  # noqa: E402
+from tthc_xl.core.layouts import load_layouts  # noqa: E402
+from tthc_xl.core.units import load_units  # noqa: E402
 
 
 @pytest.fixture(scope="session")

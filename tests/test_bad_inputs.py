@@ -24,12 +24,12 @@ import pytest
 import bad_inputs
 import soctrang
 
-from tthc_xl.cli import main
-from tthc_xl.layouts import load_layouts
-from tthc_xl.read import read_file
-from tthc_xl.units import load_units
-from tthc_xl.numbers import format_number
-from tthc_xl.safe_open import MAX_SHEET_ROWS
+from tthc_xl.cli.app import main
+from tthc_xl.core.layouts import load_layouts
+from tthc_xl.files.read import read_file
+from tthc_xl.core.units import load_units
+from tthc_xl.core.numbers import format_number
+from tthc_xl.files.safe_open import MAX_SHEET_ROWS
 
 TU_PHAP = "Sở Tư pháp"
 ROOT = Path(__file__).resolve().parent.parent
@@ -274,7 +274,7 @@ def test_million_rows_below_the_table_in_bounded_time_and_memory(tmp_path, unit_
     out.mkdir()
     probe = (
         "import json, resource, sys, time\n"
-        "from tthc_xl.cli import main\n"
+        "from tthc_xl.cli.app import main\n"
         "start = time.perf_counter()\n"
         f"code = main(['consolidate', {str(folder)!r}, '-o', {str(out / 'tong-hop.xlsx')!r}, '--units', 'soc-trang-so-nganh', "
         f"'--json', {str(out / 'ket-qua.json')!r}])\n"
@@ -347,7 +347,7 @@ def test_whole_corpus_beside_the_good_files_no_traceback_and_no_file_touched(tmp
     before = fingerprints(folder)
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "tthc_xl.cli", "consolidate", str(folder), "-o", str(tmp_path / "tong-hop.xlsx"),
+        [sys.executable, "-m", "tthc_xl.cli.app", "consolidate", str(folder), "-o", str(tmp_path / "tong-hop.xlsx"),
          "--units", "soc-trang-so-nganh", "--json", str(tmp_path / "ket-qua.json")],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
     )

@@ -4,10 +4,10 @@ import json
 
 import soctrang
 
-from tthc_xl.check import check_files
-from tthc_xl.cli import main
-from tthc_xl.model import ERROR, PERCENT, TOTAL, UNIT
-from tthc_xl.read import read_file
+from tthc_xl.files.check import check_files
+from tthc_xl.cli.app import main
+from tthc_xl.core.model import ERROR, PERCENT, TOTAL, UNIT
+from tthc_xl.files.read import read_file
 
 INCONSISTENT = {
     "Sở Thông tin và Truyền thông",

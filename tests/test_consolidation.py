@@ -12,9 +12,9 @@ import pytest
 import office
 import soctrang
 
-from tthc_xl.cli import main
-from tthc_xl.layouts import load_layouts
-from tthc_xl.read import read_file
+from tthc_xl.cli.app import main
+from tthc_xl.core.layouts import load_layouts
+from tthc_xl.files.read import read_file
 
 SHEET = "Phụ lục I"
 DISTRICTS = [  # (name, values for columns 3..14), consistent
@@ -250,7 +250,7 @@ def test_text_in_the_check_sheet_stays_text(tmp_path):
 
 
 def test_reading_across_cores_gives_what_reading_in_one_process_gives(unit_folder, tmp_path, layouts, soc_trang_units, monkeypatch):
-    from tthc_xl import consolidate
+    from tthc_xl.files import sources as consolidate
 
     files = []
     for copy in range(4):  # 64 files: enough for worker processes

@@ -20,8 +20,9 @@ import office
 import soctrang
 import xlwings_payload as xp
 
-from tthc_xl import excel, style
-from tthc_xl.cli import main
+from tthc_xl.excel import buttons as excel
+from tthc_xl.core import style
+from tthc_xl.cli.app import main
 
 SHEET = "Phụ lục I"
 FLAGGED = {"F9", "F10", "F11", "F12", "F13", "F15", "F16"}  # the seven inconsistent units (6 ≠ 7 + 8 + 9)
@@ -249,7 +250,7 @@ def test_report_figures_come_from_the_master_by_layout_key(pair, tmp_path):
     values = office.convert(by_button, "xlsx:Calc MS Excel 2007 XML", tmp_path / "tinh")
     book = xw.Book(json=xp.payload(by_button, values))
     try:
-        table = excel.master_table(book, __import__("tthc_xl.layouts").layouts.load_layouts())
+        table = excel.master_table(book, __import__("tthc_xl.core.layouts").core.layouts.load_layouts())
         figures = excel.figures_from_table(table, excel.read_book_settings(book).settings)
         assert excel.draft_report(book) is None  # no .docx on the clerk's computer from a server
         alert = book.json()["actions"][-1]

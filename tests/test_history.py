@@ -15,14 +15,14 @@ import pytest
 import office
 from test_report_from_master import EXPECTED, consolidate, september_master, with_report_commands, write_september_appendix
 
-from tthc_xl import history
-from tthc_xl.charts import SHEET, add_chart_sheet
-from tthc_xl.consolidate import consolidate as consolidate_files
-from tthc_xl.consolidate import read_master_table
-from tthc_xl.history import DB_NAME, PeriodRecord, parse_period
-from tthc_xl.master import Settings
-from tthc_xl.render_xlsx import open_or_new, render, save_atomically
-from tthc_xl.report import figures_from_master, read_paragraphs
+from tthc_xl.files import history
+from tthc_xl.xlsx.charts import SHEET, add_chart_sheet
+from tthc_xl.files.sources import consolidate as consolidate_files
+from tthc_xl.files.sources import read_master_table
+from tthc_xl.files.history import DB_NAME, PeriodRecord, parse_period
+from tthc_xl.core.master import Settings
+from tthc_xl.xlsx.render import open_or_new, render, save_atomically
+from tthc_xl.report.narrative import figures_from_master, read_paragraphs
 
 
 # ---------------------------------------------------------------------------- periods

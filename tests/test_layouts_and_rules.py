@@ -4,10 +4,10 @@ import csv
 
 import pytest
 
-from tthc_xl.check import check_files
-from tthc_xl.cli import main
-from tthc_xl.layouts import LayoutError, layout_from_dict, load_layouts, parse_rule
-from tthc_xl.read import read_file
+from tthc_xl.files.check import check_files
+from tthc_xl.cli.app import main
+from tthc_xl.core.layouts import LayoutError, layout_from_dict, load_layouts, parse_rule
+from tthc_xl.files.read import read_file
 
 # A 13-column layout nobody shipped: received = in person + online + postal + inter-agency,
 # no "early" column, and returned in the last column.
@@ -159,7 +159,7 @@ def test_number_row_that_spells_its_rules_needs_no_layout_file(tmp_path):
 def test_a_single_suspect_gets_a_fix():
     # Sở Tư pháp with its total received mistyped (854 for 845): 3 = 4 + 5 and 3 = 6 + 10 both
     # break, and column 3 is the one cell they share, so it is the only suspect and 845 the fix.
-    from tthc_xl.rules import locate
+    from tthc_xl.core.rules import locate
 
     layout = load_layouts()["mau-a"]
     values = dict(zip(range(3, 15), [854, 181, 664, 617, 605, 0, 12, 228, 207, 21, 0, 23]))

@@ -9,7 +9,7 @@ import pytest
 import office
 import soctrang
 
-from tthc_xl.cli import main
+from tthc_xl.cli.app import main
 
 SHEET = "Phụ lục I"
 TOTAL_ROW, PERCENT_ROW = 25, 26  # 3 title rows, a blank, 3 header rows, the number row, 16 units

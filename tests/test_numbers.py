@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from tthc_xl.numbers import NotANumber, format_number, format_percent, parse_number
+from tthc_xl.core.numbers import NotANumber, format_number, format_percent, parse_number
 
 
 @pytest.mark.parametrize(

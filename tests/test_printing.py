@@ -19,12 +19,13 @@ import pytest
 import office
 import soctrang
 
-from tthc_xl import cli, style
-from tthc_xl.layouts import layout_from_dict, load_layouts
-from tthc_xl.master import Settings, build_master
-from tthc_xl.numbers import format_percent
-from tthc_xl.printing import PRINT_PERCENT_FORMAT, clean_copy, print_settings
-from tthc_xl.units import load_units
+from tthc_xl.cli import app as cli
+from tthc_xl.core import style
+from tthc_xl.core.layouts import layout_from_dict, load_layouts
+from tthc_xl.core.master import Settings, build_master
+from tthc_xl.core.numbers import format_percent
+from tthc_xl.xlsx.printing import PRINT_PERCENT_FORMAT, clean_copy, print_settings
+from tthc_xl.core.units import load_units
 
 SHEET = "Phụ lục I"
 PERCENT_ROW = 26  # 3 title rows, a blank, 3 header rows, the number row, 16 units, the total

@@ -18,12 +18,12 @@ from openpyxl import Workbook
 
 import soctrang
 
-from tthc_xl.layouts import load_layouts
-from tthc_xl.model import PERCENT, TOTAL, UNIT, Cell, Row, Table
-from tthc_xl.read import cell_ref, read_file, read_grids
-from tthc_xl.rules import check_row, check_table, column_sums, percentages
-from tthc_xl.read import MAX_ROWS
-from tthc_xl.safe_open import MAX_SHEET_COLS, MAX_SHEET_ROWS
+from tthc_xl.core.layouts import load_layouts
+from tthc_xl.core.model import PERCENT, TOTAL, UNIT, Cell, Row, Table
+from tthc_xl.files.read import cell_ref, read_file, read_grids
+from tthc_xl.core.rules import check_row, check_table, column_sums, percentages
+from tthc_xl.files.read import MAX_ROWS
+from tthc_xl.files.safe_open import MAX_SHEET_COLS, MAX_SHEET_ROWS
 
 LAYOUTS = load_layouts()
 LAYOUT = LAYOUTS["mau-a"]
@@ -235,7 +235,7 @@ def sheet_xml(draw) -> bytes:
 @BOUNDED
 @given(sheet_xml(), st.integers(1, 64))
 def test_scanning_a_sheet_does_not_depend_on_where_the_stream_cuts_it(xml, chunk):
-    from tthc_xl import safe_open
+    from tthc_xl.files import safe_open
 
     whole = safe_open.scan_sheet("x.xlsx", io.BytesIO(xml))
     original = safe_open._CHUNK

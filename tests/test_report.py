@@ -11,7 +11,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from tthc_xl.report import (
+from tthc_xl.report.narrative import (
     DEFAULT_TEMPLATE,
     Figures,
     check_paragraphs,
@@ -22,7 +22,7 @@ from tthc_xl.report import (
     report_context,
     report_text,
 )
-from tthc_xl.report_template import build_template
+from tthc_xl.report.template import build_template
 
 META = {
     "co_quan_chu_quan": "UBND TỈNH SÓC TRĂNG",
@@ -257,7 +257,7 @@ def test_committed_template_is_what_the_builder_writes(tmp_path):
     fresh = build_template(tmp_path / "t.docx")
     for part in ("word/document.xml", "word/styles.xml", "word/header1.xml"):
         with zipfile.ZipFile(fresh) as a, zipfile.ZipFile(DEFAULT_TEMPLATE) as b:
-            assert a.read(part) == b.read(part), f"{part}: run python -m tthc_xl.report_template"
+            assert a.read(part) == b.read(part), f"{part}: run python -m tthc_xl.report.template"
 
 
 # ---------------------------------------------------------------------------- LibreOffice → PDF

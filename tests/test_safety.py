@@ -23,12 +23,13 @@ import pytest
 import bad_inputs
 import soctrang
 
-from tthc_xl import render_xlsx, safe_open
-from tthc_xl.check import expand_sources
-from tthc_xl.cli import main
-from tthc_xl.layouts import load_layouts
-from tthc_xl.locking import MasterNotWritable, check_master_writable
-from tthc_xl.read import read_file
+from tthc_xl.xlsx import render as render_xlsx
+from tthc_xl.files import safe_open
+from tthc_xl.files.check import expand_sources
+from tthc_xl.cli.app import main
+from tthc_xl.core.layouts import load_layouts
+from tthc_xl.files.locking import MasterNotWritable, check_master_writable
+from tthc_xl.files.read import read_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SHEET = "Phụ lục I"
@@ -135,7 +136,7 @@ def test_a_run_killed_while_writing_leaves_the_old_master_whole(unit_folder, mas
     old = digest(master)
     appendix, units = write_big_appendix(tmp_path)
     script = (
-        "from tthc_xl.cli import main\n"
+        "from tthc_xl.cli.app import main\n"
         f"main(['consolidate', {str(appendix)!r}, '--units', {str(units)!r}, '--period', 'tháng 10 năm 2019', '-o', {str(master)!r}])\n"
     )
     process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -181,7 +182,7 @@ def test_a_temporary_file_of_a_live_run_is_left_alone(master):
 
 
 def run_cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tthc_xl.cli", *map(str, args)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return subprocess.run([sys.executable, "-m", "tthc_xl.cli.app", *map(str, args)], capture_output=True, text=True, timeout=120, cwd=ROOT)
 
 
 def untouched(master: Path):

@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 
 import xlwings_payload as xp
 
-from tthc_xl import server
-from tthc_xl.cli import main
+from tthc_xl.excel import server
+from tthc_xl.cli.app import main
 
 SHEET = "Phụ lục I"
 TOKENS = {"so-tu-phap": "Tp-4Qm9vX2rLw8cZk7bN3sHj", "van-phong-ubnd": "Ub_7yT1pR5eWq0aDg6fVx9Kc"}
@@ -41,7 +41,7 @@ def server_env(**extra) -> dict:
 
 
 def serve_command(*args) -> list[str]:
-    return [sys.executable, "-m", "tthc_xl.server", "serve", *args]
+    return [sys.executable, "-m", "tthc_xl.excel.server", "serve", *args]
 
 
 def bearer(token: str) -> dict:
@@ -334,7 +334,7 @@ def test_serve_lists_its_scripts_and_serves_the_public_pages(running):
 
 
 def test_serve_and_doctor_register_as_subcommands():
-    from tthc_xl import doctor
+    from tthc_xl.cli import doctor
 
     parser = argparse.ArgumentParser()
     commands = parser.add_subparsers(dest="command")
@@ -346,7 +346,7 @@ def test_serve_and_doctor_register_as_subcommands():
 
 
 def test_doctor_reports_the_install(tmp_path, capsys):
-    from tthc_xl import doctor
+    from tthc_xl.cli import doctor
 
     conf = tmp_path / ".xlwings" / "xlwings.conf"
     conf.parent.mkdir()

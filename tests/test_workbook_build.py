@@ -1,4 +1,4 @@
-"""Tests of the master workbook build (tthc_xl.workbook_build).
+"""Tests of the master workbook build (tthc_xl.xlsx.workbook_build).
 
 The LibreOffice tests need ``soffice`` on PATH and FAIL (never skip) when it
 is missing: they are the only independent reader that also resolves the
@@ -19,7 +19,7 @@ import pytest
 from openpyxl import load_workbook
 from oletools.olevba import VBA_Parser, decompress_stream
 
-from tthc_xl import workbook_build as wb_build
+from tthc_xl.xlsx import workbook_build as wb_build
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 XLWINGS_DIR = wb_build._xlwings_dir()
@@ -107,7 +107,7 @@ def test_check_reports_a_stale_workbook(tmp_path, built, capsys):
     assert wb_build.main(["--check", "-o", str(stale)]) == 1
     err = capsys.readouterr().err
     assert "xl/vbaProject.bin: content differs" in err
-    assert "python -m tthc_xl.workbook_build" in err
+    assert "python -m tthc_xl.xlsx.workbook_build" in err
 
 
 def test_check_reports_a_missing_workbook(tmp_path, capsys):

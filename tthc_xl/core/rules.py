@@ -18,10 +18,10 @@ from fractions import Fraction
 from functools import lru_cache
 from itertools import combinations
 
-from .layouts import Layout, Rule
-from .model import ERROR, GROUP, PERCENT, TOTAL, UNIT, WARNING, Finding, Row, Table
-from .numbers import format_number, format_percent
-from .units import name_key
+from tthc_xl.core.layouts import Layout, Rule
+from tthc_xl.core.model import ERROR, GROUP, PERCENT, TOTAL, UNIT, WARNING, Finding, Row, Table
+from tthc_xl.core.numbers import format_number, format_percent
+from tthc_xl.core.units import name_key
 
 PERCENT_TOLERANCE = 0.01
 MAX_SUSPECTS = 3  # beyond three cells changed at once, localization says nothing useful

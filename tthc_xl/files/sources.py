@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .check import FAILED, OK, expand_sources
-from .layouts import Layout
-from .master import Master, Settings, build_master
-from .model import ERROR, TOTAL, UNIT, Finding, Row, Source, Table
-from .numbers import format_number
-from .read import FileResult, read_file
-from .rules import check_table
-from .units import Unit, UnitList
+from tthc_xl.files.check import FAILED, OK, expand_sources
+from tthc_xl.core.layouts import Layout
+from tthc_xl.core.master import Master, Settings, build_master
+from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Row, Source, Table
+from tthc_xl.core.numbers import format_number
+from tthc_xl.files.read import FileResult, read_file
+from tthc_xl.core.rules import check_table
+from tthc_xl.core.units import Unit, UnitList
 
 
 @dataclass

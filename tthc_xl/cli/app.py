@@ -9,21 +9,21 @@ import json
 import sys
 from pathlib import Path
 
-from .layouts import LayoutError, load_layouts
-from .model import ERROR
-from .units import load_units
+from tthc_xl.core.layouts import LayoutError, load_layouts
+from tthc_xl.core.model import ERROR
+from tthc_xl.core.units import load_units
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 
 # Sub-commands defined by their own modules (each has `add_commands(subparsers)`), imported only
 # when one of them runs or help is asked for: `check` and `consolidate` start without openpyxl.
 COMMAND_MODULES: dict[str, str] = {
-    "template": "tthc_xl.unit_template",
-    "report": "tthc_xl.report",
-    "check-report": "tthc_xl.report",
-    "serve": "tthc_xl.server",
-    "doctor": "tthc_xl.doctor",
-    "print": "tthc_xl.printing",
+    "template": "tthc_xl.xlsx.unit_template",
+    "report": "tthc_xl.report.narrative",
+    "check-report": "tthc_xl.report.narrative",
+    "serve": "tthc_xl.excel.server",
+    "doctor": "tthc_xl.cli.doctor",
+    "print": "tthc_xl.xlsx.printing",
 }
 CORE_COMMANDS = ("forms", "check", "new-master", "consolidate")
 
@@ -39,7 +39,7 @@ def cmd_forms(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .check import check_files
+    from tthc_xl.files.check import check_files
 
     layouts = _layouts(args)
     if args.form and args.form not in layouts:
@@ -56,7 +56,7 @@ def cmd_check(args) -> int:
 
 
 def _settings(args, existing=None):
-    from .master import Settings
+    from tthc_xl.core.master import Settings
 
     settings = existing or Settings()
     if getattr(args, "period", None):
@@ -65,8 +65,8 @@ def _settings(args, existing=None):
 
 
 def cmd_new_master(args) -> int:
-    from .consolidate import consolidate
-    from .render_xlsx import save_master
+    from tthc_xl.files.sources import consolidate
+    from tthc_xl.xlsx.render import save_master
 
     layouts = _layouts(args)
     if args.form not in layouts:
@@ -80,8 +80,8 @@ def cmd_new_master(args) -> int:
 
 
 def cmd_consolidate(args) -> int:
-    from . import history
-    from .consolidate import consolidate_results, read_master_table, read_sources, unit_files, units_from_table
+    from tthc_xl.files import history
+    from tthc_xl.files.sources import consolidate_results, read_master_table, read_sources, unit_files, units_from_table
 
     layouts = _layouts(args)
     output = Path(args.output)
@@ -89,7 +89,7 @@ def cmd_consolidate(args) -> int:
     form = args.form
     settings = book = None
     if output.exists():
-        from .render_xlsx import open_or_new, read_settings
+        from tthc_xl.xlsx.render import open_or_new, read_settings
 
         existing = read_master_table(output, layouts, form)
         if existing is not None:
@@ -109,7 +109,7 @@ def cmd_consolidate(args) -> int:
     # openpyxl (with numpy) takes a quarter of a second to import: done while the workers read.
     results = read_sources(unit_files(args.sources, str(output)), layouts, form, units, meanwhile=_import_renderer)
     outcome = consolidate_results(results, layouts, form, units, _settings(args, settings), previous, output=str(output))
-    from .render_xlsx import save_master
+    from tthc_xl.xlsx.render import save_master
 
     save_master(outcome, output, book)
     print_summary(outcome)
@@ -122,7 +122,7 @@ def cmd_consolidate(args) -> int:
 
 
 def _import_renderer() -> None:
-    importlib.import_module("tthc_xl.render_xlsx")
+    importlib.import_module("tthc_xl.xlsx.render")
 
 
 def print_summary(result) -> None:
@@ -197,7 +197,7 @@ def _command(argv: list[str]) -> str | None:
 
 
 def main(argv=None) -> int:
-    from .locking import MasterError, MasterNotWritable, check_master_writable
+    from tthc_xl.files.locking import MasterError, MasterNotWritable, check_master_writable
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(_command(argv)).parse_args(argv)

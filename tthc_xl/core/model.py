@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .layouts import Layout
+from tthc_xl.core.layouts import Layout
 
 UNIT, TOTAL, PERCENT, GROUP = "unit", "total", "percent", "group"
 ERROR, WARNING = "error", "warning"

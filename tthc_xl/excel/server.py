@@ -2,7 +2,7 @@
 
 The client (xlwings' Office.js runtime, loaded by addin/taskpane.html) POSTs the workbook as JSON
 to `{app_path}/xlwings/custom-scripts-call/{script}`; the script runs the same functions as the
-desktop buttons (tthc_xl.excel) on `xw.Book(json=...)` and the answer is `book.json()`:
+desktop buttons (tthc_xl.excel.buttons) on `xw.Book(json=...)` and the answer is `book.json()`:
 `{"actions": [...]}`, which the client applies to the open workbook. Scripts are registered with
 xlwings' own server API (`xlwings.server.script`, `custom_scripts_call`, `custom_scripts_meta`).
 
@@ -48,13 +48,13 @@ from pathlib import Path
 
 def addin_dir() -> Path:
     """The `addin/` folder: the source checkout, or the installed copy (share/tthc-xl/addin)."""
-    for candidate in (Path(__file__).resolve().parent.parent / "addin", Path(sys.prefix) / "share" / "tthc-xl" / "addin"):
+    for candidate in (Path(__file__).resolve().parents[2] / "addin", Path(sys.prefix) / "share" / "tthc-xl" / "addin"):
         if (candidate / "manifest.xml").is_file():
             return candidate
     raise ConfigError("Không tìm thấy thư mục addin/ (manifest.xml của add-in); hãy cài lại tthc-xl.")
 
 
-SCRIPTS = {  # script name → (button function in tthc_xl.excel, ribbon label)
+SCRIPTS = {  # script name → (button function in tthc_xl.excel.buttons, ribbon label)
     "consolidate": "Tổng hợp",
     "check": "Kiểm tra",
     "clear_marks": "Xóa đánh dấu",
@@ -311,7 +311,7 @@ def scripts_module(settings: ServerSettings) -> types.ModuleType:
     import xlwings as xw
     from xlwings.server import script
 
-    from . import excel
+    from tthc_xl.excel import buttons as excel
 
     module = types.ModuleType("tthc_xl_scripts")
 
@@ -341,7 +341,7 @@ def create_app(settings: ServerSettings):
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-    from . import __version__
+    from tthc_xl import __version__
 
     settings.check_auth()
     addin = addin_dir()
@@ -497,7 +497,7 @@ def _xlwings_version() -> str:
 
 
 def cmd_serve(args) -> int:
-    from .cli import EXIT_UNUSABLE
+    from tthc_xl.cli.app import EXIT_UNUSABLE
 
     if getattr(args, "new_token", False):
         print(new_token())
@@ -547,10 +547,10 @@ def add_commands(subparsers) -> None:
 
 
 def main(argv=None) -> int:
-    """`python -m tthc_xl.server serve …`, the same command before cli.py registers it."""
+    """`python -m tthc_xl.excel.server serve …`, the same command before cli.py registers it."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m tthc_xl.server")
+    parser = argparse.ArgumentParser(prog="python -m tthc_xl.excel.server")
     add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return args.run(args)

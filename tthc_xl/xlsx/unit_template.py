@@ -10,12 +10,12 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .layouts import Layout
-from .master import INPUT, Master, Settings, fill, plan_rows
-from .read import cell_ref
-from .render_xlsx import save_atomically, write_table
-from .text import fold
-from .units import load_units
+from tthc_xl.core.layouts import Layout
+from tthc_xl.core.master import INPUT, Master, Settings, fill, plan_rows
+from tthc_xl.files.read import cell_ref
+from tthc_xl.xlsx.render import save_atomically, write_table
+from tthc_xl.core.text import fold
+from tthc_xl.core.units import load_units
 
 SHEET = "Báo cáo"
 
@@ -59,7 +59,7 @@ def file_name(unit: str) -> str:
 
 
 def cmd_template(args) -> int:
-    from .cli import EXIT_OK, EXIT_UNUSABLE, _layouts
+    from tthc_xl.cli.app import EXIT_OK, EXIT_UNUSABLE, _layouts
 
     layouts = _layouts(args)
     if args.form not in layouts:

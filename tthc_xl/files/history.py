@@ -25,10 +25,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .layouts import Layout, load_layouts
-from .model import TOTAL, UNIT, Table
-from .numbers import NotANumber, parse_number
-from .text import fold
+from tthc_xl.core.layouts import Layout, load_layouts
+from tthc_xl.core.model import TOTAL, UNIT, Table
+from tthc_xl.core.numbers import NotANumber, parse_number
+from tthc_xl.core.text import fold
 
 DB_NAME = "lich-su-tthc.sqlite"
 SCHEMA_VERSION = 1
@@ -205,7 +205,7 @@ class MasterData:
 
     path: Path
     table: Table
-    settings: object  # tthc_xl.master.Settings
+    settings: object  # tthc_xl.core.master.Settings
     previous: dict[str, int] | None = None  # the "Tổng cộng kỳ trước" row, by meaning key
 
     @property
@@ -247,8 +247,8 @@ def totals_of(table: Table) -> dict[str, int]:
 
 def read_master(path, layouts: dict[str, Layout] | None = None) -> MasterData:
     """The appendix table of a master, its settings and its "Tổng cộng kỳ trước" row. Raises HistoryError."""
-    from .consolidate import read_master_table
-    from .read import ReadError, read_grids
+    from tthc_xl.files.sources import read_master_table
+    from tthc_xl.files.read import ReadError, read_grids
 
     path = Path(path)
     if not path.is_file():
@@ -271,14 +271,14 @@ def read_master(path, layouts: dict[str, Layout] | None = None) -> MasterData:
 
 
 def _read_settings(path: Path):
-    from .master import Settings
+    from tthc_xl.core.master import Settings
 
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return Settings()
     try:
         from openpyxl import load_workbook
 
-        from .render_xlsx import read_settings
+        from tthc_xl.xlsx.render import read_settings
 
         book = load_workbook(path, data_only=True)
         try:
@@ -448,7 +448,7 @@ def _connect(database: Path, write: bool) -> sqlite3.Connection | None:
 
 def record_of(source, master_path=None) -> PeriodRecord:
     """A PeriodRecord from a Consolidation, a Master, MasterData, or a master file's path."""
-    from .master import Master
+    from tthc_xl.core.master import Master
 
     master = getattr(source, "master", source)  # a Consolidation holds its Master
     if isinstance(master, Master):

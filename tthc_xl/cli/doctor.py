@@ -111,7 +111,7 @@ def run_checks(workbook: Path | None = None, home: Path | None = None) -> list[C
         checks += _workbook_checks(Path(workbook))
     # What the buttons read: templates (forms, unit lists).
     try:
-        from .layouts import load_layouts, templates_dir
+        from tthc_xl.core.layouts import load_layouts, templates_dir
 
         folder = templates_dir()
         forms = load_layouts()
@@ -170,7 +170,7 @@ def _workbook_checks(workbook: Path) -> list[Check]:
 def _folder_setting(workbook: Path) -> str:
     from openpyxl import load_workbook
 
-    from .render_xlsx import FOLDER_NAME
+    from tthc_xl.xlsx.render import FOLDER_NAME
 
     book = load_workbook(workbook, keep_vba=True)
     if FOLDER_NAME not in book.defined_names:

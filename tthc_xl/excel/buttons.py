@@ -5,7 +5,7 @@ VBA subs in macros/TthcXl.bas (desktop, `RunPython`) and the xlwings Server scri
 (tthc_xl/server.py, Office.js add-in) call. Each takes an `xlwings.Book`; on the desktop it
 defaults to `xw.Book.caller()`.
 
-The work is the core's (tthc_xl.consolidate, tthc_xl.master, tthc_xl.rules): this module only
+The work is the core's (tthc_xl.files.sources, tthc_xl.core.master, tthc_xl.core.rules): this module only
 reads the workbook's values into `read.Grid`s and renders a `Consolidation`/`Master` onto the
 book, with few calls: one value write per block (the whole table body with its formulas in one
 `range.value = 2D list`), base fills as rectangles, marks per flagged cell. On the remote engine
@@ -31,17 +31,17 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import style
-from .check import expand_sources
-from .consolidate import Consolidation, consolidate_results, read_sources, units_from_table
-from .layouts import Layout, LayoutError, load_layouts
-from .master import DERIVED, INPUT, RATIO, SUM, Master, Settings, derived_rules
-from .model import ERROR, GROUP, PERCENT, TOTAL, UNIT, Finding, Table
-from .read import Grid, cell_ref, column_letters, read_grids_tables
-from .marks import CHECK_WIDTHS, Link, check_sheet, mark_plan
-from .render_xlsx import CHECK_SHEET, FOLDER_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
-from .rules import check_table
-from .units import UnitList, load_units
+from tthc_xl.core import style
+from tthc_xl.files.check import expand_sources
+from tthc_xl.files.sources import Consolidation, consolidate_results, read_sources, units_from_table
+from tthc_xl.core.layouts import Layout, LayoutError, load_layouts
+from tthc_xl.core.master import DERIVED, INPUT, RATIO, SUM, Master, Settings, derived_rules
+from tthc_xl.core.model import ERROR, GROUP, PERCENT, TOTAL, UNIT, Finding, Table
+from tthc_xl.files.read import Grid, cell_ref, column_letters, read_grids_tables
+from tthc_xl.core.marks import CHECK_WIDTHS, Link, check_sheet, mark_plan
+from tthc_xl.xlsx.render import CHECK_SHEET, FOLDER_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
+from tthc_xl.core.rules import check_table
+from tthc_xl.core.units import UnitList, load_units
 
 MASTER_SHEET = Master.__dataclass_fields__["sheet"].default  # "Phụ lục I"
 CONTROL_SHEET = "Điều khiển"  # the buttons sheet of workbook/tthc-xl-master.xlsm
@@ -703,7 +703,7 @@ def status(book, text: str, error: bool = False) -> None:
 def _prepare_print(book, sheet, master: Master) -> None:
     """The page setup of printing.print_settings (print area, paper, margins, repeated header);
     widths and row heights only when printing (`print_appendix`), so a run's calls stay few."""
-    from .printing import print_settings
+    from tthc_xl.xlsx.printing import print_settings
 
     apply_print_settings(book, sheet, print_settings(master), sizes=False)
 
@@ -857,8 +857,8 @@ def _clear_marks(book, announce: bool) -> int:
 
 def _master_model(book) -> tuple[Master, Table]:
     """A master model for the book's current table (for print settings and report figures)."""
-    from .consolidate import _groups  # the unit groups of a unit list, as consolidation plans rows
-    from .master import build_master
+    from tthc_xl.files.sources import _groups  # the unit groups of a unit list, as consolidation plans rows
+    from tthc_xl.core.master import build_master
 
     table, _ = _master_or_fail(book)
     settings = read_book_settings(book).settings
@@ -869,7 +869,7 @@ def _master_model(book) -> tuple[Master, Table]:
 
 
 def _print_appendix(book) -> Path | None:
-    from .printing import print_settings
+    from tthc_xl.xlsx.printing import print_settings
 
     master, _ = _master_model(book)
     sheet = _sheet(book, MASTER_SHEET)
@@ -940,7 +940,7 @@ def _group(sizes: dict[int, float]) -> dict[float, list[int]]:
 def figures_from_table(table: Table, settings: Settings):
     """report.Figures from the master's current values (an open book, nothing saved): totals and
     units by layout key, the template fields from the settings. No previous period."""
-    from .report import Figures
+    from tthc_xl.report.narrative import Figures
 
     layout = table.layout
     totals_row = table.rows_of(TOTAL)
@@ -950,7 +950,7 @@ def figures_from_table(table: Table, settings: Settings):
         totals = as_int(totals_row[0].values())
     else:
         totals = as_int({n: sum(r.values().get(n, 0) for r in units) for n in layout.count_columns})
-    from .report import DEFAULT_META, meta_from_settings
+    from tthc_xl.report.narrative import DEFAULT_META, meta_from_settings
 
     meta = {**DEFAULT_META, **meta_from_settings(settings)}
     return Figures(totals=totals, units=[(r.unit, as_int(r.values())) for r in units], meta=meta)
@@ -963,7 +963,7 @@ def _count_keys(layout: Layout) -> set[str]:
 def _draft_report(book) -> Path | None:
     """Desktop: save the workbook, then report.figures_from_master reads it (with the previous
     period and the history beside it) and report.draft_report writes the .docx beside it."""
-    from . import report
+    from tthc_xl.report import narrative as report
 
     _master_or_fail(book)
     if is_remote(book):

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .layouts import templates_dir
-from .text import fold
+from tthc_xl.core.layouts import templates_dir
+from tthc_xl.core.text import fold
 
 _FILLER = {"va"}
 

@@ -24,13 +24,13 @@ from pathlib import Path
 
 import python_calamine
 
-from .layouts import Layout, infer_layout
-from .model import GROUP, PERCENT, TOTAL, UNIT, Cell, Row, Table
-from .numbers import NotANumber, format_number, parse_number
-from .safe_open import ReadError  # noqa: F401 - defined there, public here: `from tthc_xl.read import ReadError`
-from .safe_open import MAX_SHEET_COLS, MAX_SHEET_ROWS, lock_file_message, open_workbook, password_message, read_bytes, sniff
-from .text import fold
-from .units import UnitList, name_key
+from tthc_xl.core.layouts import Layout, infer_layout
+from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Row, Table
+from tthc_xl.core.numbers import NotANumber, format_number, parse_number
+from tthc_xl.files.safe_open import ReadError  # noqa: F401 - defined there, public here: `from tthc_xl.files.read import ReadError`
+from tthc_xl.files.safe_open import MAX_SHEET_COLS, MAX_SHEET_ROWS, lock_file_message, open_workbook, password_message, read_bytes, sniff
+from tthc_xl.core.text import fold
+from tthc_xl.core.units import UnitList, name_key
 
 SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 READABLE = SPREADSHEETS | {".csv"}

@@ -5,7 +5,7 @@ open the generated file in Word and edit the wording around the Jinja tags ({{ .
 Layout follows Nghị định 30/2020/NĐ-CP: A4, margins top/bottom 20 mm, left 30 mm, right 15 mm,
 Times New Roman, heading block as a borderless two-column table, page numbers from page 2.
 
-    python -m tthc_xl.report_template [PATH]
+    python -m tthc_xl.report.template [PATH]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from docx.shared import Mm, Pt
 
 FONT = "Times New Roman"
 BODY_SIZE = Pt(14)
-OUTPUT = Path(__file__).resolve().parent.parent / "templates" / "reports" / "bao-cao-thang.docx"
+OUTPUT = Path(__file__).resolve().parents[2] / "templates" / "reports" / "bao-cao-thang.docx"
 
 # Widths of the heading block's columns (text width is 210 - 30 - 15 = 165 mm).
 LEFT_COL, RIGHT_COL = Mm(65), Mm(100)

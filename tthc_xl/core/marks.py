@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import style
-from .model import ERROR, Finding
+from tthc_xl.core import style
+from tthc_xl.core.model import ERROR, Finding
 
 CHECK_HEADERS = ["STT", "Mức độ", "Ô", "Đơn vị", "Quy tắc", "Nội dung", "Ô nghi sai", "Giá trị gợi ý", "Tệp nguồn", "Ô nguồn"]
 CHECK_WIDTHS = (5, 9, 7, 30, 16, 80, 14, 14, 26, 9)

@@ -26,10 +26,10 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
-from . import style
-from .master import TITLE_ROWS, Master
-from .model import PERCENT, UNIT
-from .numbers import format_number
+from tthc_xl.core import style
+from tthc_xl.core.master import TITLE_ROWS, Master
+from tthc_xl.core.model import PERCENT, UNIT
+from tthc_xl.core.numbers import format_number
 
 # Paper and margins, millimetres. Nghị định 30/2020/NĐ-CP, Phụ lục I: top and bottom 20–25 mm,
 # left 30–35 mm (the binding edge), right 15–20 mm, for a portrait A4 page.
@@ -317,7 +317,7 @@ def find_soffice() -> str:
 
 def appendix_sheets(book) -> list[str]:
     """The sheets holding a table the tool wrote (its region is a defined name), in workbook order."""
-    from .render_xlsx import TABLE_NAME
+    from tthc_xl.xlsx.render import TABLE_NAME
 
     if TABLE_NAME not in book.defined_names:
         return []
@@ -437,7 +437,7 @@ def export_pdf(master_path, out_pdf=None, sheets: list[str] | None = None) -> Pa
 
 
 def cmd_print(args) -> int:
-    from .cli import EXIT_OK, EXIT_UNUSABLE
+    from tthc_xl.cli.app import EXIT_OK, EXIT_UNUSABLE
 
     try:
         pdf = export_pdf(args.master, args.output, args.sheets)

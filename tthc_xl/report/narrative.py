@@ -27,8 +27,8 @@ from pathlib import Path
 
 import jinja2
 
-from tthc_xl.layouts import templates_dir
-from tthc_xl.numbers import format_number, format_percent, parse_number
+from tthc_xl.core.layouts import templates_dir
+from tthc_xl.core.numbers import format_number, format_percent, parse_number
 
 DEFAULT_TEMPLATE = templates_dir() / "reports" / "bao-cao-thang.docx"
 
@@ -345,7 +345,7 @@ def draft_report(figures: Figures, out_path, template=None) -> Path:
         if template is None:
             template = DEFAULT_TEMPLATE
             if not template.exists():  # e.g. installed without the repository's templates/
-                from tthc_xl.report_template import build_template
+                from tthc_xl.report.template import build_template
 
                 template = build_template(Path(tmp) / "bao-cao-thang.docx")
         document = DocxTemplate(str(template))
@@ -644,7 +644,7 @@ class ReportError(ValueError):
 
 
 def _read_master(path, layouts):
-    from tthc_xl import history
+    from tthc_xl.files import history
 
     try:
         return history.read_master(path, layouts)
@@ -668,7 +668,7 @@ def _report_date(text: str) -> str:
 
 def meta_from_settings(settings) -> dict[str, str]:
     """Template fields from the master's settings (period, report number, date, issuer)."""
-    from tthc_xl.history import dates_in
+    from tthc_xl.files.history import dates_in
 
     meta = {}
     if settings.period:
@@ -691,14 +691,14 @@ def figures_from_master(path, previous=None, meta=None, layouts=None) -> Figures
     Totals come from the table's "Tổng cộng" row (the sum of the unit rows when it has none),
     units from its unit rows, both by meaning key. The previous period comes from `previous`
     (a previous master's path, or totals by meaning key), else from the master's own "Tổng cộng kỳ
-    trước" row, else from the history beside the master (`tthc_xl.history`); the same period last
+    trước" row, else from the history beside the master (`tthc_xl.files.history`); the same period last
     year from the history. `meta`: template fields overriding the master's settings and defaults.
     Raises ReportError (Vietnamese message) for a file that cannot be used.
     """
     import sqlite3
 
-    from tthc_xl import history
-    from tthc_xl.layouts import load_layouts
+    from tthc_xl.files import history
+    from tthc_xl.core.layouts import load_layouts
 
     layouts = layouts or load_layouts()
     path = Path(path)
@@ -756,9 +756,9 @@ def figures_from_master(path, previous=None, meta=None, layouts=None) -> Figures
 
 def master_findings(path, layouts=None) -> int:
     """How many errors the master's table still has (the report quotes the table as it is)."""
-    from tthc_xl.layouts import load_layouts
-    from tthc_xl.model import ERROR
-    from tthc_xl.rules import check_table
+    from tthc_xl.core.layouts import load_layouts
+    from tthc_xl.core.model import ERROR
+    from tthc_xl.core.rules import check_table
 
     data = _read_master(path, layouts or load_layouts())
     return sum(1 for f in check_table(data.table) if f.severity == ERROR)
@@ -787,7 +787,7 @@ def add_commands(subparsers) -> None:
 
 
 def _layouts_of(args):
-    from tthc_xl.layouts import load_layouts
+    from tthc_xl.core.layouts import load_layouts
 
     return load_layouts(getattr(args, "forms_dir", None) or ())
 
@@ -795,7 +795,7 @@ def _layouts_of(args):
 def cmd_report(args) -> int:
     import sys
 
-    from tthc_xl.cli import EXIT_OK, EXIT_UNUSABLE
+    from tthc_xl.cli.app import EXIT_OK, EXIT_UNUSABLE
 
     output = Path(args.output)
     if output.suffix.lower() != ".docx":
@@ -853,7 +853,7 @@ def cmd_check_report(args) -> int:
     import sys
     import zipfile
 
-    from tthc_xl.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE
+    from tthc_xl.cli.app import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE
 
     layouts = _layouts_of(args)
     try:

@@ -2,7 +2,7 @@
 
 Charts: received and resolved by period (bars), the on-time rate and the online rate by period
 (lines, %), and received by unit for the current period (bars). The periods come from the
-history (`tthc_xl.history.chart_rows`), the last one being the period just consolidated. The
+history (`tthc_xl.files.history.chart_rows`), the last one being the period just consolidated. The
 sheet belongs to the tool: it is drawn again on every consolidation.
 """
 
@@ -14,7 +14,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import style
+from tthc_xl.core import style
 
 SHEET = "Biểu đồ"
 TITLE = "BIỂU ĐỒ TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"
@@ -83,7 +83,7 @@ def _chart_common(chart, title: str, y_title: str) -> None:
 def add_chart_sheet(book, history_rows, sheet_name: str = SHEET) -> Worksheet | None:
     """Draw (or draw again) the chart sheet from `history_rows`, oldest first, the current last.
 
-    `history_rows`: `tthc_xl.history.PeriodRecord`s (`.period.label`, `.period.text`, `.totals`,
+    `history_rows`: `tthc_xl.files.history.PeriodRecord`s (`.period.label`, `.period.text`, `.totals`,
     `.units`), as `history.chart_rows()` returns them. Returns the sheet, or None (and no sheet)
     when there are no rows.
     """

@@ -20,14 +20,14 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 
-from . import style
-from .marks import CHECK_FIRST_ROW, CHECK_HEADERS, CHECK_WIDTHS, Link, check_sheet, mark_plan
-from .charts import add_chart_sheet
-from .history import chart_rows
-from .locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
-from .master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
-from .model import GROUP, PERCENT, TOTAL, Finding
-from .printing import apply_print_setup, print_settings
+from tthc_xl.core import style
+from tthc_xl.core.marks import CHECK_FIRST_ROW, CHECK_HEADERS, CHECK_WIDTHS, Link, check_sheet, mark_plan
+from tthc_xl.xlsx.charts import add_chart_sheet
+from tthc_xl.files.history import chart_rows
+from tthc_xl.files.locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
+from tthc_xl.core.master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
+from tthc_xl.core.model import GROUP, PERCENT, TOTAL, Finding
+from tthc_xl.xlsx.printing import apply_print_setup, print_settings
 
 TABLE_NAME = "TTHC_BANG"  # defined name holding the table region, so a re-run knows what it owns
 CHECK_SHEET = "Kiểm tra"
@@ -374,7 +374,7 @@ def save_atomically(book: Workbook, path: Path, cached: dict[str, dict[str, obje
     kept twice, the last BACKUPS are); rename the temporary file over the master; fsync the folder.
     A process killed at any point leaves either the old master or the new one, never a torn file.
     """
-    from .locking import MasterNotWritable, check_master_writable, folder_message, open_in_excel_message, write_failed_message
+    from tthc_xl.files.locking import MasterNotWritable, check_master_writable, folder_message, open_in_excel_message, write_failed_message
 
     path = Path(path)
     check_master_writable(path)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .layouts import Layout
-from .model import ERROR, UNIT, Finding, Table
-from .read import READABLE, FileResult, read_file
-from .rules import check_table
-from .units import UnitList
+from tthc_xl.core.layouts import Layout
+from tthc_xl.core.model import ERROR, UNIT, Finding, Table
+from tthc_xl.files.read import READABLE, FileResult, read_file
+from tthc_xl.core.rules import check_table
+from tthc_xl.core.units import UnitList
 
 OK, FAILED = "ok", "lỗi"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .text import fold
+from tthc_xl.core.text import fold
 
 _RULE = re.compile(r"^\s*(\d+)\s*(<=|>=|=|≤|≥)\s*\(?\s*(\d+(?:\s*\+\s*\d+)*)\s*\)?\s*$")
 
@@ -165,7 +165,7 @@ def templates_dir() -> Path:
     """The `templates/` folder: $TTHC_XL_TEMPLATES, the source checkout, or the installed copy."""
     candidates = [
         os.environ.get("TTHC_XL_TEMPLATES"),
-        Path(__file__).resolve().parent.parent / "templates",
+        Path(__file__).resolve().parents[2] / "templates",
         Path(sys.prefix) / "share" / "tthc-xl" / "templates",
     ]
     for candidate in candidates:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .layouts import Layout
-from .model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Source, Table
-from .read import column_letters
-from .rules import check_table
+from tthc_xl.core.layouts import Layout
+from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Source, Table
+from tthc_xl.files.read import column_letters
+from tthc_xl.core.rules import check_table
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 TITLE_ROWS = 3  # "PHỤ LỤC I", the title with the period, "(Ban hành kèm theo …)"

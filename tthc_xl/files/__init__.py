@@ -1,0 +1,2 @@
+"""Files: opening untrusted unit files safely, reading them into grids and tables, the sources and
+their worker pool, locking the master, reading a master back and the period history store."""

@@ -1,0 +1,1 @@
+"""The narrative report: drafting it from a master (docxtpl) and checking one against a master."""
