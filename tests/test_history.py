@@ -22,7 +22,8 @@ from tthc_xl.files.sources import read_master_table
 from tthc_xl.files.history import DB_NAME, PeriodRecord, parse_period
 from tthc_xl.core.master import Settings
 from tthc_xl.xlsx.render import open_or_new, render, save_atomically
-from tthc_xl.report.narrative import figures_from_master, read_paragraphs
+from tthc_xl.report.check import read_paragraphs
+from tthc_xl.report.narrative import figures_from_master
 
 
 # ---------------------------------------------------------------------------- periods

@@ -11,14 +11,12 @@ from pathlib import Path
 import docx
 import pytest
 
+from tthc_xl.report.check import check_paragraphs, check_report, read_paragraphs
 from tthc_xl.report.narrative import (
     DEFAULT_TEMPLATE,
     Figures,
-    check_paragraphs,
-    check_report,
     draft_report,
     jinja_env,
-    read_paragraphs,
     report_context,
     report_text,
 )

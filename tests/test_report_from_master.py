@@ -14,7 +14,8 @@ import soctrang
 
 from tthc_xl.cli import app as cli
 from tthc_xl.files.history import read_master
-from tthc_xl.report.narrative import figures_from_master, read_paragraphs
+from tthc_xl.report.check import read_paragraphs
+from tthc_xl.report.narrative import figures_from_master
 
 UNITS = "soc-trang-so-nganh"
 SEPTEMBER_POLICE = [48, 30, 18, 9, 9, 0, 0, 39, 39, 0, 0, 0]  # Công an tỉnh, columns 3..14: 96 fewer received

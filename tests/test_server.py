@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 import xlwings_payload as xp
 
+from tthc_xl.cli import serve
 from tthc_xl.excel import server
 from tthc_xl.cli.app import main
 
@@ -41,7 +42,7 @@ def server_env(**extra) -> dict:
 
 
 def serve_command(*args) -> list[str]:
-    return [sys.executable, "-m", "tthc_xl.excel.server", "serve", *args]
+    return [sys.executable, "-m", "tthc_xl.cli.serve", "serve", *args]
 
 
 def bearer(token: str) -> dict:
@@ -338,10 +339,10 @@ def test_serve_and_doctor_register_as_subcommands():
 
     parser = argparse.ArgumentParser()
     commands = parser.add_subparsers(dest="command")
-    server.add_commands(commands)
+    serve.add_commands(commands)
     doctor.add_commands(commands)
     args = parser.parse_args(["serve", "--folder", "bao-cao", "--port", "9000"])
-    assert args.run is server.cmd_serve and args.port == 9000
+    assert args.run is serve.cmd_serve and args.port == 9000
     assert parser.parse_args(["doctor"]).run is doctor.cmd_doctor
 
 

@@ -9,21 +9,21 @@ import json
 import sys
 from pathlib import Path
 
+from tthc_xl.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE
 from tthc_xl.core.layouts import LayoutError, load_layouts
 from tthc_xl.core.model import ERROR
 from tthc_xl.core.units import load_units
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 
 # Sub-commands defined by their own modules (each has `add_commands(subparsers)`), imported only
 # when one of them runs or help is asked for: `check` and `consolidate` start without openpyxl.
 COMMAND_MODULES: dict[str, str] = {
-    "template": "tthc_xl.xlsx.unit_template",
-    "report": "tthc_xl.report.narrative",
-    "check-report": "tthc_xl.report.narrative",
-    "serve": "tthc_xl.excel.server",
+    "template": "tthc_xl.cli.template",
+    "report": "tthc_xl.cli.report",
+    "check-report": "tthc_xl.cli.report",
+    "serve": "tthc_xl.cli.serve",
     "doctor": "tthc_xl.cli.doctor",
-    "print": "tthc_xl.xlsx.printing",
+    "print": "tthc_xl.cli.printing",
 }
 CORE_COMMANDS = ("forms", "check", "new-master", "consolidate")
 
@@ -65,6 +65,7 @@ def _settings(args, existing=None):
 
 
 def cmd_new_master(args) -> int:
+    from tthc_xl.files import history
     from tthc_xl.files.sources import consolidate
     from tthc_xl.xlsx.render import save_master
 
@@ -74,7 +75,7 @@ def cmd_new_master(args) -> int:
         return EXIT_UNUSABLE
     units = load_units(args.units) if args.units else None
     outcome = consolidate([], layouts, args.form, units, _settings(args), output=str(args.output))
-    save_master(outcome, Path(args.output))
+    save_master(outcome, Path(args.output), chart_rows=history.chart_rows(args.output, outcome))
     print(f"Đã tạo bảng tổng hợp {args.output} ({len(outcome.master.rows_of('unit'))} đơn vị, mẫu {args.form}).")
     return EXIT_OK
 
@@ -111,7 +112,7 @@ def cmd_consolidate(args) -> int:
     outcome = consolidate_results(results, layouts, form, units, _settings(args, settings), previous, output=str(output))
     from tthc_xl.xlsx.render import save_master
 
-    save_master(outcome, output, book)
+    save_master(outcome, output, book, chart_rows=history.chart_rows(output, outcome))
     print_summary(outcome)
     if args.json:
         write_json(args.json, outcome.as_json())

@@ -170,7 +170,7 @@ def _workbook_checks(workbook: Path) -> list[Check]:
 def _folder_setting(workbook: Path) -> str:
     from openpyxl import load_workbook
 
-    from tthc_xl.xlsx.render import FOLDER_NAME
+    from tthc_xl.core.contract import FOLDER_NAME
 
     book = load_workbook(workbook, keep_vba=True)
     if FOLDER_NAME not in book.defined_names:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tthc_xl.core.contract import MASTER_SHEET
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Source, Table
 from tthc_xl.files.read import column_letters
@@ -69,7 +70,7 @@ class Master:
     layout: Layout
     settings: Settings
     rows: list[MasterRow]
-    sheet: str = "Phụ lục I"
+    sheet: str = MASTER_SHEET
     missing: list[str] = field(default_factory=list)  # units that sent nothing
     findings: list[Finding] = field(default_factory=list)
     previous: dict[int, float] | None = None  # the previous period's grand totals, by column

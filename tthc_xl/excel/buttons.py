@@ -39,15 +39,12 @@ from tthc_xl.core.master import DERIVED, INPUT, RATIO, SUM, Master, Settings, de
 from tthc_xl.core.model import ERROR, GROUP, PERCENT, TOTAL, UNIT, Finding, Table
 from tthc_xl.files.read import Grid, cell_ref, column_letters, read_grids_tables
 from tthc_xl.core.marks import CHECK_WIDTHS, Link, check_sheet, mark_plan
-from tthc_xl.xlsx.render import CHECK_SHEET, FOLDER_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
+from tthc_xl.core.contract import (
+    CHECK_SHEET, CONF_SHEET, CONTROL_SHEET, FOLDER_NAME, FORM_NAME, MASTER_SHEET, SETTINGS, SETTINGS_SHEET, TABLE_NAME, UNITS_NAME,
+)
 from tthc_xl.core.rules import check_table
 from tthc_xl.core.units import UnitList, load_units
 
-MASTER_SHEET = Master.__dataclass_fields__["sheet"].default  # "Phụ lục I"
-CONTROL_SHEET = "Điều khiển"  # the buttons sheet of workbook/tthc-xl-master.xlsm
-CONF_SHEET = "xlwings.conf"
-FORM_NAME = "MauBieu"  # optional settings: the form (see `tthc-xl forms`) and the unit list
-UNITS_NAME = "DanhSachDonVi"
 TITLE = "tthc-xl"
 STATUS_ROW = 2  # the status line, on the "Kiểm tra" sheet (A2)
 MARK_FILLS = {style.ERROR_FILL, style.WARNING_FILL, style.SUSPECT_FILL}

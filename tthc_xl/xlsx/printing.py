@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
-import sys
 import tempfile
 import unicodedata
 import zipfile
@@ -317,7 +316,7 @@ def find_soffice() -> str:
 
 def appendix_sheets(book) -> list[str]:
     """The sheets holding a table the tool wrote (its region is a defined name), in workbook order."""
-    from tthc_xl.xlsx.render import TABLE_NAME
+    from tthc_xl.core.contract import TABLE_NAME
 
     if TABLE_NAME not in book.defined_names:
         return []
@@ -434,23 +433,3 @@ def export_pdf(master_path, out_pdf=None, sheets: list[str] | None = None) -> Pa
 # ----------------------------------------------------------------------------------------------
 # Command line
 # ----------------------------------------------------------------------------------------------
-
-
-def cmd_print(args) -> int:
-    from tthc_xl.cli.app import EXIT_OK, EXIT_UNUSABLE
-
-    try:
-        pdf = export_pdf(args.master, args.output, args.sheets)
-    except PrintError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_UNUSABLE
-    print(f"Đã xuất bản in (bản sạch, không có đánh dấu kiểm tra) ra {pdf.resolve()}")
-    return EXIT_OK
-
-
-def add_commands(subparsers) -> None:
-    command = subparsers.add_parser("print", help="in phụ lục ra PDF (bản sạch, không có tô màu và ghi chú kiểm tra)")
-    command.add_argument("master", help="tệp bảng tổng hợp (.xlsx, .xlsm)")
-    command.add_argument("-o", "--output", help="tệp PDF (mặc định: cùng tên với bảng tổng hợp, đuôi .pdf)")
-    command.add_argument("--sheets", nargs="+", metavar="TÊN", help="chỉ in các trang tính này (mặc định: các trang phụ lục)")
-    command.set_defaults(run=cmd_print)

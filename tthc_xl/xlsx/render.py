@@ -23,22 +23,12 @@ from openpyxl.workbook.defined_name import DefinedName
 from tthc_xl.core import style
 from tthc_xl.core.marks import CHECK_FIRST_ROW, CHECK_HEADERS, CHECK_WIDTHS, Link, check_sheet, mark_plan
 from tthc_xl.xlsx.charts import add_chart_sheet
-from tthc_xl.files.history import chart_rows
 from tthc_xl.files.locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
+from tthc_xl.core.contract import CHECK_SHEET, FOLDER_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
 from tthc_xl.core.master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, Finding
 from tthc_xl.xlsx.printing import apply_print_setup, print_settings
 
-TABLE_NAME = "TTHC_BANG"  # defined name holding the table region, so a re-run knows what it owns
-CHECK_SHEET = "Kiểm tra"
-SETTINGS_SHEET = "Cài đặt"
-SETTINGS = [  # (defined name, label, Settings attribute)
-    ("KyBaoCao", "Kỳ báo cáo", "period"),
-    ("SoBaoCao", "Số báo cáo", "report_number"),
-    ("NgayBaoCao", "Ngày báo cáo", "report_date"),
-    ("CoQuanBanHanh", "Cơ quan ban hành", "issuer"),
-]
-FOLDER_NAME = "ThuMucBaoCao"
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -110,14 +100,17 @@ def write_settings(book: Workbook, settings: Settings) -> None:
     sheet.column_dimensions["B"].width = 60
 
 
-def save_master(outcome, path: Path, book: Workbook | None = None) -> None:
-    """Write a consolidation into the master at `path` (or onto `book`, the master already opened)."""
+def save_master(outcome, path: Path, book: Workbook | None = None, chart_rows: list | None = None) -> None:
+    """Write a consolidation into the master at `path` (or onto `book`, the master already opened).
+
+    `chart_rows` are the periods the "Biểu đồ" sheet shows (the history's, passed in by the command:
+    the writer never reads storage); without them the chart sheet is left as it is."""
     book = book or open_or_new(path)
-    cached = render(outcome, book, str(path))
+    cached = render(outcome, book, str(path), chart_rows)
     save_atomically(book, path, cached)
 
 
-def render(outcome, book: Workbook, output: str) -> dict[str, dict[str, object]]:
+def render(outcome, book: Workbook, output: str, chart_rows: list | None = None) -> dict[str, dict[str, object]]:
     """Write the master onto the workbook; returns the computed value of every formula cell by sheet."""
     master = outcome.master
     write_settings(book, master.settings)
@@ -130,7 +123,8 @@ def render(outcome, book: Workbook, output: str) -> dict[str, dict[str, object]]
     in_master = [f for f in outcome.findings if f.file == output and f.sheet == master.sheet]
     mark(sheet, in_master)
     write_check_sheet(book, master, outcome.findings, outcome.sources, outcome.notes, output)
-    add_chart_sheet(book, chart_rows(output, outcome))
+    if chart_rows is not None:
+        add_chart_sheet(book, chart_rows)
     book.defined_names[TABLE_NAME] = DefinedName(
         TABLE_NAME, attr_text=f"{quote_sheetname(master.sheet)}!$A$1:${get_column_letter(master.last_col)}${_region_end(master)}"
     )
