@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from tthc_xl.core.contract import MASTER_SHEET
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Source, Table
-from tthc_xl.files.read import column_letters
+from tthc_xl.core.a1 import column_letters
 from tthc_xl.core.rules import check_table
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]

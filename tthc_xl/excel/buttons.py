@@ -37,7 +37,8 @@ from tthc_xl.files.sources import Consolidation, consolidate_results, read_sourc
 from tthc_xl.core.layouts import Layout, LayoutError, load_layouts
 from tthc_xl.core.master import DERIVED, INPUT, RATIO, SUM, Master, Settings, derived_rules
 from tthc_xl.core.model import ERROR, GROUP, PERCENT, TOTAL, UNIT, Finding, Table
-from tthc_xl.files.read import Grid, cell_ref, column_letters, read_grids_tables
+from tthc_xl.core.a1 import cell_ref, column_letters
+from tthc_xl.files.read import Grid, read_grids_tables
 from tthc_xl.core.marks import CHECK_WIDTHS, Link, check_sheet, mark_plan
 from tthc_xl.core.contract import (
     CHECK_SHEET, CONF_SHEET, CONTROL_SHEET, FOLDER_NAME, FORM_NAME, MASTER_SHEET, SETTINGS, SETTINGS_SHEET, TABLE_NAME, UNITS_NAME,

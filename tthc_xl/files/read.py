@@ -24,6 +24,7 @@ from pathlib import Path
 
 import python_calamine
 
+from tthc_xl.core.a1 import cell_ref, column_letters
 from tthc_xl.core.layouts import Layout, infer_layout
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Row, Table
 from tthc_xl.core.numbers import NotANumber, format_number, parse_number
@@ -127,22 +128,6 @@ class Grid:
     @property
     def right(self) -> int:
         return self.left + max((len(r) for r in self.values), default=0)
-
-
-def cell_ref(row: int, col: int) -> str:
-    """A1 address of 0-based (row, col)."""
-    return f"{column_letters(col)}{row + 1}"
-
-
-@lru_cache(maxsize=4096)  # a table's few columns are addressed again in every row
-def column_letters(col: int) -> str:
-    """"A", "N", "AA": the letters of 0-based column `col`."""
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def read_grids(path: Path) -> list[Grid]:

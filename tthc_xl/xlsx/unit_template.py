@@ -11,7 +11,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.master import INPUT, Master, Settings, fill, plan_rows
-from tthc_xl.files.read import cell_ref
+from tthc_xl.core.a1 import cell_ref
 from tthc_xl.xlsx.render import save_atomically, write_table
 from tthc_xl.core.text import fold
 
