@@ -216,16 +216,15 @@ def bench_appendix(rows: int, runs: int, args, out: Path) -> dict:
         summary[key] = {"median_s": statistics.median(m["seconds"] for m in measured), "tree_mb": max(m["tree_mb"] for m in measured)}
     # In process: read once (cap lifted), then time the checker alone, its caches emptied each run.
     probe = (
-        _LIFT_CAPS + "import json, time, statistics, tthc_xl.files.read as r, tthc_xl.core.rules as rules\n"
+        _LIFT_CAPS + "import json, time, statistics, tthc_xl.files.read as r, tthc_xl.core.rules as rules, tthc_xl.core.locate as locate\n"
         "from tthc_xl.core.layouts import load_layouts\n"
         "from tthc_xl.core.model import UNIT\n"
         "layouts = load_layouts()\n"
         "t = time.perf_counter(); (table,) = r.read_file(sys.argv[1], layouts).tables; read_s = time.perf_counter() - t\n"
         "times = []\n"
         "for _ in range(int(sys.argv[2])):\n"
-        "    for cache in getattr(rules, 'CACHES', ()):\n"
-        "        cache.clear()\n"
-        "    getattr(getattr(rules, '_name_key', None), 'cache_clear', lambda: None)()\n"
+        "    locate._locate_cached.cache_clear()\n"
+        "    rules._name_key.cache_clear()\n"
         "    t = time.perf_counter(); findings = rules.check_table(table); times.append(time.perf_counter() - t)\n"
         "r.MAX_ROWS, so.MAX_SHEET_ROWS = caps\n"
         "(short,) = r.read_file(sys.argv[1], layouts).tables\n"

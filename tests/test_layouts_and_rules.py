@@ -159,14 +159,17 @@ def test_number_row_that_spells_its_rules_needs_no_layout_file(tmp_path):
 def test_a_single_suspect_gets_a_fix():
     # Sở Tư pháp with its total received mistyped (854 for 845): 3 = 4 + 5 and 3 = 6 + 10 both
     # break, and column 3 is the one cell they share, so it is the only suspect and 845 the fix.
-    from tthc_xl.core.rules import locate
+    from tthc_xl.core.locate import locate
 
     layout = load_layouts()["mau-a"]
     values = dict(zip(range(3, 15), [854, 181, 664, 617, 605, 0, 12, 228, 207, 21, 0, 23]))
-    assert locate(values, list(layout.rules), layout) == ([3], {3: 845})
-    # Carried over mistyped (118 for 181): only 3 = 4 + 5 breaks; 4 or 5 could be wrong.
+    found = locate(values, list(layout.rules), layout)
+    assert (list(found.suspects), found.fix) == ([3], {3: 845})
+    # Carried over mistyped (118 for 181): only 3 = 4 + 5 breaks; 4 or 5 could be wrong, but only
+    # 181 is a typing slip of what was written (727 for 664 is not), so it is the fix.
     values.update({3: 845, 4: 118})
-    assert locate(values, list(layout.rules), layout) == ([4, 5], None)
+    found = locate(values, list(layout.rules), layout)
+    assert (list(found.suspects), found.fix, found.reasons) == ([4, 5], {4: 181}, {4: "hoán vị hai chữ số"})
 
 
 def test_cells_that_are_not_counts_are_findings_never_zero(tmp_path):

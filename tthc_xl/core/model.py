@@ -1,5 +1,7 @@
 """The core's plain data: tables read from unit files, their cells with provenance, findings.
 
+A finding first exists as a violation: a named check (`Check`) failing at a row and column of
+its table, with the positions most likely wrong; `messages` turns it into a `Finding` in words.
 Nothing here knows about Excel or files; adapters render these onto workbooks, JSON, text.
 """
 
@@ -7,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from tthc_xl.core.layouts import Layout
+from tthc_xl.core.layouts import Layout, Rule
+
 
 UNIT, TOTAL, PERCENT, GROUP = "unit", "total", "percent", "group"
 ERROR, WARNING = "error", "warning"
@@ -75,10 +78,85 @@ class Finding:
     fix: dict[str, float | int] | None = None
     column: int | None = None  # layout column number of `cell`, when it is a figure
     source: Source | None = None  # the unit file's cell, when the checked table is a master
+    reason: str = ""  # the typing slip the fix undoes ("hoán vị hai chữ số"), when it is one
 
     def as_json(self) -> dict:
         data = asdict(self)
         data.pop("column")
         if self.source is None:
             data.pop("source")
+        if not self.reason:
+            data.pop("reason")
         return data
+
+
+# Findings as data: what the checker finds, before any words ------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named rule: what findings call it (`rule`), what it asks for, where it comes from."""
+
+    name: str
+    label: str
+    origin: str
+
+
+Position = tuple[int, "int | None"]  # (index in table.rows, layout column; None: the row's label)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A check that fails at one position, with the positions most likely wrong and the fix, if known."""
+
+    check: Check
+    row: int
+    column: int | None
+    severity: str = ERROR
+    suspects: tuple[Position, ...] = ()
+    fix: dict[Position, float] | None = None
+    reasons: dict[Position, str] = field(default_factory=dict)  # typing slips behind fixed cells
+
+
+@dataclass(frozen=True)
+class BadCell(Violation):
+    """The cell is not a count: unreadable, negative or fractional. `rules`: those its fix restores."""
+
+    rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BrokenRule(Violation):
+    rule: Rule | None = None
+    explained: bool = False  # the gap equals the rule's `explained_by` column (returned dossiers)
+
+
+@dataclass(frozen=True)
+class WrongSum(Violation):
+    """A total or group row's cell against the sum of its member rows."""
+
+    members: tuple[int, ...] = ()
+    expected: float = 0
+
+
+@dataclass(frozen=True)
+class WrongShare(Violation):
+    expected: float = 0
+
+
+@dataclass(frozen=True)
+class SecondRow(Violation):
+    """A unit with a second row; `first` is the row kept."""
+
+    first: int = 0
+
+
+@dataclass(frozen=True)
+class Known:
+    """A cell's value known from outside its row, which pins it in localization."""
+
+    value: float
+    origin: str  # PREVIOUS_PENDING or FILE_TOTAL
+
+
+PREVIOUS_PENDING, FILE_TOTAL = "previous-pending", "file-total"

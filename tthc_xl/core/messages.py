@@ -1,0 +1,125 @@
+"""Findings in words: the one place a violation becomes the Vietnamese sentence a clerk reads.
+
+A violation names positions in its table (row, column); here they become cell addresses, and the
+figures are printed Vietnamese style (`5.661`; a negative term of a sum as `(−631)`). Every
+sentence that names a fix says what was written, and why it is the likely fix when it is a
+typing slip ("có thể gõ nhầm 1.207 thành 1.027").
+"""
+
+from __future__ import annotations
+
+from tthc_xl.core.model import BadCell, BrokenRule, Finding, Position, SecondRow, Table, Violation, WrongShare, WrongSum
+from tthc_xl.core.numbers import format_number, format_percent
+
+
+def finding(table: Table, violation: Violation) -> Finding:
+    """The finding a clerk sees: the violation's positions as cell addresses, and its message."""
+    row = table.rows[violation.row]
+    cell = row.cells.get(violation.column) if violation.column is not None else None
+    fix = {address(table, p): value for p, value in violation.fix.items()} if violation.fix else None
+    reasons = [violation.reasons[p] for p in violation.fix or {} if p in violation.reasons]
+    return Finding(
+        table.file, table.sheet, address(table, (violation.row, violation.column)), row.unit or row.label,
+        violation.check.name, violation.severity, message(table, violation),
+        suspects=[address(table, p) for p in violation.suspects], fix=fix, column=violation.column,
+        source=cell.source if cell is not None else None, reason="; ".join(dict.fromkeys(reasons)),
+    )
+
+
+def address(table: Table, position: Position) -> str:
+    row, column = position
+    return table.rows[row].label_ref if column is None else table.rows[row].cells[column].ref
+
+
+def message(table: Table, v: Violation) -> str:
+    row = table.rows[v.row]
+    if isinstance(v, BadCell):
+        cell = row.cells[v.column]
+        where = f"Ô {cell.ref} ({row.unit}, cột {v.column})"
+        if cell.value is None:
+            text = f"{where} ghi “{cell.raw}”, không đọc được thành số hồ sơ: hãy sửa thành số nguyên ≥ 0."
+        else:
+            text = f"{where} ghi {_written(cell.value)}: số hồ sơ phải là số nguyên ≥ 0."
+        if v.fix:
+            (position, value), = v.fix.items()
+            by = f"quy tắc {', '.join(v.rules)}" if v.rules else "các quy tắc của dòng"
+            text += f" Theo {by}, giá trị đúng có thể là {format_number(value)}"
+            reason = v.reasons.get(position)
+            text += f" (có thể gõ nhầm {format_number(value)} thành {_written(cell.value)}: {reason})." if reason else "."
+        return text
+    if isinstance(v, BrokenRule):
+        rule = v.rule
+        values = row.values()
+        total = sum(values[n] for n in rule.right)
+        relation = "bằng" if rule.op == "=" else "không lớn hơn"
+        text = (
+            f"{row.unit}: cột ({rule.left}) phải {relation} {' + '.join(f'({n})' for n in rule.right)}, "
+            f"nhưng ô {row.cells[rule.left].ref} = {format_number(values[rule.left])} còn "
+            f"{' + '.join(_term(values[n]) for n in rule.right)} = {format_number(total)}."
+        )
+        text += _suspects(table, v)
+        if v.explained:
+            gap = abs(values[rule.left] - total)
+            text += (
+                f" Chênh lệch {format_number(gap)} đúng bằng số hồ sơ ở cột ({rule.explained_by}) (trả lại, rút hồ sơ): "
+                "hãy xác nhận với đơn vị."
+            )
+        return text
+    if isinstance(v, WrongSum):
+        cell = row.cells[v.column]
+        shown = format_number(v.expected)
+        return (
+            f"Dòng {row.label}, cột ({v.column}): ô {cell.ref} ghi {format_number(cell.value)} nhưng cộng {len(v.members)} dòng "
+            f"được {shown}. Ô nghi sai: {cell.ref}; giá trị đúng có thể là {shown}."
+        )
+    if isinstance(v, WrongShare):
+        cell = row.cells[v.column]
+        shown = format_percent(v.expected)
+        return (
+            f"Dòng {row.label}, cột ({v.column}): ô {cell.ref} ghi {format_percent(cell.value)} nhưng cột ({v.column}) / "
+            f"cột ({table.layout.percent[v.column]}) của dòng tổng cộng là {shown} %. Ô nghi sai: {cell.ref}; giá trị đúng có thể là {shown}."
+        )
+    if isinstance(v, SecondRow):
+        first = table.rows[v.first]
+        return f"Đơn vị {row.unit} có hai dòng: {first.label_ref} và {row.label_ref}. Hãy giữ một dòng."
+    raise TypeError(f"no words for {type(v).__name__}")
+
+
+def _suspects(table: Table, v: Violation) -> str:
+    """Which cells are suspect and, when known, what they should hold and what they hold."""
+    suspects = [address(table, p) for p in v.suspects]
+    if not suspects:
+        return ""
+    if not v.fix:
+        return f" Ô nghi sai (một trong số): {', '.join(suspects)}."
+    fixes = [(address(table, p), _fixed(table, p, value, v.reasons.get(p))) for p, value in v.fix.items()]
+    if set(v.fix) == set(v.suspects):  # the only repair
+        if len(fixes) == 1:
+            return f" Ô nghi sai: {suspects[0]}; giá trị đúng có thể là {fixes[0][1]}."
+        return f" Ô nghi sai: {', '.join(suspects)}; giá trị đúng có thể là " + "; ".join(f"{ref} = {text}" for ref, text in fixes) + "."
+    # One candidate among several, chosen because it undoes a typing slip.
+    return (
+        f" Ô nghi sai (một trong số): {', '.join(suspects)}; nhiều khả năng là {', '.join(ref for ref, _ in fixes)}: giá trị đúng có thể là "
+        + "; ".join(f"{ref} = {text}" if len(fixes) > 1 else text for ref, text in fixes) + "."
+    )
+
+
+def _fixed(table: Table, position: Position, value, reason: str | None) -> str:
+    """`1.207 (có thể gõ nhầm 1.207 thành 1.027: hoán vị hai chữ số)`, or `845 (ô đang ghi 854)`."""
+    row, column = position
+    cell = table.rows[row].cells[column]
+    shown = format_number(value)
+    written = _written(cell.value) if cell.value is not None else f"“{cell.raw}”"
+    if reason:
+        return f"{shown} (có thể gõ nhầm {shown} thành {written}: {reason})"
+    return f"{shown} (ô đang ghi {written})"
+
+
+def _written(value) -> str:
+    """A figure as the cell holds it: `5.661`, `-3`, `-0,5`."""
+    return format_number(value, 2).rstrip("0").rstrip(",")
+
+
+def _term(value) -> str:
+    """A term of a sum: a negative one in brackets, with a true minus sign: `(−631)`."""
+    return f"(−{format_number(-value)})" if value < 0 else format_number(value)
