@@ -41,11 +41,13 @@ def message(table: Table, v: Violation) -> str:
         else:
             text = f"{where} ghi {_written(cell.value)}: số hồ sơ phải là số nguyên ≥ 0."
         if v.fix:
-            (position, value), = v.fix.items()
             by = f"quy tắc {', '.join(v.rules)}" if v.rules else "các quy tắc của dòng"
+            own = (v.row, v.column)
+            value, reason = v.fix[own], v.reasons.get(own)
             text += f" Theo {by}, giá trị đúng có thể là {format_number(value)}"
-            reason = v.reasons.get(position)
-            text += f" (có thể gõ nhầm {format_number(value)} thành {_written(cell.value)}: {reason})." if reason else "."
+            text += f" (có thể gõ nhầm {format_number(value)} thành {_written(cell.value)}: {reason})" if reason else ""
+            others = [f"{address(table, p)} = {_fixed(table, p, x, v.reasons.get(p))}" for p, x in v.fix.items() if p != own]
+            text += f", cùng với {'; '.join(others)}." if others else "."
         return text
     if isinstance(v, BrokenRule):
         rule = v.rule

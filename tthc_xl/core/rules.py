@@ -95,13 +95,14 @@ def row_violations(table: Table, index: int, known: Mapping[int, Known] | None =
     """The row's cells that are not counts and its broken rules, with suspects and fix.
 
     When the cells that are not counts alone explain every broken rule, each is named once, in
-    its own finding, with its value when the rules determine it.
+    its own finding, with its value when the rules determine it. Every finding of a row carries
+    the row's whole fix.
     """
     row = table.rows[index]
     layout = table.layout
     written = {n: c.value for n, c in row.cells.items() if n in layout.count_columns}
     rules = [r for r in layout.rules if all(n in written for n in r.columns)]
-    judged = {n: v for n, v in written.items() if not out_of_domain(v)}
+    judged = {n: v for n, v in written.items() if v is not None}  # negatives and fractions are figures too
     broken = [r for r in rules if all(n in judged for n in r.columns) and not r.holds(judged)]
     bad = [n for n, v in written.items() if out_of_domain(v)]
     if not broken and not bad:
@@ -111,10 +112,8 @@ def row_violations(table: Table, index: int, known: Mapping[int, Known] | None =
     if pins and not location.suspects and broken:  # the known values contradict the row's rules: do without
         location = locate(written, rules, layout)
     found: list[Violation] = list(_bad_cells(table, index, location, rules))
-    bad_only = set(location.suspects) == set(bad) and location.fix is not None
-    if broken and not bad_only:
-        others = tuple(n for n in location.suspects if n not in bad)
-        fix = {n: v for n, v in (location.fix or {}).items() if n not in bad} or None
+    if broken and not set(location.suspects) <= set(bad):  # else the bad cells' own findings say it all
+        fix = location.fix
         for rule in broken:
             explained = False
             if rule.explained_by is not None and rule.explained_by in judged:
@@ -123,7 +122,7 @@ def row_violations(table: Table, index: int, known: Mapping[int, Known] | None =
             found.append(
                 BrokenRule(
                     Check(rule.text, _label(rule), layout.source or layout.name), index, rule.left, WARNING if explained else ERROR,
-                    tuple((index, n) for n in others),
+                    tuple((index, n) for n in location.suspects),
                     {(index, n): v for n, v in fix.items()} if fix else None,
                     {(index, n): r for n, r in location.reasons.items() if fix and n in fix},
                     rule=rule, explained=explained,
@@ -146,8 +145,8 @@ def _bad_cells(table: Table, index: int, location: Location, rules: list[Rule] =
     for n, cell in row.cells.items():
         if not out_of_domain(cell.value):
             continue
-        fix = {(index, n): location.fix[n]} if location.fix and n in location.fix else None
-        reasons = {(index, n): location.reasons[n]} if fix and n in location.reasons else {}
+        fix = {(index, m): v for m, v in location.fix.items()} if location.fix and n in location.fix else None
+        reasons = {(index, m): r for m, r in location.reasons.items()} if fix else {}
         restores = tuple(r.text for r in rules if n in r.columns)
         found.append(BadCell(COUNT, index, n, ERROR, ((index, n),), fix, reasons, rules=restores))
     return found
