@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from tthc_xl.core.contract import MASTER_SHEET
 from tthc_xl.core.layouts import Layout
-from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Source, Table
+from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Known, Row, Source, Table
 from tthc_xl.core.a1 import column_letters
 from tthc_xl.core.rules import check_table
 
@@ -272,12 +272,16 @@ def build_master(
     groups: list[tuple[str, list[str]]],
     reported: dict[str, Row],
     previous: dict[int, float] | None = None,
+    known: dict[str, dict[int, Known]] | None = None,
 ) -> Master:
-    """The whole appendix for one period; `reported` maps each unit to the row it sent."""
+    """The whole appendix for one period; `reported` maps each unit to the row it sent.
+
+    `known`: figures known from elsewhere, by unit (rules.check_table), for the check.
+    """
     master = Master(layout, settings, [], previous=previous)
     master.rows = plan_rows(layout, groups, master.first_data_row)
     fill(master, reported)
     master.missing = [r.label for r in master.rows_of(UNIT) if not r.reported]
-    master.findings = check_table(master.table())
+    master.findings = check_table(master.table(), known=known)
     return master
 

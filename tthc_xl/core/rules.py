@@ -20,7 +20,7 @@ from tthc_xl.core.layouts import Layout, Rule
 from tthc_xl.core.locate import Location, locate, out_of_domain
 from tthc_xl.core.messages import finding
 from tthc_xl.core.model import (
-    ERROR, FILE_TOTAL, GROUP, PERCENT, TOTAL, UNIT, WARNING, BadCell, BrokenRule, Check, Finding, Known, Row, SecondRow, Table,
+    ERROR, FILE_TOTAL, GROUP, PERCENT, PREVIOUS_PENDING, TOTAL, UNIT, WARNING, BadCell, BrokenRule, Check, Finding, Known, Row, SecondRow, Table,
     Violation, WrongShare, WrongSum,
 )
 from tthc_xl.core.units import name_key
@@ -196,6 +196,20 @@ def known_from_total(table: Table) -> dict[str, dict[int, Known]]:
     others = column_sums([r for r in units if r is not row], layout)
     known = {n: Known(total[n] - others[n], FILE_TOTAL) for n in row.cells if n in total and n in others and total[n] >= others[n]}
     return {row.unit: known} if known else {}
+
+
+def known_from_previous(previous: Table, layout: Layout) -> dict[str, dict[int, Known]]:
+    """Each unit's "carried over" as the previous period left it: its pending figure then."""
+    keys = {c.key: c.number for c in layout.columns}
+    if "carried_over" not in keys or "pending" not in keys:
+        return {}
+    carried, pending = keys["carried_over"], keys["pending"]
+    found = {}
+    for row in previous.rows_of(UNIT):
+        value = row.values().get(pending)
+        if not row.blank and value is not None and not out_of_domain(value):
+            found[row.unit] = {carried: Known(value, PREVIOUS_PENDING)}
+    return found
 
 
 def _row_needs_check(row: Row, rules: tuple[tuple[Rule, frozenset[int]], ...]) -> bool:

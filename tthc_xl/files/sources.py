@@ -21,7 +21,7 @@ from tthc_xl.core.master import Master, Settings, build_master
 from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Row, Source, Table
 from tthc_xl.core.numbers import format_number
 from tthc_xl.files.read import FileResult, read_file
-from tthc_xl.core.rules import check_table
+from tthc_xl.core.rules import check_table, known_from_previous, known_from_total
 from tthc_xl.core.units import Unit, UnitList
 
 
@@ -191,6 +191,7 @@ def consolidate_results(
     outcome = Consolidation(master=None)  # type: ignore[arg-type]
     reported: dict[str, Row] = {}
     found_units: list[Unit] = []
+    known = known_from_previous(previous, layout) if previous is not None else {}  # they pin cells in the check
     for result in results:
         outcome.notes += result.notes
         if result.error:
@@ -203,17 +204,19 @@ def consolidate_results(
                 entry.update(status=FAILED, error=_other_layout(result.file, table, layout))
                 continue
             outcome.findings += check_table(table, aggregates_only=True)  # its unit rows are checked in the master
+            from_total = known_from_total(table)
             names = []
             for row in table.rows_of(UNIT):
                 name = _accept(row, table, units, reported, outcome.findings)
                 if name:
                     names.append(name)
+                    known[name] = {**known.get(name, {}), **from_total.get(row.unit, {})}
                     if units is None:
                         found_units.append(Unit(name))
             entry["unit"] = names[0] if len(names) == 1 else ""
     unit_list = units or UnitList(found_units)
     groups = _groups(unit_list)
-    master = build_master(layout, settings or Settings(), groups, reported)
+    master = build_master(layout, settings or Settings(), groups, reported, known=known)
     for finding in master.findings:
         finding.file = output
     outcome.master = master
