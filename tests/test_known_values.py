@@ -59,3 +59,19 @@ def test_a_unit_files_own_total_row_pins_its_unit_row_in_the_master(tmp_path):
     (pinned,) = consolidate(tmp_path, folder)
     (within,) = pinned["suspects"]
     assert pinned["rule"] == "(10) = (11) + (12)" and within.startswith("K") and pinned["fix"] == {within: 207}
+
+
+def test_consolidating_leaves_the_tables_read_as_they_were(tmp_path):
+    import copy
+
+    from tthc_xl.core.layouts import load_layouts
+    from tthc_xl.files.read import read_file
+    from tthc_xl.files.sources import consolidate_results
+
+    path = write_unit(tmp_path / "tp.csv", "Sở Tư pháp", TU_PHAP, total=TU_PHAP)
+    result = read_file(path, load_layouts())
+    before = copy.deepcopy(result.tables)
+    outcome = consolidate_results([result], load_layouts())
+    assert result.tables == before
+    (row,) = [r for r in outcome.master.rows if r.kind == "unit"]
+    assert row.slots[3].source.file == str(path) and row.slots[3].source.cell == "C3"

@@ -11,14 +11,14 @@ import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from tthc_xl.files.check import FAILED, OK, expand_sources
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.master import Master, Settings, build_master
-from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Row, Source, Table
+from tthc_xl.core.model import ERROR, TOTAL, UNIT, Cell, Finding, Row, Source, Table
 from tthc_xl.core.numbers import format_number
 from tthc_xl.files.read import FileResult, read_file
 from tthc_xl.core.rules import check_table, known_from_previous, known_from_total
@@ -230,9 +230,10 @@ def consolidate_results(
 
 
 def _accept(row: Row, table: Table, units: UnitList | None, reported: dict[str, Row], findings: list[Finding]) -> str:
-    """The unit a source row belongs to, or "" (with a finding) when it has no place or is a second copy."""
-    for cell in row.cells.values():
-        cell.source = Source(table.file, table.sheet, cell.ref)
+    """The unit a source row belongs to, or "" (with a finding) when it has no place or is a second copy.
+
+    The row kept is a copy whose cells name where they came from; the table read is left as it was.
+    """
     name = row.unit
     if units is not None and units.match(row.label) is None:
         findings.append(
@@ -256,7 +257,8 @@ def _accept(row: Row, table: Table, units: UnitList | None, reported: dict[str, 
             )
         )
         return ""
-    reported[name] = row
+    cells = {n: Cell(c.ref, c.value, c.raw, Source(table.file, table.sheet, c.ref)) for n, c in row.cells.items()}
+    reported[name] = replace(row, cells=cells)
     return name
 
 
