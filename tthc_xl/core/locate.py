@@ -120,7 +120,7 @@ def _locate(rules: tuple[Rule, ...], involved: tuple[int, ...], values: tuple, p
     broken = [cells for cells, rule in judged if not rule.holds(start)]
     holding = [cells for cells, rule in judged if rule.op == "=" and rule.holds(start)]
     forced = tuple(sorted(bad + moved))
-    for extra in range(0, min(MAX_EXTRA, len(candidates)) + 1):
+    for extra in range(0 if forced else 1, min(MAX_EXTRA, len(candidates)) + 1):
         solutions = []
         for chosen in combinations(candidates, extra):
             free = tuple(sorted(bad + list(chosen)))

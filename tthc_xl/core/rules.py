@@ -54,13 +54,12 @@ def violations(table: Table, aggregates_only: bool = False, known: Mapping[str, 
     layout = table.layout
     rows = table.rows
     units = [i for i, r in enumerate(rows) if r.kind == UNIT]
-    pins = {**known_from_total(table), **(known or {})}
-    repaired: dict[int, dict[int, float]] = {}  # unit rows a known value repairs: what the sums should add
     screened = _rules_of(tuple(layout.rules))
-    for i in units:
+    failing = [i for i in units if _row_needs_check(rows[i], screened)]
+    pins = {**_known_from_total(table, failing), **(known or {})}
+    repaired: dict[int, dict[int, float]] = {}  # unit rows a known value repairs: what the sums should add
+    for i in failing:
         row = rows[i]
-        if not _row_needs_check(row, screened):
-            continue
         row_found = row_violations(table, i, pins.get(row.unit))
         if not aggregates_only:
             found += row_found
@@ -180,20 +179,21 @@ def known_from_total(table: Table) -> dict[str, dict[int, Known]]:
     and every other unit row is consistent: then the total, less the other rows, is a second copy
     of that row.
     """
+    screened = _rules_of(tuple(table.layout.rules))
+    return _known_from_total(table, [i for i, r in enumerate(table.rows) if r.kind == UNIT and _row_needs_check(r, screened)])
+
+
+def _known_from_total(table: Table, failing: list[int]) -> dict[str, dict[int, Known]]:
+    """known_from_total, given the unit rows that fail."""
     layout = table.layout
+    if len(failing) != 1 or not table.rows[failing[0]].unit:
+        return {}
     totals = table.rows_of(TOTAL)
-    if len(totals) != 1:
+    if len(totals) != 1 or _row_needs_check(totals[0], _rules_of(tuple(layout.rules))):
         return {}
     total = totals[0].values()
-    screened = _rules_of(tuple(layout.rules))
-    if _row_needs_check(totals[0], screened):
-        return {}
-    units = table.rows_of(UNIT)
-    failing = [r for r in units if _row_needs_check(r, screened)]
-    if len(failing) != 1 or not failing[0].unit:
-        return {}
-    row = failing[0]
-    others = column_sums([r for r in units if r is not row], layout)
+    row = table.rows[failing[0]]
+    others = column_sums([r for r in table.rows_of(UNIT) if r is not row], layout)
     known = {n: Known(total[n] - others[n], FILE_TOTAL) for n in row.cells if n in total and n in others and total[n] >= others[n]}
     return {row.unit: known} if known else {}
 
