@@ -94,11 +94,17 @@ def test_the_previous_periods_pending_pins_the_carried_over_cell():
     table = table_of(A, {**TU_PHAP, 4: 150})
     (alone,) = check_table(table)
     assert (alone.suspects, alone.fix) == (["D19", "E19"], None)
-    (pinned,) = check_table(table, known={"Sở Tư pháp": {4: Known(181, PREVIOUS_PENDING)}})
+    pinned, carried = check_table(table, known={"Sở Tư pháp": {4: Known(181, PREVIOUS_PENDING, 10)}})
     assert (pinned.rule, pinned.suspects, pinned.fix) == ("(3) = (4) + (5)", ["D19"], {"D19": 181})
     assert "giá trị đúng có thể là 181 (ô đang ghi 150)" in pinned.message
+    # The comparison with the previous period is a finding of its own, and says the same.
+    assert (carried.rule, carried.cell, carried.fix) == ("kỳ trước chuyển sang", "D19", {"D19": 181})
+    assert carried.message == (
+        "Sở Tư pháp: kỳ trước chuyển sang (cột 4) = 150 nhưng cuối kỳ trước còn 181 hồ sơ đang giải quyết (cột 10). "
+        "Ô nghi sai: D19; giá trị đúng có thể là 181."
+    )
     # When the previous period agrees with the carried-over figure, the new dossiers are the suspect.
-    (kept,) = check_table(table, known={"Sở Tư pháp": {4: Known(150, PREVIOUS_PENDING)}})
+    (kept,) = check_table(table, known={"Sở Tư pháp": {4: Known(150, PREVIOUS_PENDING, 10)}})
     assert (kept.suspects, kept.fix) == (["E19"], {"E19": 695})
 
 

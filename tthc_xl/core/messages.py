@@ -8,7 +8,7 @@ typing slip ("có thể gõ nhầm 1.207 thành 1.027").
 
 from __future__ import annotations
 
-from tthc_xl.core.model import BadCell, BrokenRule, Finding, Position, SecondRow, Table, Violation, WrongShare, WrongSum
+from tthc_xl.core.model import BadCell, BrokenRule, Disagreement, Finding, Position, SecondRow, Table, Violation, WrongShare, WrongSum
 from tthc_xl.core.numbers import format_number, format_percent
 
 
@@ -80,6 +80,13 @@ def message(table: Table, v: Violation) -> str:
         return (
             f"Dòng {row.label}, cột ({v.column}): ô {cell.ref} ghi {format_percent(cell.value)} nhưng cột ({v.column}) / "
             f"cột ({table.layout.percent[v.column]}) của dòng tổng cộng là {shown} %. Ô nghi sai: {cell.ref}; giá trị đúng có thể là {shown}."
+        )
+    if isinstance(v, Disagreement):
+        cell = row.cells[v.column]
+        then = format_number(v.known.value)
+        return (
+            f"{row.unit}: kỳ trước chuyển sang (cột {v.column}) = {format_number(cell.value)} nhưng cuối kỳ trước còn "
+            f"{then} hồ sơ đang giải quyết (cột {v.known.column}). Ô nghi sai: {cell.ref}; giá trị đúng có thể là {then}."
         )
     if isinstance(v, SecondRow):
         first = table.rows[v.first]

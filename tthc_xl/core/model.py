@@ -157,6 +157,14 @@ class Known:
 
     value: float
     origin: str  # PREVIOUS_PENDING or FILE_TOTAL
+    column: int | None = None  # the column it was read from there (the previous period's "pending")
+
+
+@dataclass(frozen=True)
+class Disagreement(Violation):
+    """The cell differs from the value known from elsewhere."""
+
+    known: Known | None = None
 
 
 PREVIOUS_PENDING, FILE_TOTAL = "previous-pending", "file-total"

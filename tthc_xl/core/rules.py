@@ -20,7 +20,8 @@ from tthc_xl.core.layouts import Layout, Rule
 from tthc_xl.core.locate import Location, locate, out_of_domain
 from tthc_xl.core.messages import finding
 from tthc_xl.core.model import (
-    ERROR, FILE_TOTAL, GROUP, PERCENT, PREVIOUS_PENDING, TOTAL, UNIT, WARNING, BadCell, BrokenRule, Check, Finding, Known, Row, SecondRow, Table,
+    ERROR, FILE_TOTAL, GROUP, PERCENT, PREVIOUS_PENDING, TOTAL, UNIT, WARNING, BadCell, BrokenRule, Check, Disagreement, Finding, Known, Row,
+    SecondRow, Table,
     Violation, WrongShare, WrongSum,
 )
 from tthc_xl.core.units import name_key
@@ -35,6 +36,7 @@ TOTAL_SUM = Check("tổng cộng", "dòng Tổng cộng bằng tổng các dòng
 GROUP_SUM = Check("tổng nhóm", "dòng cộng nhóm bằng tổng các dòng đơn vị trong nhóm", BUILT_IN)
 SHARE = Check("tỷ lệ %", "dòng Tỷ lệ % tính từ dòng Tổng cộng", BUILT_IN)
 DUPLICATE = Check("trùng đơn vị", "mỗi đơn vị một dòng", BUILT_IN)
+CARRIED = Check("kỳ trước chuyển sang", "kỳ trước chuyển sang bằng số đang giải quyết cuối kỳ trước", BUILT_IN)
 
 
 def check_table(table: Table, aggregates_only: bool = False, known: Mapping[str, Mapping[int, Known]] | None = None) -> list[Finding]:
@@ -81,6 +83,20 @@ def violations(table: Table, aggregates_only: bool = False, known: Mapping[str, 
     for i, row in enumerate(rows):
         if row.kind == PERCENT:
             found += _shares(table, i, base)
+    if known and not aggregates_only:
+        found += _disagreements(table, units, known)
+    return found
+
+
+def _disagreements(table: Table, units: list[int], known: Mapping[str, Mapping[int, Known]]) -> list[Violation]:
+    """Each unit's carried-over figure against its pending figure at the end of the previous period."""
+    found = []
+    for i in units:
+        row = table.rows[i]
+        for n, k in known.get(row.unit, {}).items():
+            cell = row.cells.get(n)
+            if k.origin == PREVIOUS_PENDING and cell is not None and cell.value is not None and cell.value != k.value:
+                found.append(Disagreement(CARRIED, i, n, ERROR, ((i, n),), {(i, n): k.value}, known=k))
     return found
 
 
@@ -208,7 +224,7 @@ def known_from_previous(previous: Table, layout: Layout) -> dict[str, dict[int, 
     for row in previous.rows_of(UNIT):
         value = row.values().get(pending)
         if not row.blank and value is not None and not out_of_domain(value):
-            found[row.unit] = {carried: Known(value, PREVIOUS_PENDING)}
+            found[row.unit] = {carried: Known(value, PREVIOUS_PENDING, pending)}
     return found
 
 

@@ -19,7 +19,6 @@ from tthc_xl.files.check import FAILED, OK, expand_sources
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.master import Master, Settings, build_master
 from tthc_xl.core.model import ERROR, TOTAL, UNIT, Cell, Finding, Row, Source, Table
-from tthc_xl.core.numbers import format_number
 from tthc_xl.files.read import FileResult, read_file
 from tthc_xl.core.rules import check_table, known_from_previous, known_from_total
 from tthc_xl.core.units import Unit, UnitList
@@ -223,7 +222,6 @@ def consolidate_results(
     outcome.findings += master.findings
     if previous is not None:
         master.previous = _previous_totals(previous, layout)
-        outcome.findings += carried_over_findings(master, previous, output)
     for unit in master.missing:
         outcome.notes.append(f"{unit}: chưa gửi báo cáo.")
     return outcome
@@ -285,33 +283,6 @@ def _previous_totals(previous: Table, layout: Layout) -> dict[int, float]:
     if totals:
         return {n: c.value or 0 for n, c in totals[0].cells.items() if n in layout.count_columns}
     return {n: sum(r.values().get(n, 0) for r in previous.rows_of(UNIT)) for n in layout.count_columns}
-
-
-def carried_over_findings(master: Master, previous: Table, output: str) -> list[Finding]:
-    """Each unit's carried-over figure against its pending figure at the end of the previous period."""
-    layout = master.layout
-    keys = {c.key: c.number for c in layout.columns}
-    if "carried_over" not in keys or "pending" not in keys:
-        return []
-    carried, pending = keys["carried_over"], keys["pending"]
-    before = {r.unit: r.values().get(pending) for r in previous.rows_of(UNIT) if not r.blank}
-    found = []
-    for row in master.table().rows:
-        if row.unit not in before or before[row.unit] is None or carried not in row.values():
-            continue
-        now, then = row.values()[carried], before[row.unit]
-        if now == then:
-            continue
-        cell = row.cells[carried]
-        found.append(
-            Finding(
-                output, master.sheet, cell.ref, row.unit, "kỳ trước chuyển sang", ERROR,
-                f"{row.unit}: kỳ trước chuyển sang (cột {carried}) = {format_number(now)} nhưng cuối kỳ trước còn "
-                f"{format_number(then)} hồ sơ đang giải quyết (cột {pending}). Ô nghi sai: {cell.ref}; giá trị đúng có thể là {format_number(then)}.",
-                suspects=[cell.ref], fix={cell.ref: then}, column=carried, source=cell.source,
-            )
-        )
-    return found
 
 
 def units_from_table(table: Table) -> UnitList | None:
