@@ -147,8 +147,6 @@ def _conclude(involved, written, solutions, moved: set[int], forced: tuple[int, 
 
     if len(solutions) == 1:
         changed, solution, exact = solutions[0]
-        if not changed:
-            return Location()
         # Certain: the rules determine the values, or one well-written cell moves to its nearest allowed value.
         if exact or (len(changed) == 1 and not forced):
             fix = {involved[i]: round(solution[i]) for i in changed}

@@ -20,9 +20,8 @@ from tthc_xl.core.layouts import Layout, Rule
 from tthc_xl.core.locate import Location, locate, out_of_domain
 from tthc_xl.core.messages import finding
 from tthc_xl.core.model import (
-    ERROR, FILE_TOTAL, GROUP, PERCENT, PREVIOUS_PENDING, TOTAL, UNIT, WARNING, BadCell, BrokenRule, Check, Disagreement, Finding, Known, Row,
-    SecondRow, Table,
-    Violation, WrongShare, WrongSum,
+    ERROR, FILE_TOTAL, GROUP, PERCENT, PREVIOUS_PENDING, TOTAL, UNIT, WARNING,
+    BadCell, BrokenRule, Check, Disagreement, Finding, Known, Row, SecondRow, Table, Violation, WrongShare, WrongSum,
 )
 from tthc_xl.core.units import name_key
 
@@ -136,7 +135,7 @@ def row_violations(table: Table, index: int, known: Mapping[int, Known] | None =
                 explained = bool(gap) and gap == judged[rule.explained_by]
             found.append(
                 BrokenRule(
-                    Check(rule.text, _label(rule), layout.source or layout.name), index, rule.left, WARNING if explained else ERROR,
+                    layout_check(rule, layout), index, rule.left, WARNING if explained else ERROR,
                     tuple((index, n) for n in location.suspects),
                     {(index, n): v for n, v in fix.items()} if fix else None,
                     {(index, n): r for n, r in location.reasons.items() if fix and n in fix},
@@ -146,8 +145,10 @@ def row_violations(table: Table, index: int, known: Mapping[int, Known] | None =
     return found
 
 
-def _label(rule: Rule) -> str:
-    return f"cột ({rule.left}) {'bằng' if rule.op == '=' else 'không lớn hơn'} " + " + ".join(f"({n})" for n in rule.right)
+def layout_check(rule: Rule, layout: Layout) -> Check:
+    """A layout's rule as a named check: `(6) = (7) + (8) + (9)`, from the layout's file."""
+    label = f"cột ({rule.left}) {'bằng' if rule.op == '=' else 'không lớn hơn'} " + " + ".join(f"({n})" for n in rule.right)
+    return Check(rule.text, label, layout.source or layout.name)
 
 
 def _fixes(found: list[Violation]) -> dict[int, float]:
