@@ -223,3 +223,18 @@ def test_a_given_fix_makes_the_row_consistent(case):
             repaired = {**written, **{by_ref[ref]: value for ref, value in finding.fix.items()}}
             assert all(v >= 0 and v == int(v) for v in repaired.values())
             assert all(rule.holds(repaired) for rule in layout.rules), (written, finding.fix)
+
+
+@BOUNDED
+@given(st.data())
+def test_a_slip_in_the_carried_over_cell_is_fixed_when_the_previous_period_knows_it(data):
+    layout = data.draw(st.sampled_from([A, B]))
+    carried = next(c.number for c in layout.columns if c.key == "carried_over")
+    truth = rowgen.consistent_row(layout, drawing(data))
+    typed = rowgen.plant(truth[carried], data.draw(st.sampled_from(rowgen.KINDS)), drawing(data)) if truth else None
+    if typed is None:
+        return
+    table = table_of(layout, {**truth, carried: typed})
+    findings = check_table(table, known={"Sở Tư pháp": {carried: Known(truth[carried], PREVIOUS_PENDING, 10)}})
+    ref = cell_ref(ROW, carried - 1)
+    assert findings and all(f.fix == {ref: truth[carried]} for f in findings), [(f.rule, f.fix) for f in findings]
