@@ -40,7 +40,7 @@ ROOT = HERE.parent
 PYTHON = sys.executable
 # The installed command beside this Python (a venv), else the module.
 _SCRIPT = shutil.which("tthc-xl", path=str(Path(PYTHON).parent))
-TTHC_XL = [_SCRIPT] if _SCRIPT else [PYTHON, "-m", "tthc_xl.cli.app"]
+TTHC_XL = [_SCRIPT] if _SCRIPT else [PYTHON, "-m", "tthc_xl"]
 
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
