@@ -1,8 +1,11 @@
 """The alternatives tthc-xl is measured against, run by bench/run.py as subprocesses.
 
-    python bench/alternatives.py clerk FOLDER      # (b) what a Python-savvy clerk writes with pandas
-    python bench/alternatives.py floor FOLDER      # (c) python-calamine reads every cell, nothing else
-    python bench/alternatives.py floor2 FOLDER     # (c) on every core, for reference
+    python bench/alternatives.py clerk FOLDER           # (b) what a Python-savvy clerk writes: pandas, calamine engine
+    python bench/alternatives.py clerk-openpyxl FOLDER  # (b') the same loop on pandas' default openpyxl engine
+    python bench/alternatives.py floor FOLDER           # (d) python-calamine reads every cell, nothing else
+    python bench/alternatives.py floor2 FOLDER          # (d) on every core, for reference
+
+The floor pipeline (c), which also checks and writes a master, is bench/floor_pipeline.py.
 
 `clerk` prints the column totals as JSON ({"14": {"3": …}} by table width), so the run can check
 that it found the same figures as tthc-xl; `floor` prints the number of cells it read.
@@ -13,7 +16,7 @@ import sys
 from pathlib import Path
 
 
-def clerk(folder: str) -> dict:
+def clerk(folder: str, engine: str = "calamine") -> dict:
     # The way a clerk who knows some Python does it: open each file with pandas, find the row that
     # numbers the columns (1, 2, 3=(4+5), 4 …), take the unit's row under it, add up the columns.
     import pandas as pd
@@ -39,7 +42,7 @@ def clerk(folder: str) -> dict:
 
     totals: dict[int, dict[int, float]] = {}
     for path in sorted(Path(folder).glob("*.xlsx")):
-        sheets = pd.read_excel(path, sheet_name=None, header=None, engine="openpyxl")
+        sheets = pd.read_excel(path, sheet_name=None, header=None, engine=engine)
         for df in sheets.values():
             found = False
             for i in range(len(df) - 1):
@@ -85,8 +88,8 @@ def floor(folder: str, processes: int = 1) -> int:
 
 def main(argv: list[str]) -> int:
     what, folder = argv
-    if what == "clerk":
-        totals = clerk(folder)
+    if what in ("clerk", "clerk-openpyxl"):
+        totals = clerk(folder, "openpyxl" if what == "clerk-openpyxl" else "calamine")
         print(json.dumps({str(w): {str(n): v for n, v in t.items()} for w, t in totals.items()}))
     elif what == "floor":
         print(floor(folder))

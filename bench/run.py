@@ -1,19 +1,24 @@
-"""Speed at scale: tthc-xl against the obvious alternatives, side by side in one run.
+"""Speed at scale: tthc-xl against the peers a user would pick, side by side in one run.
 
-    python bench/run.py                      # N = 100, 1 000, 5 000; the 10 000-row appendix
-    python bench/run.py --n 1000 --runs 5    # one size, more runs
-    python bench/run.py --mix-b 0.1          # 10 % of the units send layout mau-b
+    python bench/run.py                          # N = 16, 150, 1 000, 5 000; the 10 000-row appendix
+    python bench/run.py --n 16 150 1000 5000 20000 --runs 3 --runs-large 1
+    python bench/run.py --n 1000 --runs 5        # one size, more runs
 
 For each N, on the same generated files (bench/make_units.py, cached in --data), the runs
 interleave:
-  (a) `tthc-xl consolidate FOLDER -o master.xlsx` (a subprocess; a fresh master each run),
-  (b) the clerk's pandas loop (bench/alternatives.py clerk),
-  (c) the floor: python-calamine reading every cell of every file (one process; and on every core).
-It prints the median wall time of each, the ratios (a)/(b) and (a)/(c), the peak memory of the
-whole process tree (PSS sampled from /proc, workers included) and of its largest process (wait4), and
-checks that (a) and (b) found the column totals the generator wrote. Then it times checking one
-appendix of 10 000 unit rows: `tthc-xl check` end to end, and `rules.check_table` in process.
-Nothing is a timed test: figures are printed, to be compared within one run on one machine.
+  (a)  `tthc-xl consolidate FOLDER -o master.xlsx` (a subprocess; a fresh master each run),
+  (a') the same into the master (a) wrote: the update of an existing master in place,
+  (b)  the pandas loop a Python-savvy clerk writes, `pd.read_excel(engine="calamine")`,
+  (b') the same loop on pandas' openpyxl engine,
+  (c)  the floor pipeline (bench/floor_pipeline.py): list, read with calamine, find the table, check
+       the rules, write the master with formulas, results, notes, protection, print settings,
+  (d)  python-calamine reading every cell of every file, nothing else (one process; every core),
+  (0)  `python -c pass`, the interpreter's own start.
+It prints the median wall time of each, the ratios (a)/(b) and (a)/(c) run by run, the peak memory
+of the whole process tree (PSS sampled from /proc, workers included) and of its largest process
+(wait4), and checks that (a), (b) and (c) found the column totals the generator wrote. Then it times
+checking one appendix of 10 000 unit rows: `tthc-xl check` end to end, and `rules.check_table` in
+process. Nothing is a timed test: figures are printed, to be compared within one run on one machine.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ ROOT = HERE.parent
 PYTHON = sys.executable
 # The installed command beside this Python (a venv), else the module.
 _SCRIPT = shutil.which("tthc-xl", path=str(Path(PYTHON).parent))
-TTHC_XL = [_SCRIPT] if _SCRIPT else [PYTHON, "-m", "tthc_xl.cli.app"]
+TTHC_XL = [_SCRIPT] if _SCRIPT else [PYTHON, "-m", "tthc_xl"]
 
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
@@ -147,23 +152,29 @@ def master_totals(path: Path) -> dict[str, int]:
 
 def bench_units(count: int, runs: int, args, out: Path) -> dict:
     folder = unit_folder(args.data, count, args.seed, args.mix_b)
-    master = out / f"master-{count}.xlsx"
+    master, floor_master = out / f"master-{count}.xlsx", out / f"floor-{count}.xlsx"
     commands = {
         "a": TTHC_XL + ["consolidate", str(folder), "-o", str(master)],
+        "a_update": TTHC_XL + ["consolidate", str(folder), "-o", str(master)],
         "b": [PYTHON, str(HERE / "alternatives.py"), "clerk", str(folder)],
-        "c": [PYTHON, str(HERE / "alternatives.py"), "floor", str(folder)],
-        "c2": [PYTHON, str(HERE / "alternatives.py"), "floor2", str(folder)],
+        "b_openpyxl": [PYTHON, str(HERE / "alternatives.py"), "clerk-openpyxl", str(folder)],
+        "c": [PYTHON, str(HERE / "floor_pipeline.py"), str(folder), "-o", str(floor_master)],
+        "d": [PYTHON, str(HERE / "alternatives.py"), "floor", str(folder)],
+        "d2": [PYTHON, str(HERE / "alternatives.py"), "floor2", str(folder)],
+        "python": [PYTHON, "-c", "pass"],
     }
-    skip_clerk = args.clerk_max is not None and count > args.clerk_max
+    skip = {"b", "b_openpyxl"} if args.clerk_max is not None and count > args.clerk_max else set()
+    if args.openpyxl_max is not None and count > args.openpyxl_max:
+        skip.add("b_openpyxl")
     results: dict[str, list[dict]] = {k: [] for k in commands}
-    clerk_out = out / f"clerk-{count}.json"
+    printed = {k: out / f"{k}-{count}.json" for k in ("b", "c")}
     for run in range(runs):
         for key, command in commands.items():
-            if key == "b" and skip_clerk:
+            if key in skip:
                 continue
             if key == "a":
                 master.unlink(missing_ok=True)
-            with open(clerk_out, "w") if key == "b" else open(os.devnull, "w") as sink:
+            with open(printed[key], "w") if key in printed else open(os.devnull, "w") as sink:
                 result = measure(command, stdout=sink)
             broken = result["code"] not in (0, 1) or (key == "a" and not master.exists()) or "Traceback" in result["stderr"]
             if broken:  # exit 1 is findings (the deliberate inconsistencies), not a failure
@@ -172,10 +183,11 @@ def bench_units(count: int, runs: int, args, out: Path) -> dict:
             print(f"  N={count} run {run + 1}/{runs} ({key}) {result['seconds']:.2f} s, tree {result['tree_mb']:.0f} MB", flush=True)
     expected, main_layout = expected_totals(folder)
     checks = {"a": master_totals(master) == expected[main_layout]}
-    if not skip_clerk:
-        clerk = json.loads(clerk_out.read_text())
-        checks["b"] = sorted(map(lambda t: sorted(t.items()), clerk.values())) == sorted(map(lambda t: sorted(t.items()), expected.values()))
-    summary = {"n": count, "runs": runs, "checks": checks}
+    for key in ("b", "c"):
+        if key not in skip:
+            found = json.loads(printed[key].read_text())
+            checks[key] = sorted(sorted(t.items()) for t in found.values()) == sorted(sorted(t.items()) for t in expected.values())
+    summary = {"n": count, "runs": runs, "checks": checks, "ratios": {}}
     for key, measured in results.items():
         if measured:
             summary[key] = {
@@ -184,6 +196,11 @@ def bench_units(count: int, runs: int, args, out: Path) -> dict:
                 "tree_mb": max(m["tree_mb"] for m in measured),
                 "max_process_mb": max(m["max_process_mb"] for m in measured),
             }
+    for other in ("b", "c", "a"):  # (a)/(b), (a)/(c) run by run; (a')/(a), the update against a fresh write
+        first, second = ("a_update", "a") if other == "a" else ("a", other)
+        if results[first] and results[second]:
+            summary["ratios"][f"{first}/{second}"] = statistics.median(
+                x["seconds"] / y["seconds"] for x, y in zip(results[first], results[second]))
     return summary
 
 
@@ -244,17 +261,24 @@ def bench_appendix(rows: int, runs: int, args, out: Path) -> dict:
 
 
 def table(summaries: list[dict], appendix: dict | None) -> str:
+    def seconds(s, key):
+        return f"{s[key]['median_s']:.2f} s" if key in s else "–"
+
+    def ratio(s, key):
+        return f"{s['ratios'][key]:.2f}" if key in s["ratios"] else "–"
+
     lines = [
-        "| N files | (a) tthc-xl consolidate | (b) pandas clerk loop | (c) calamine floor (1 core / all) | (a)/(b) | (a)/(c) | peak memory (a): all processes (PSS) / largest (RSS) | totals check |",
-        "|---:|---:|---:|---:|---:|---:|---:|:---|",
+        "| N files | (a) tthc-xl | (a') update | (b) pandas + calamine | (b') pandas + openpyxl | (c) floor pipeline "
+        "| (d) calamine read (1 core / all) | (0) python | (a)/(b) | (a)/(c) | (a')/(a) | peak memory (a): all (PSS) / largest (RSS) | totals |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|",
     ]
     for s in summaries:
-        a, b, c, c2 = s["a"], s.get("b"), s["c"], s["c2"]
-        ratio_b = f"{a['median_s'] / b['median_s']:.2f} ({b['median_s'] / a['median_s']:.1f}× faster)" if b else "–"
-        clerk = f"{b['median_s']:.2f} s" if b else "skipped"
+        a = s["a"]
         lines.append(
-            f"| {s['n']:,} | {a['median_s']:.2f} s | {clerk} | {c['median_s']:.2f} s / {c2['median_s']:.2f} s "
-            f"| {ratio_b} | {a['median_s'] / c['median_s']:.1f} | {a['tree_mb']:.0f} MB / {a['max_process_mb']:.0f} MB "
+            f"| {s['n']:,} | {seconds(s, 'a')} | {seconds(s, 'a_update')} | {seconds(s, 'b')} | {seconds(s, 'b_openpyxl')} "
+            f"| {seconds(s, 'c')} | {s['d']['median_s']:.2f} s / {s['d2']['median_s']:.2f} s | {seconds(s, 'python')} "
+            f"| {ratio(s, 'a/b')} | {ratio(s, 'a/c')} | {ratio(s, 'a_update/a')} "
+            f"| {a['tree_mb']:.0f} MB / {a['max_process_mb']:.0f} MB "
             f"| {', '.join(f'{k} ' + ('ok' if v else 'WRONG') for k, v in s['checks'].items())} |"
         )
     text = "\n".join(lines)
@@ -272,12 +296,13 @@ def table(summaries: list[dict], appendix: dict | None) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, nargs="+", default=[100, 1000, 5000], help="numbers of unit files")
+    parser.add_argument("--n", type=int, nargs="+", default=[16, 150, 1000, 5000], help="numbers of unit files")
     parser.add_argument("--runs", type=int, default=3, help="runs per N (median)")
     parser.add_argument("--runs-large", type=int, default=1, help="runs for N ≥ 5 000")
     parser.add_argument("--mix-b", type=float, default=0.0, help="share of unit files in layout mau-b")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--clerk-max", type=int, default=None, help="skip (b) above this N")
+    parser.add_argument("--clerk-max", type=int, default=None, help="skip (b) and (b') above this N")
+    parser.add_argument("--openpyxl-max", type=int, default=5000, help="skip (b') above this N (it takes minutes)")
     parser.add_argument("--appendix-rows", type=int, default=10000, help="rows of the appendix to check (0: skip)")
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "tthc-xl-bench", help="generated files (kept)")
     parser.add_argument("--json", type=Path, help="write every figure to this file")

@@ -1,5 +1,8 @@
 """The `tthc-xl` command line: the entry point, exit codes and one module per command family."""
 
-from tthc_xl.cli.app import main
 
-__all__ = ["main"]
+def main(argv=None) -> int:
+    """The `tthc-xl` entry point (imports the parser only when called, so `python -m tthc_xl.cli.app` works too)."""
+    from tthc_xl.cli.app import main as run
+
+    return run(argv)
