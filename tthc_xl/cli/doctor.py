@@ -2,7 +2,7 @@
 
 Prints one Vietnamese line per check, ✓ or ✗, and hints; exits 0 when everything the buttons
 need is there (optional parts, such as LibreOffice for `tthc-xl print` or the server packages,
-never fail it).
+never fail it; `--server` makes the server packages and the add-in's client required).
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ def _interpreter_checks(config: dict[str, str], where: str) -> list[Check]:
     return checks
 
 
-def run_checks(workbook: Path | None = None, home: Path | None = None) -> list[Check]:
+def run_checks(workbook: Path | None = None, home: Path | None = None, server: bool = False) -> list[Check]:
+    """The checks, in order; `server`: the xlwings Server packages are required too (tthc-xl serve)."""
     checks: list[Check] = []
     version = sys.version_info
     checks.append(Check(version >= MIN_PYTHON, f"Python {platform.python_version()} ({sys.executable})",
@@ -122,10 +123,22 @@ def run_checks(workbook: Path | None = None, home: Path | None = None) -> list[C
     soffice = shutil.which("soffice") or shutil.which("libreoffice") or _windows_soffice()
     checks.append(Check(bool(soffice), f"LibreOffice (để in phụ lục bằng lệnh tthc-xl print){': ' + soffice if soffice else ''}",
                         required=False, hint="tải tại https://vi.libreoffice.org/download/ (nút «In phụ lục» trong Excel không cần)."))
-    server = all(importlib.util.find_spec(m) is not None for m in ("fastapi", "uvicorn"))
-    checks.append(Check(server, "Gói máy chủ (fastapi, uvicorn) cho tthc-xl serve", required=False,
-                        hint="chỉ cần cho máy chủ add-in: pip install “tthc-xl[server]”."))
+    checks += _server_checks(required=server)
     return checks
+
+
+def _server_checks(required: bool) -> list[Check]:
+    """What `tthc-xl serve` needs: the web packages and an xlwings-server client that knows every action."""
+    from tthc_xl.excel.client import MIN_VERSION, PACKAGE, client_status, installed_static_dir
+
+    install = "pip install “tthc-xl[server]”" + ("" if required else " (chỉ cần cho máy chủ add-in)")
+    web = all(importlib.util.find_spec(m) is not None for m in ("fastapi", "uvicorn"))
+    client = client_status(installed_static_dir())
+    return [
+        Check(web, "Gói máy chủ (fastapi, uvicorn) cho tthc-xl serve", required=required, hint=install + "."),
+        Check(client.ok, f"{PACKAGE} {client.version or '(chưa cài)'}: phần chạy trong Excel của add-in, cần bản {MIN_VERSION} trở lên",
+              required=required, hint=client.message() or install + "."),
+    ]
 
 
 def _windows_soffice() -> str | None:
@@ -195,7 +208,7 @@ def cmd_doctor(args) -> int:
         sys.stdout.reconfigure(encoding="utf-8", errors="replace")  # a Windows console in cp1252
     except (AttributeError, ValueError):
         pass
-    checks = run_checks(Path(args.workbook) if args.workbook else None)
+    checks = run_checks(Path(args.workbook) if args.workbook else None, server=getattr(args, "server", False))
     for check in checks:
         print(check.line())
     for hint in HINTS:
@@ -208,4 +221,6 @@ def cmd_doctor(args) -> int:
 def add_commands(subparsers) -> None:
     doctor = subparsers.add_parser("doctor", help="kiểm tra cài đặt trên máy (Python, xlwings, cấu hình, mẫu biểu)")
     doctor.add_argument("--workbook", help="tệp bảng tổng hợp (.xlsm) để kiểm tra cấu hình xlwings và thư mục báo cáo trong đó")
+    doctor.add_argument("--server", action="store_true",
+                        help="kiểm tra cả máy chủ add-in (tthc-xl serve): fastapi, uvicorn và xlwings-server đủ mới")
     doctor.set_defaults(run=cmd_doctor)

@@ -33,7 +33,6 @@ anything parses them; CORS answers only the public URL's origin and the Office h
 import hashlib
 import hmac
 import html
-import importlib.util
 import ipaddress
 import json
 import logging
@@ -45,6 +44,9 @@ import types
 from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tthc_xl.excel.client import client_status, installed_static_dir
+
 
 def addin_dir() -> Path:
     """The `addin/` folder: the source checkout, or the installed copy (share/tthc-xl/addin)."""
@@ -171,15 +173,6 @@ def read_config_file(path: Path) -> dict[str, str]:
     return values
 
 
-def xlwings_static_dir() -> Path | None:
-    """The `static` folder of the installed xlwings-server package (its Office.js runtime)."""
-    spec = importlib.util.find_spec("xlwings_server")  # found without importing it
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    static = Path(list(spec.submodule_search_locations)[0]) / "static"
-    return static if (static / "js" / "custom-scripts" / "index.js").is_file() else None
-
-
 def license_key_found() -> bool:
     if os.environ.get("XLWINGS_LICENSE_KEY"):
         return True
@@ -229,7 +222,7 @@ def settings_from(args=None, environ=None) -> ServerSettings:
         port=int(getattr(args, "port", None) or environ.get("TTHC_XL_PORT", 8000)),
         app_path=(environ.get("TTHC_XL_APP_PATH", "") or "").rstrip("/"),
         public_url=getattr(args, "public_url", None) or environ.get("TTHC_XL_PUBLIC_URL", ""),
-        static_dir=Path(static) if static else xlwings_static_dir(),
+        static_dir=Path(static) if static else installed_static_dir(),
         tokens=tokens,
         no_auth=bool(getattr(args, "no_auth", False)),
         max_request_bytes=int(limit * 1024 * 1024),
@@ -408,9 +401,18 @@ def create_app(settings: ServerSettings):
 
     app.include_router(router)
 
+    web_client = client_status(settings.static_dir)
+
     @app.get(f"{settings.app_path}/health")
     async def health():  # public: no folder or other detail of the server here
-        return {"status": "ok", "version": __version__, "xlwings": xw.__version__, "auth": not settings.no_auth}
+        """503 while the add-in's client cannot apply every action the buttons return."""
+        answer = {
+            "status": "ok" if web_client.ok else "error", "version": __version__, "xlwings": xw.__version__,
+            "xlwings_server": web_client.version, "auth": not settings.no_auth,
+        }
+        if not web_client.ok:
+            answer |= {"missing_actions": list(web_client.missing), "detail": web_client.message()}
+        return JSONResponse(answer, status_code=200 if web_client.ok else 503)
 
     @app.get(f"{settings.app_path}/taskpane.html", response_class=HTMLResponse)
     async def taskpane():
