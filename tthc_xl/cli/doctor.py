@@ -7,6 +7,7 @@ never fail it; `--server` makes the server packages and the add-in's client requ
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MIN_PYTHON = (3, 11)
-CONF_KEYS = ("INTERPRETER_WIN", "INTERPRETER_MAC", "PYTHONPATH", "LICENSE_KEY")
+CONF_KEYS = ("INTERPRETER_WIN", "INTERPRETER_MAC", "INTERPRETER", "PYTHONPATH", "LICENSE_KEY")
+ON_PATH = ("python", "pythonw")  # xlwings runs the first python of PATH
 
 
 @dataclass
@@ -45,25 +47,59 @@ def read_conf_file(path: Path) -> dict[str, str]:
 
 
 def read_conf_sheet(workbook: Path) -> dict[str, str] | None:
-    """The `xlwings.conf` sheet of a workbook (column A keys, column B values), or None."""
+    """The `xlwings.conf` sheet of a workbook (column A keys, column B values), or None.
+
+    A value that is a formula on the workbook's python.exe cell (the button workbook's
+    `Interpreter` row) is taken as Excel shows it: that cell, or "python" while it is blank."""
+    from tthc_xl.core.contract import PYTHON_NAME
+
+    with _opened(workbook) as book:
+        if "xlwings.conf" not in book.sheetnames:
+            return None
+        values = {}
+        for key, value, *_ in book["xlwings.conf"].iter_rows(max_col=2, values_only=True):
+            if key is None:
+                break  # xlwings reads the block down to the first blank row
+            if isinstance(value, str) and value.startswith("=") and PYTHON_NAME in value:
+                value = named_value(book, PYTHON_NAME) or "python"
+            values[str(key).strip().upper()] = "" if value is None else str(value)
+        return values
+
+
+@contextlib.contextmanager
+def _opened(workbook: Path):
+    """The workbook (values, formulas as text), closed afterwards: nothing is left for the
+    garbage collector to close at exit (no "Exception ignored in ZipFile.__del__")."""
     from openpyxl import load_workbook
 
-    book = load_workbook(workbook, read_only=True, keep_vba=True)
-    if "xlwings.conf" not in book.sheetnames:
-        return None
-    values = {}
-    for key, value, *_ in book["xlwings.conf"].iter_rows(max_col=2, values_only=True):
-        if key is None:
-            break  # xlwings reads the block down to the first blank row
-        values[str(key).strip().upper()] = "" if value is None else str(value)
-    return values
+    book = load_workbook(workbook)
+    try:
+        yield book
+    finally:
+        book.close()
+
+
+def named_value(book, name: str) -> str:
+    """The text in the cell a defined name refers to ("" when blank or absent)."""
+    if name not in book.defined_names:
+        return ""
+    for sheet, ref in book.defined_names[name].destinations:
+        if sheet in book.sheetnames:
+            value = book[sheet][ref.replace("$", "").split(":")[0]].value
+            return str(value).strip() if value is not None else ""
+    return ""
 
 
 def _interpreter_checks(config: dict[str, str], where: str) -> list[Check]:
     checks = []
     key = "INTERPRETER_WIN" if sys.platform.startswith("win") else "INTERPRETER_MAC"
     interpreter = config.get(key) or config.get("INTERPRETER")
-    if interpreter:
+    if interpreter in ON_PATH:
+        found = shutil.which(interpreter) or shutil.which("python")
+        checks.append(Check(bool(found), f"{where}: lệnh python trong PATH{': ' + found if found else ''}",
+                            hint="cài Python và đánh dấu «Add python.exe to PATH», hoặc ghi đường dẫn python.exe vào ô "
+                                 "«Python (python.exe)» trên trang «Điều khiển»."))
+    elif interpreter:
         path = Path(os.path.expandvars(interpreter))
         checks.append(Check(path.is_file(), f"{where}: {key} = {interpreter}",
                             hint="đường dẫn này không có python.exe; hãy sửa cho đúng (xem “where python” trong cmd)."))
@@ -172,7 +208,7 @@ def _workbook_checks(workbook: Path) -> list[Check]:
 
         with ZipFile(workbook) as archive:
             has_vba = "xl/vbaProject.bin" in archive.namelist()
-        checks.append(Check(has_vba, f"{workbook.name} có macro (các nút gọi Python)", hint="hãy dùng tệp workbook/tthc-xl-master.xlsm."))
+        checks.append(Check(has_vba, f"{workbook.name} có macro (các nút gọi Python)", hint="hãy lấy tệp có các nút bằng lệnh “tthc-xl workbook -o THƯ_MỤC”."))
     folder = _folder_setting(workbook)
     if folder:
         path = Path(folder) if Path(folder).is_absolute() else workbook.parent / folder
@@ -181,18 +217,10 @@ def _workbook_checks(workbook: Path) -> list[Check]:
 
 
 def _folder_setting(workbook: Path) -> str:
-    from openpyxl import load_workbook
-
     from tthc_xl.core.contract import FOLDER_NAME
 
-    book = load_workbook(workbook, keep_vba=True)
-    if FOLDER_NAME not in book.defined_names:
-        return ""
-    for sheet, ref in book.defined_names[FOLDER_NAME].destinations:
-        if sheet in book.sheetnames:
-            value = book[sheet][ref.replace("$", "").split(":")[0]].value
-            return str(value).strip() if value else ""
-    return ""
+    with _opened(workbook) as book:
+        return named_value(book, FOLDER_NAME)
 
 
 HINTS = [
