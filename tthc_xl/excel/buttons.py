@@ -25,6 +25,7 @@ What the remote engine (Office.js) cannot do, and what happens instead:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import sys
@@ -113,6 +114,55 @@ def _guarded(book, work):
     except (ButtonError, LayoutError) as exc:
         status(book, f"Không thực hiện được: {exc}", error=True)
         return None
+    except Exception as exc:  # noqa: BLE001 - a fault of ours: a Vietnamese message, the traceback to the log
+        unexpected(book, exc)
+        return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Unexpected errors: a message the clerk can act on, the traceback in a log
+# ----------------------------------------------------------------------------------------------
+
+log = logging.getLogger("tthc_xl")
+
+
+def log_path() -> Path:
+    """The desktop buttons' log: %LOCALAPPDATA%\\tthc-xl\\nhat-ky.log (elsewhere ~/.local/state/tthc-xl/)."""
+    base = os.environ.get("LOCALAPPDATA") or os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "tthc-xl" / "nhat-ky.log"
+
+
+def unexpected(book, exc: Exception) -> None:
+    """Tell the clerk in Vietnamese what happened and what to do; keep the traceback for whoever helps.
+
+    Desktop: appended to log_path(), named in the message. Server: in the server's log (stderr)."""
+    import traceback
+
+    when = dt.datetime.now().strftime("%d/%m/%Y %H:%M:%S")
+    details = "".join(traceback.format_exception(exc))
+    if is_remote(book):
+        log.error("tthc-xl: a button failed on %s (%s)\n%s", book.name, when, details)
+        text = (
+            f"Máy chủ gặp lỗi ngoài dự kiến ({type(exc).__name__}, lúc {when}) nên việc chưa làm xong. Hãy thử lại; "
+            "nếu vẫn lỗi, báo quản trị viên máy chủ kèm thời điểm này (nhật ký của máy chủ ghi chi tiết)."
+        )
+    else:
+        path = log_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as out:
+                out.write(f"--- {when}, {book.fullname}\n{details}\n")
+            where = f"Chi tiết lỗi đã ghi vào tệp nhật ký {path}"
+        except OSError:
+            where = f"Không ghi được tệp nhật ký {path}: {type(exc).__name__}: {exc}"
+        text = (
+            f"tthc-xl gặp lỗi ngoài dự kiến nên việc chưa làm xong. Hãy lưu tệp, đóng Excel rồi thử lại; nếu vẫn lỗi, "
+            f"gửi tệp nhật ký cho người hỗ trợ. {where}."
+        )
+    try:
+        status(book, text, error=True)
+    except Exception:  # noqa: BLE001 - the book itself is what failed: the log has it all
+        log.error("tthc-xl: could not show the message: %s", text)
 
 
 # ----------------------------------------------------------------------------------------------

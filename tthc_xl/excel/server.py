@@ -416,13 +416,18 @@ def create_app(settings: ServerSettings):
 
     @app.get(f"{settings.app_path}/taskpane.html", response_class=HTMLResponse)
     async def taskpane():
-        buttons = "".join(f'<button xw-click="{name}">{label}</button>' for name, label in SCRIPTS.items())
+        # tthc.js runs these (not xlwings' xw-click), so it sees every failure and tells it in Vietnamese
+        buttons = "".join(f'<button type="button" data-tthc-script="{name}">{label}</button>' for name, label in SCRIPTS.items())
+        error = (
+            '<div id="tthc-error" role="alert" hidden><p class="tthc-error-what"></p>'
+            '<p class="tthc-error-todo"></p></div>'
+        )
         token = (
             '<form id="tthc-token-form"><label for="tthc-token">Mã truy cập máy chủ</label>'
             '<input id="tthc-token" type="password" autocomplete="off" spellcheck="false">'
             '<button type="submit">Lưu mã</button></form>'
         )
-        return _page(settings, "tthc-xl", f"<h1>tthc-xl</h1>{buttons}{token}<p id=\"status\"></p>", scripts=["tthc.js"])
+        return _page(settings, "tthc-xl", f"<h1>tthc-xl</h1>{buttons}{error}{token}<p id=\"status\"></p>", scripts=["tthc.js"])
 
     @app.get(f"{settings.app_path}/manifest.xml")
     async def manifest():
@@ -482,7 +487,9 @@ def _page(settings: ServerSettings, title: str, body: str, scripts: list[str]) -
         f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{title}</title>'
         f'<script id="config" type="application/json">{json.dumps(config)}</script>{runtime}{own}'
         "<style>body{font-family:'Segoe UI',sans-serif;margin:1em}button{display:block;margin:.5em 0;padding:.5em 1em}"
-        "form{margin-top:1.5em}input{display:block;width:100%;box-sizing:border-box;padding:.3em}</style>"
+        "form{margin-top:1.5em}input{display:block;width:100%;box-sizing:border-box;padding:.3em}"
+        "#tthc-error{border-left:4px solid #C00000;background:#FDECEA;padding:.3em .8em;margin:1em 0}"
+        ".tthc-error-what{font-weight:600}</style>"
         f"</head><body>{body}</body></html>"
     )
 
