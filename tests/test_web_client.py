@@ -106,6 +106,7 @@ def test_health_reports_the_client_and_fails_without_a_complete_one(tmp_path):
     assert health.status_code == 503 and health.json()["missing_actions"] == ["addNote", "rangeMerge"]
     assert "không biết 2 thao tác các nút cần (addNote, rangeMerge)" in health.json()["detail"]
     assert f"pip install \"xlwings-server>={client.MIN_VERSION}\"" in health.json()["detail"]
+    assert str(old) not in health.text  # the public health check names no folder of the server
 
 
 def test_doctor_reports_the_client_and_server_mode_fails_without_it(monkeypatch, capsys):

@@ -173,7 +173,7 @@ def _server_checks(required: bool) -> list[Check]:
     return [
         Check(web, "Gói máy chủ (fastapi, uvicorn) cho tthc-xl serve", required=required, hint=install + "."),
         Check(client.ok, f"{PACKAGE} {client.version or '(chưa cài)'}: phần chạy trong Excel của add-in, cần bản {MIN_VERSION} trở lên",
-              required=required, hint=client.message() or install + "."),
+              required=required, hint=client.message(show_folder=True) or install + "."),
     ]
 
 

@@ -42,7 +42,7 @@ def cmd_serve(args) -> int:
     if web_client.ok:
         print(f"  {PACKAGE} {web_client.version or '?'}: phần chạy trong Excel của add-in ({web_client.static_dir})", flush=True)
     else:  # /health answers 503 with the same message
-        print(f"  CẢNH BÁO: {web_client.message()}", flush=True)
+        print(f"  CẢNH BÁO: {web_client.message(show_folder=True)}", flush=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
     return 0
 

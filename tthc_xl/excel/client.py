@@ -71,18 +71,22 @@ class ClientStatus:
     def ok(self) -> bool:
         return self.static_dir is not None and not self.missing
 
-    def message(self) -> str:
-        """Vietnamese: what is wrong with the client and what to do (empty when it is fine)."""
-        fix = f"cài bản mới: pip install \"{PACKAGE}>={MIN_VERSION}\" (hoặc pip install \"tthc-xl[server]\") rồi khởi động lại máy chủ"
+    def message(self, show_folder: bool = False) -> str:
+        """Vietnamese: what is wrong with the client and what to do (empty when it is fine).
+
+        `show_folder` names the served folder (the console, doctor); /health is public and does not."""
+        command = f"pip install \"{PACKAGE}>={MIN_VERSION}\" (hoặc pip install \"tthc-xl[server]\")"
         if self.static_dir is None:
-            return f"Chưa có {PACKAGE} (phần chạy trong Excel của add-in) nên các nút trên tab TTHC không làm gì: {fix}."
+            return (f"Chưa có {PACKAGE} (phần chạy trong Excel của add-in) nên các nút trên tab TTHC không làm gì: "
+                    f"cài bằng lệnh {command} rồi khởi động lại máy chủ.")
+        if not self.missing:
+            return ""
         shown = ", ".join(self.missing[:6]) + ("…" if len(self.missing) > 6 else "")
-        if self.missing:
-            return (
-                f"Bản {PACKAGE} {self.version or '(không rõ phiên bản)'} ở {self.static_dir} không biết {len(self.missing)} "
-                f"thao tác các nút cần ({shown}) nên «Tổng hợp» sẽ dừng giữa chừng: {fix}."
-            )
-        return ""
+        where = f" ở {self.static_dir}" if show_folder else ""
+        return (
+            f"Bản {PACKAGE} {self.version or '(không rõ phiên bản)'}{where} không biết {len(self.missing)} thao tác các nút "
+            f"cần ({shown}) nên «Tổng hợp» sẽ dừng giữa chừng: cài bản mới bằng lệnh {command} rồi khởi động lại máy chủ."
+        )
 
 
 def client_status(static_dir: Path | None) -> ClientStatus:
