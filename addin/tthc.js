@@ -15,7 +15,7 @@ function tthcToken() {
   }
 }
 
-// xlwings' task-pane buttons (xw-click) ask globalThis.getAuth() for the Authorization header.
+// xlwings' own buttons (xw-click, sheet buttons), where a page has them, ask globalThis.getAuth() for the header.
 globalThis.getAuth = async () => ({ token: tthcToken() ? "Bearer " + tthcToken() : "", provider: "tthc-token" });
 
 function tthcStatus(text) {
