@@ -1,7 +1,7 @@
 Attribute VB_Name = "TthcXl"
 ' tthc-xl: subs bound to the buttons on the control sheet.
 ' Each sub calls Python through xlwings RunPython (the standalone "xlwings"
-' module embedded in this workbook); the Python side is tthc_xl/excel.py.
+' module embedded in this workbook); the Python side is tthc_xl/excel/buttons.py.
 ' Keep this file ASCII: the VBA project is stored in code page 1252.
 Option Explicit
 

@@ -326,7 +326,8 @@ def test_serve_lists_its_scripts_and_serves_the_public_pages(running):
         assert f'DefaultValue="{label}"' in manifest
     assert "https://localhost:8000" not in manifest and f"{PUBLIC}/taskpane.html" in manifest
     taskpane = httpx.get(f"{running.url}/taskpane.html").text
-    assert 'xw-click="consolidate"' in taskpane and 'id="tthc-token"' in taskpane and "Lưu mã" in taskpane
+    assert 'data-tthc-script="consolidate"' in taskpane and 'id="tthc-token"' in taskpane and "Lưu mã" in taskpane
+    assert '<div id="tthc-error" role="alert" hidden>' in taskpane
     script = httpx.get(f"{running.url}/tthc.js").text
     assert "globalThis.getAuth" in script and '"Bearer " + tthcToken()' in script and "localStorage" in script
     health = httpx.get(f"{running.url}/health").json()

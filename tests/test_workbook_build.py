@@ -25,12 +25,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 XLWINGS_DIR = wb_build._xlwings_dir()
 
 EXPECTED_MODULES = {"ThisWorkbook", "Sheet1", "Sheet2", "TthcXl", "xlwings", "Dictionary"}
-EXPECTED_BUTTONS = [
+EXPECTED_BUTTONS = [  # in the order of the work; «Xóa đánh dấu» last, only to start over
     ("Tổng hợp", "TongHop"),
     ("Kiểm tra", "KiemTra"),
-    ("Xóa đánh dấu", "XoaDanhDau"),
     ("In phụ lục", "InPhuLuc"),
     ("Soạn báo cáo", "SoanBaoCao"),
+    ("Xóa đánh dấu", "XoaDanhDau"),
 ]
 EXPECTED_RUNPYTHON = {
     "TongHop": 'RunPython "import tthc_xl.excel as x; x.consolidate()"',
@@ -45,6 +45,7 @@ EXPECTED_NAMES = {
     "SoBaoCao": "Số báo cáo",
     "NgayBaoCao": "Ngày báo cáo",
     "CoQuanBanHanh": "Cơ quan ban hành",
+    "DuongDanPython": "Python (python.exe)",
 }
 
 VML_NS = {
@@ -223,7 +224,7 @@ def test_xlwings_config_sheet(built):
         if row[0] is None:
             break  # xlwings stops at the first empty row
         settings[row[0]] = row[1]
-    assert settings == {"Use UDF Server": False, "Show Console": False}
+    assert settings == {"Use UDF Server": False, "Show Console": False, "Interpreter": '=IF(DuongDanPython="","python",DuongDanPython)'}
     # The VBA module reads the sheet named PROJECT_NAME & ".conf".
     assert 'PROJECT_NAME As String = "xlwings"' in (XLWINGS_DIR / "xlwings.bas").read_text(encoding="cp1252")
 
@@ -276,3 +277,45 @@ def test_libreoffice_binds_buttons_to_macros(ods):
     targets = re.findall(r'xlink:href="vnd\.sun\.star\.script:VBAProject\.TthcXl\.(\w+)\?', content)
     assert labels == [caption for caption, _ in EXPECTED_BUTTONS]
     assert targets == [macro for _, macro in EXPECTED_BUTTONS]
+
+
+# --------------------------------------------------------------------------
+# What the control sheet tells the clerk
+# --------------------------------------------------------------------------
+
+
+def control_texts(path: Path) -> list[str]:
+    sheet = load_workbook(path)["Điều khiển"]
+    return [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None]
+
+
+def test_the_control_sheet_tells_the_order_of_the_work(built):
+    texts = control_texts(built)
+    steps = [t for t in texts if t[:2] in ("1.", "2.", "3.", "4.")]
+    assert steps[2] == "3. Bấm «Tổng hợp», sửa các ô bị tô màu trên bảng phụ lục, rồi bấm «Kiểm tra»; lặp lại đến khi hết lỗi."
+    assert steps[3] == "4. Bấm «In phụ lục» hoặc «Soạn báo cáo»."
+    assert "«Xóa đánh dấu» chỉ dùng khi muốn làm lại từ đầu: nút này xóa hết màu và ghi chú đánh dấu lỗi." in texts
+    assert not [t for t in texts if "lần lượt từ trên xuống" in t]
+    descriptions = texts[texts.index("Thao tác") + 1:]
+    assert [d.split(".")[0] for d in descriptions[:4]] == ["Bước 1", "Bước 2", "Bước 3", "Bước 3"]
+    assert descriptions[4].startswith("Chỉ khi muốn làm lại từ đầu")
+
+
+def test_the_python_cell_on_the_control_sheet_sets_the_interpreter(built, tmp_path):
+    """xlwings reads the hidden sheet's Interpreter row: LibreOffice computes it from the cell."""
+    import office
+    import python_calamine
+
+    typed = tmp_path / "python.xlsm"
+    book = load_workbook(built, keep_vba=True)
+    ((_, ref),) = book.defined_names["DuongDanPython"].destinations
+    book["Điều khiển"][ref.replace("$", "")] = r"C:\Python311\python.exe"
+    book.save(typed)
+    for path, expected in ((built, "python"), (typed, r"C:\Python311\python.exe")):
+        converted = office.convert(path, "xlsx:Calc MS Excel 2007 XML", tmp_path / path.stem)
+        rows = python_calamine.CalamineWorkbook.from_path(str(converted)).get_sheet_by_name("xlwings.conf").to_python()
+        assert rows[2][:2] == ["Interpreter", expected]
+
+
+def test_libreoffice_lock_files_are_ignored():
+    assert ".~lock.*#" in (REPO_ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()

@@ -2,11 +2,12 @@
 
 Prints one Vietnamese line per check, ✓ or ✗, and hints; exits 0 when everything the buttons
 need is there (optional parts, such as LibreOffice for `tthc-xl print` or the server packages,
-never fail it).
+never fail it; `--server` makes the server packages and the add-in's client required).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MIN_PYTHON = (3, 11)
-CONF_KEYS = ("INTERPRETER_WIN", "INTERPRETER_MAC", "PYTHONPATH", "LICENSE_KEY")
+CONF_KEYS = ("INTERPRETER_WIN", "INTERPRETER_MAC", "INTERPRETER", "PYTHONPATH", "LICENSE_KEY")
+ON_PATH = ("python", "pythonw")  # xlwings runs the first python of PATH
 
 
 @dataclass
@@ -45,25 +47,59 @@ def read_conf_file(path: Path) -> dict[str, str]:
 
 
 def read_conf_sheet(workbook: Path) -> dict[str, str] | None:
-    """The `xlwings.conf` sheet of a workbook (column A keys, column B values), or None."""
+    """The `xlwings.conf` sheet of a workbook (column A keys, column B values), or None.
+
+    A value that is a formula on the workbook's python.exe cell (the button workbook's
+    `Interpreter` row) is taken as Excel shows it: that cell, or "python" while it is blank."""
+    from tthc_xl.core.contract import PYTHON_NAME
+
+    with _opened(workbook) as book:
+        if "xlwings.conf" not in book.sheetnames:
+            return None
+        values = {}
+        for key, value, *_ in book["xlwings.conf"].iter_rows(max_col=2, values_only=True):
+            if key is None:
+                break  # xlwings reads the block down to the first blank row
+            if isinstance(value, str) and value.startswith("=") and PYTHON_NAME in value:
+                value = named_value(book, PYTHON_NAME) or "python"
+            values[str(key).strip().upper()] = "" if value is None else str(value)
+        return values
+
+
+@contextlib.contextmanager
+def _opened(workbook: Path):
+    """The workbook (values, formulas as text), closed afterwards: nothing is left for the
+    garbage collector to close at exit (no "Exception ignored in ZipFile.__del__")."""
     from openpyxl import load_workbook
 
-    book = load_workbook(workbook, read_only=True, keep_vba=True)
-    if "xlwings.conf" not in book.sheetnames:
-        return None
-    values = {}
-    for key, value, *_ in book["xlwings.conf"].iter_rows(max_col=2, values_only=True):
-        if key is None:
-            break  # xlwings reads the block down to the first blank row
-        values[str(key).strip().upper()] = "" if value is None else str(value)
-    return values
+    book = load_workbook(workbook)
+    try:
+        yield book
+    finally:
+        book.close()
+
+
+def named_value(book, name: str) -> str:
+    """The text in the cell a defined name refers to ("" when blank or absent)."""
+    if name not in book.defined_names:
+        return ""
+    for sheet, ref in book.defined_names[name].destinations:
+        if sheet in book.sheetnames:
+            value = book[sheet][ref.replace("$", "").split(":")[0]].value
+            return str(value).strip() if value is not None else ""
+    return ""
 
 
 def _interpreter_checks(config: dict[str, str], where: str) -> list[Check]:
     checks = []
     key = "INTERPRETER_WIN" if sys.platform.startswith("win") else "INTERPRETER_MAC"
     interpreter = config.get(key) or config.get("INTERPRETER")
-    if interpreter:
+    if interpreter in ON_PATH:
+        found = shutil.which(interpreter) or shutil.which("python")
+        checks.append(Check(bool(found), f"{where}: lệnh python trong PATH{': ' + found if found else ''}",
+                            hint="cài Python và đánh dấu «Add python.exe to PATH», hoặc ghi đường dẫn python.exe vào ô "
+                                 "«Python (python.exe)» trên trang «Điều khiển»."))
+    elif interpreter:
         path = Path(os.path.expandvars(interpreter))
         checks.append(Check(path.is_file(), f"{where}: {key} = {interpreter}",
                             hint="đường dẫn này không có python.exe; hãy sửa cho đúng (xem “where python” trong cmd)."))
@@ -73,7 +109,8 @@ def _interpreter_checks(config: dict[str, str], where: str) -> list[Check]:
     return checks
 
 
-def run_checks(workbook: Path | None = None, home: Path | None = None) -> list[Check]:
+def run_checks(workbook: Path | None = None, home: Path | None = None, server: bool = False) -> list[Check]:
+    """The checks, in order; `server`: the xlwings Server packages are required too (tthc-xl serve)."""
     checks: list[Check] = []
     version = sys.version_info
     checks.append(Check(version >= MIN_PYTHON, f"Python {platform.python_version()} ({sys.executable})",
@@ -122,10 +159,22 @@ def run_checks(workbook: Path | None = None, home: Path | None = None) -> list[C
     soffice = shutil.which("soffice") or shutil.which("libreoffice") or _windows_soffice()
     checks.append(Check(bool(soffice), f"LibreOffice (để in phụ lục bằng lệnh tthc-xl print){': ' + soffice if soffice else ''}",
                         required=False, hint="tải tại https://vi.libreoffice.org/download/ (nút «In phụ lục» trong Excel không cần)."))
-    server = all(importlib.util.find_spec(m) is not None for m in ("fastapi", "uvicorn"))
-    checks.append(Check(server, "Gói máy chủ (fastapi, uvicorn) cho tthc-xl serve", required=False,
-                        hint="chỉ cần cho máy chủ add-in: pip install “tthc-xl[server]”."))
+    checks += _server_checks(required=server)
     return checks
+
+
+def _server_checks(required: bool) -> list[Check]:
+    """What `tthc-xl serve` needs: the web packages and an xlwings-server client that knows every action."""
+    from tthc_xl.excel.client import MIN_VERSION, PACKAGE, client_status, installed_static_dir
+
+    install = "pip install “tthc-xl[server]”" + ("" if required else " (chỉ cần cho máy chủ add-in)")
+    web = all(importlib.util.find_spec(m) is not None for m in ("fastapi", "uvicorn"))
+    client = client_status(installed_static_dir())
+    return [
+        Check(web, "Gói máy chủ (fastapi, uvicorn) cho tthc-xl serve", required=required, hint=install + "."),
+        Check(client.ok, f"{PACKAGE} {client.version or '(chưa cài)'}: phần chạy trong Excel của add-in, cần bản {MIN_VERSION} trở lên",
+              required=required, hint=client.message(show_folder=True) or install + "."),
+    ]
 
 
 def _windows_soffice() -> str | None:
@@ -159,7 +208,7 @@ def _workbook_checks(workbook: Path) -> list[Check]:
 
         with ZipFile(workbook) as archive:
             has_vba = "xl/vbaProject.bin" in archive.namelist()
-        checks.append(Check(has_vba, f"{workbook.name} có macro (các nút gọi Python)", hint="hãy dùng tệp workbook/tthc-xl-master.xlsm."))
+        checks.append(Check(has_vba, f"{workbook.name} có macro (các nút gọi Python)", hint="hãy lấy tệp có các nút bằng lệnh “tthc-xl workbook -o THƯ_MỤC”."))
     folder = _folder_setting(workbook)
     if folder:
         path = Path(folder) if Path(folder).is_absolute() else workbook.parent / folder
@@ -168,18 +217,10 @@ def _workbook_checks(workbook: Path) -> list[Check]:
 
 
 def _folder_setting(workbook: Path) -> str:
-    from openpyxl import load_workbook
-
     from tthc_xl.core.contract import FOLDER_NAME
 
-    book = load_workbook(workbook, keep_vba=True)
-    if FOLDER_NAME not in book.defined_names:
-        return ""
-    for sheet, ref in book.defined_names[FOLDER_NAME].destinations:
-        if sheet in book.sheetnames:
-            value = book[sheet][ref.replace("$", "").split(":")[0]].value
-            return str(value).strip() if value else ""
-    return ""
+    with _opened(workbook) as book:
+        return named_value(book, FOLDER_NAME)
 
 
 HINTS = [
@@ -195,7 +236,7 @@ def cmd_doctor(args) -> int:
         sys.stdout.reconfigure(encoding="utf-8", errors="replace")  # a Windows console in cp1252
     except (AttributeError, ValueError):
         pass
-    checks = run_checks(Path(args.workbook) if args.workbook else None)
+    checks = run_checks(Path(args.workbook) if args.workbook else None, server=getattr(args, "server", False))
     for check in checks:
         print(check.line())
     for hint in HINTS:
@@ -208,4 +249,6 @@ def cmd_doctor(args) -> int:
 def add_commands(subparsers) -> None:
     doctor = subparsers.add_parser("doctor", help="kiểm tra cài đặt trên máy (Python, xlwings, cấu hình, mẫu biểu)")
     doctor.add_argument("--workbook", help="tệp bảng tổng hợp (.xlsm) để kiểm tra cấu hình xlwings và thư mục báo cáo trong đó")
+    doctor.add_argument("--server", action="store_true",
+                        help="kiểm tra cả máy chủ add-in (tthc-xl serve): fastapi, uvicorn và xlwings-server đủ mới")
     doctor.set_defaults(run=cmd_doctor)

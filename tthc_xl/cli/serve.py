@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from tthc_xl.cli.exits import EXIT_UNUSABLE
+from tthc_xl.excel.client import PACKAGE, client_status
 from tthc_xl.excel.server import (
     DEFAULT_MAX_REQUEST_MB, ConfigError, create_app, license_key_found, new_token, settings_from,
 )
@@ -30,15 +31,18 @@ def cmd_serve(args) -> int:
     try:
         import uvicorn
     except ImportError:
-        print("Thiếu gói máy chủ: chạy “pip install tthc-xl[server]” (fastapi, uvicorn).", file=sys.stderr)
+        print("Thiếu gói máy chủ: chạy “pip install tthc-xl[server]” (fastapi, uvicorn, xlwings-server).", file=sys.stderr)
         return EXIT_UNUSABLE
     print(f"tthc-xl serve: thư mục báo cáo {settings.folder}; địa chỉ http://{settings.host}:{settings.port}{settings.app_path}/", flush=True)
     if settings.no_auth:
         print("  CẢNH BÁO: --no-auth: không kiểm tra mã truy cập (chỉ để thử trên máy này).", flush=True)
     else:
         print(f"  {len(settings.tokens)} mã truy cập: {', '.join(settings.tokens)}", flush=True)
-    if settings.static_dir is None:
-        print("  (chưa có tệp chạy Office.js của xlwings: cài “pip install xlwings-server” hoặc đặt TTHC_XL_STATIC để dùng add-in)", flush=True)
+    web_client = client_status(settings.static_dir)
+    if web_client.ok:
+        print(f"  {PACKAGE} {web_client.version or '?'}: phần chạy trong Excel của add-in ({web_client.static_dir})", flush=True)
+    else:  # /health answers 503 with the same message
+        print(f"  CẢNH BÁO: {web_client.message(show_folder=True)}", flush=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
     return 0
 
@@ -49,7 +53,7 @@ def add_commands(subparsers) -> None:
     serve.add_argument("--host", help="địa chỉ lắng nghe (mặc định 127.0.0.1)")
     serve.add_argument("--port", type=int, help="cổng (mặc định 8000)")
     serve.add_argument("--public-url", help="địa chỉ https mà Excel dùng để mở add-in, ghi vào manifest.xml")
-    serve.add_argument("--static", help="thư mục tệp Office.js của xlwings (mặc định: của gói xlwings-server nếu đã cài)")
+    serve.add_argument("--static", help="thư mục tệp Office.js của xlwings (mặc định: của gói xlwings-server đã cài)")
     serve.add_argument("--config", help="tệp cấu hình dạng TÊN=giá trị (TTHC_XL_FOLDER, XLWINGS_LICENSE_KEY, TOKEN, …)")
     serve.add_argument("--token-file", help="tệp mã truy cập, mỗi dòng một mã “tên: mã” (hoặc biến TTHC_XL_TOKEN, dòng TOKEN= trong --config)")
     serve.add_argument("--no-auth", action="store_true", help="không kiểm tra mã truy cập: chỉ để thử trên chính máy này (--host 127.0.0.1)")

@@ -20,3 +20,4 @@ SETTINGS = [  # (defined name, label, Settings attribute)
 FOLDER_NAME = "ThuMucBaoCao"  # the unit reports' folder, on the settings sheet
 FORM_NAME = "MauBieu"  # optional settings: the form (see `tthc-xl forms`) and the unit list
 UNITS_NAME = "DanhSachDonVi"
+PYTHON_NAME = "DuongDanPython"  # the button workbook's python.exe, on its control sheet (read by xlwings.conf)

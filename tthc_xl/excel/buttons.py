@@ -25,6 +25,7 @@ What the remote engine (Office.js) cannot do, and what happens instead:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import sys
@@ -68,7 +69,7 @@ def consolidate(book=None, root: Path | str | None = None) -> Consolidation | No
     """Tổng hợp: the unit files of the settings' folder and the unit sheets pasted into the book.
 
     `root` (xlwings Server): unit files are read only under this folder; the workbook's
-    "Thư mục báo cáo đơn vị" is then a folder inside it (blank: the root itself).
+    "Thư mục báo cáo đơn vị" must then name one period's folder inside it (never blank).
     """
     book = _caller(book)
     return _guarded(book, lambda: _consolidate(book, Path(root) if root else None))
@@ -113,6 +114,55 @@ def _guarded(book, work):
     except (ButtonError, LayoutError) as exc:
         status(book, f"Không thực hiện được: {exc}", error=True)
         return None
+    except Exception as exc:  # noqa: BLE001 - a fault of ours: a Vietnamese message, the traceback to the log
+        unexpected(book, exc)
+        return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Unexpected errors: a message the clerk can act on, the traceback in a log
+# ----------------------------------------------------------------------------------------------
+
+log = logging.getLogger("tthc_xl")
+
+
+def log_path() -> Path:
+    """The desktop buttons' log: %LOCALAPPDATA%\\tthc-xl\\nhat-ky.log (elsewhere ~/.local/state/tthc-xl/)."""
+    base = os.environ.get("LOCALAPPDATA") or os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "tthc-xl" / "nhat-ky.log"
+
+
+def unexpected(book, exc: Exception) -> None:
+    """Tell the clerk in Vietnamese what happened and what to do; keep the traceback for whoever helps.
+
+    Desktop: appended to log_path(), named in the message. Server: in the server's log (stderr)."""
+    import traceback
+
+    when = dt.datetime.now().strftime("%d/%m/%Y %H:%M:%S")
+    details = "".join(traceback.format_exception(exc))
+    if is_remote(book):
+        log.error("tthc-xl: a button failed on %s (%s)\n%s", book.name, when, details)
+        text = (
+            f"Máy chủ gặp lỗi ngoài dự kiến ({type(exc).__name__}, lúc {when}) nên việc chưa làm xong. Hãy thử lại; "
+            "nếu vẫn lỗi, báo quản trị viên máy chủ kèm thời điểm này (nhật ký của máy chủ ghi chi tiết)."
+        )
+    else:
+        path = log_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as out:
+                out.write(f"--- {when}, {book.fullname}\n{details}\n")
+            where = f"Chi tiết lỗi đã ghi vào tệp nhật ký {path}"
+        except OSError:
+            where = f"Không ghi được tệp nhật ký {path}: {type(exc).__name__}: {exc}"
+        text = (
+            f"tthc-xl gặp lỗi ngoài dự kiến nên việc chưa làm xong. Hãy lưu tệp, đóng Excel rồi thử lại; nếu vẫn lỗi, "
+            f"gửi tệp nhật ký cho người hỗ trợ. {where}."
+        )
+    try:
+        status(book, text, error=True)
+    except Exception:  # noqa: BLE001 - the book itself is what failed: the log has it all
+        log.error("tthc-xl: could not show the message: %s", text)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -226,18 +276,45 @@ def _book_folder(book) -> Path | None:
     return full.parent if full.is_absolute() and full.parent.is_dir() else None
 
 
+# ----------------------------------------------------------------------------------------------
+# The folder of unit files («Thư mục báo cáo đơn vị»)
+# ----------------------------------------------------------------------------------------------
+
+# A folder written with one of these endings is read with its subfolders ("Quy1-2025\**").
+WITH_SUBFOLDERS = ("\\**", "/**")
+
+
+def folder_setting(text: str) -> tuple[str, bool]:
+    """The folder the clerk wrote and whether its subfolders are read too."""
+    text = (text or "").strip()
+    for ending in WITH_SUBFOLDERS:
+        if text.endswith(ending):
+            return text[: -len(ending)].rstrip("\\/") or ".", True
+    return text, False
+
+
 def unit_folder(text: str, book, root: Path | None) -> Path | None:
-    """The folder of unit files: as the clerk wrote it (desktop), or inside `root` (server)."""
+    """The folder of unit files: as the clerk wrote it (desktop), or one folder inside `root` (server).
+
+    On the server a blank setting, or one naming the server's folder itself, is refused: that folder
+    holds every period's folder, and reading it mixes the periods."""
+    text, _ = folder_setting(text)
     if root is not None:
         base = root.resolve()
-        target = (base / text).resolve() if text else base
+        target = (base / text.replace("\\", "/")).resolve() if text else base  # clerks type Windows paths
         if target != base and base not in target.parents:
             raise ButtonError(
                 f"thư mục “{text}” nằm ngoài thư mục báo cáo của máy chủ. Trên máy chủ, ô «Thư mục báo cáo đơn vị» "
-                "chỉ ghi tên một thư mục con (ví dụ Thang10-2019) hoặc để trống."
+                f"chỉ ghi tên một thư mục con, thư mục của đúng một kỳ báo cáo{_offered(base)}."
+            )
+        if target == base:
+            said = f"ghi “{text}”, tức là cả thư mục báo cáo của máy chủ" if text else "đang để trống"
+            raise ButtonError(
+                f"ô «Thư mục báo cáo đơn vị» {said}. Thư mục đó chứa báo cáo của mọi kỳ nên không được đọc cả; "
+                f"hãy ghi tên thư mục của đúng một kỳ báo cáo{_offered(base)}."
             )
         if not target.is_dir():
-            raise ButtonError(f"máy chủ không có thư mục báo cáo “{text or '.'}”.")
+            raise ButtonError(f"máy chủ không có thư mục báo cáo “{text}”{_offered(base)}.")
         return target
     if not text:
         return None
@@ -249,12 +326,41 @@ def unit_folder(text: str, book, root: Path | None) -> Path | None:
     return path
 
 
-def _files_under(folder: Path, root: Path | None) -> list[Path]:
+def _subfolders(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _offered(base: Path, shown: int = 8) -> str:
+    """", ví dụ “A” (các thư mục có trên máy chủ: A, B, …)" for a message, or ""."""
+    names = _subfolders(base)
+    if not names:
+        return ""
+    more = f" và {len(names) - shown} thư mục khác" if len(names) > shown else ""
+    return f", ví dụ “{names[-1]}” (các thư mục có trên máy chủ: {', '.join(names[:shown])}{more})"
+
+
+def unit_files_in(folder: Path, text: str, root: Path | None) -> list[Path]:
+    """The readable files of the folder; those of its subfolders only when the setting asks for them.
+
+    A folder whose readable files are all in subfolders is ambiguous (which period?) and refused."""
+    text, nested = folder_setting(text)
     files = expand_sources([folder])
     if root is not None:  # no link or junction leads outside the server's folder
         base = root.resolve()
         files = [f for f in files if base in f.resolve().parents]
-    return files
+    if nested:
+        return files
+    own = [f for f in files if f.parent == folder]
+    if not own and files:
+        inner = sorted({f.relative_to(folder).parts[0] for f in files})
+        sep = "\\" if "\\" in text else "/"
+        named = text.rstrip("\\/")
+        raise ButtonError(
+            f"thư mục “{text}” không có tệp báo cáo nào, chỉ có các thư mục con ({', '.join(inner[:8])}"
+            f"{'…' if len(inner) > 8 else ''}). Hãy ghi tên thư mục của đúng một kỳ, ví dụ “{named}{sep}{inner[-1]}”, "
+            f"hoặc ghi “{named}{sep}**” để đọc cả các thư mục con."
+        )
+    return own
 
 
 # ----------------------------------------------------------------------------------------------
@@ -274,7 +380,7 @@ def _consolidate(book, root: Path | None) -> Consolidation:
         form = form or existing.layout.name
         units = units or units_from_table(existing)
     folder = unit_folder(conf.folder, book, root)
-    results = read_sources(_files_under(folder, root), layouts, form, units) if folder else []
+    results = read_sources(unit_files_in(folder, conf.folder, root), layouts, form, units) if folder else []
     pasted = read_grids_tables(pasted_grids(book), Path(book.name), layouts, form, units)
     if pasted.tables:
         results.append(pasted)

@@ -33,7 +33,6 @@ anything parses them; CORS answers only the public URL's origin and the Office h
 import hashlib
 import hmac
 import html
-import importlib.util
 import ipaddress
 import json
 import logging
@@ -45,6 +44,9 @@ import types
 from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tthc_xl.excel.client import client_status, installed_static_dir
+
 
 def addin_dir() -> Path:
     """The `addin/` folder: the source checkout, or the installed copy (share/tthc-xl/addin)."""
@@ -171,15 +173,6 @@ def read_config_file(path: Path) -> dict[str, str]:
     return values
 
 
-def xlwings_static_dir() -> Path | None:
-    """The `static` folder of the installed xlwings-server package (its Office.js runtime)."""
-    spec = importlib.util.find_spec("xlwings_server")  # found without importing it
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    static = Path(list(spec.submodule_search_locations)[0]) / "static"
-    return static if (static / "js" / "custom-scripts" / "index.js").is_file() else None
-
-
 def license_key_found() -> bool:
     if os.environ.get("XLWINGS_LICENSE_KEY"):
         return True
@@ -229,7 +222,7 @@ def settings_from(args=None, environ=None) -> ServerSettings:
         port=int(getattr(args, "port", None) or environ.get("TTHC_XL_PORT", 8000)),
         app_path=(environ.get("TTHC_XL_APP_PATH", "") or "").rstrip("/"),
         public_url=getattr(args, "public_url", None) or environ.get("TTHC_XL_PUBLIC_URL", ""),
-        static_dir=Path(static) if static else xlwings_static_dir(),
+        static_dir=Path(static) if static else installed_static_dir(),
         tokens=tokens,
         no_auth=bool(getattr(args, "no_auth", False)),
         max_request_bytes=int(limit * 1024 * 1024),
@@ -408,19 +401,33 @@ def create_app(settings: ServerSettings):
 
     app.include_router(router)
 
+    web_client = client_status(settings.static_dir)
+
     @app.get(f"{settings.app_path}/health")
     async def health():  # public: no folder or other detail of the server here
-        return {"status": "ok", "version": __version__, "xlwings": xw.__version__, "auth": not settings.no_auth}
+        """503 while the add-in's client cannot apply every action the buttons return."""
+        answer = {
+            "status": "ok" if web_client.ok else "error", "version": __version__, "xlwings": xw.__version__,
+            "xlwings_server": web_client.version, "auth": not settings.no_auth,
+        }
+        if not web_client.ok:
+            answer |= {"missing_actions": list(web_client.missing), "detail": web_client.message()}
+        return JSONResponse(answer, status_code=200 if web_client.ok else 503)
 
     @app.get(f"{settings.app_path}/taskpane.html", response_class=HTMLResponse)
     async def taskpane():
-        buttons = "".join(f'<button xw-click="{name}">{label}</button>' for name, label in SCRIPTS.items())
+        # tthc.js runs these (not xlwings' xw-click), so it sees every failure and tells it in Vietnamese
+        buttons = "".join(f'<button type="button" data-tthc-script="{name}">{label}</button>' for name, label in SCRIPTS.items())
+        error = (
+            '<div id="tthc-error" role="alert" hidden><p class="tthc-error-what"></p>'
+            '<p class="tthc-error-todo"></p></div>'
+        )
         token = (
             '<form id="tthc-token-form"><label for="tthc-token">Mã truy cập máy chủ</label>'
             '<input id="tthc-token" type="password" autocomplete="off" spellcheck="false">'
             '<button type="submit">Lưu mã</button></form>'
         )
-        return _page(settings, "tthc-xl", f"<h1>tthc-xl</h1>{buttons}{token}<p id=\"status\"></p>", scripts=["tthc.js"])
+        return _page(settings, "tthc-xl", f"<h1>tthc-xl</h1>{buttons}{error}{token}<p id=\"status\"></p>", scripts=["tthc.js"])
 
     @app.get(f"{settings.app_path}/manifest.xml")
     async def manifest():
@@ -480,7 +487,9 @@ def _page(settings: ServerSettings, title: str, body: str, scripts: list[str]) -
         f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{title}</title>'
         f'<script id="config" type="application/json">{json.dumps(config)}</script>{runtime}{own}'
         "<style>body{font-family:'Segoe UI',sans-serif;margin:1em}button{display:block;margin:.5em 0;padding:.5em 1em}"
-        "form{margin-top:1.5em}input{display:block;width:100%;box-sizing:border-box;padding:.3em}</style>"
+        "form{margin-top:1.5em}input{display:block;width:100%;box-sizing:border-box;padding:.3em}"
+        "#tthc-error{border-left:4px solid #C00000;background:#FDECEA;padding:.3em .8em;margin:1em 0}"
+        ".tthc-error-what{font-weight:600}</style>"
         f"</head><body>{body}</body></html>"
     )
 

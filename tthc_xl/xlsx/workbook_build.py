@@ -36,6 +36,8 @@ import uuid
 import zipfile
 from pathlib import Path
 
+from tthc_xl.core.contract import PYTHON_NAME
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MACROS_DIR = REPO_ROOT / "macros"
 DEFAULT_OUTPUT = REPO_ROOT / "workbook" / "tthc-xl-master.xlsm"
@@ -58,13 +60,23 @@ CONTROL_CODENAME = "Sheet1"
 CONF_SHEET = "xlwings.conf"  # name the xlwings VBA module looks for
 CONF_CODENAME = "Sheet2"
 
-# (macro, caption, what it does) of the buttons on the control sheet.
+# (macro, caption, what it does) of the buttons on the control sheet, in the order of the work.
 BUTTONS = [
-    ("TongHop", "Tổng hợp", "Gộp số liệu các file báo cáo đơn vị vào bảng phụ lục."),
-    ("KiemTra", "Kiểm tra", "Kiểm tra số liệu bảng phụ lục và đánh dấu các ô có lỗi."),
-    ("XoaDanhDau", "Xóa đánh dấu", "Bỏ các đánh dấu của lần kiểm tra trước."),
-    ("InPhuLuc", "In phụ lục", "In bảng phụ lục."),
-    ("SoanBaoCao", "Soạn báo cáo", "Soạn văn bản báo cáo từ bảng phụ lục."),
+    ("TongHop", "Tổng hợp", "Bước 1. Gộp số liệu các file báo cáo đơn vị vào bảng phụ lục; ô sai được tô màu, kèm ghi chú."),
+    ("KiemTra", "Kiểm tra", "Bước 2. Sau khi sửa số liệu trên bảng phụ lục: kiểm tra lại (làm lại đến khi hết lỗi)."),
+    ("InPhuLuc", "In phụ lục", "Bước 3. In bảng phụ lục (bỏ các đánh dấu trước khi in)."),
+    ("SoanBaoCao", "Soạn báo cáo", "Bước 3. Soạn văn bản báo cáo từ bảng phụ lục."),
+    ("XoaDanhDau", "Xóa đánh dấu", "Chỉ khi muốn làm lại từ đầu: bỏ hết màu và ghi chú của lần kiểm tra trước."),
+]
+
+STEPS = [
+    "1. Ghi thư mục của kỳ báo cáo vào ô «Thư mục báo cáo đơn vị» (chỉ đọc các tệp nằm ngay trong thư mục; "
+    "thêm \\** ở cuối để đọc cả các thư mục con).",
+    "2. Điền các ô trong phần «Cài đặt» (kỳ báo cáo, số, ngày, cơ quan ban hành).",
+    "3. Bấm «Tổng hợp», sửa các ô bị tô màu trên bảng phụ lục, rồi bấm «Kiểm tra»; lặp lại đến khi hết lỗi.",
+    "4. Bấm «In phụ lục» hoặc «Soạn báo cáo».",
+    "«Xóa đánh dấu» chỉ dùng khi muốn làm lại từ đầu: nút này xóa hết màu và ghi chú đánh dấu lỗi.",
+    "Lưu ý: khi mở file, bấm «Enable Content» (Bật nội dung) để cho phép macro chạy.",
 ]
 
 # Defined names of the input cells: (name, label, example).
@@ -74,17 +86,20 @@ SETTINGS = [
     ("NgayBaoCao", "Ngày báo cáo", "Ngày/tháng/năm, ví dụ: 31/03/2025"),
     ("CoQuanBanHanh", "Cơ quan ban hành", "Ví dụ: UBND huyện Mỹ Xuyên"),
 ]
+PYTHON_LABEL = "Python (python.exe)"
+PYTHON_EXAMPLE = r"Để trống nếu máy chỉ có một bản Python. Ví dụ: C:\Users\‹tên›\AppData\Local\Programs\Python\Python311\python.exe"
 
-# Settings of the standalone xlwings module (hidden "xlwings.conf" sheet).
-# Only keys with a value belong here: a key present on the sheet wins over
-# every other layer, so the interpreter is deliberately NOT set. xlwings then
-# looks it up in "xlwings.conf" next to the workbook, then in
-# %USERPROFILE%\.xlwings\xlwings.conf (what the xlwings add-in/CLI writes),
-# and finally runs "python" from PATH: the clerk's own Python with tthc-xl.
+# Settings of the standalone xlwings module (hidden "xlwings.conf" sheet). A key present on the
+# sheet wins over every other layer, so the interpreter is set through the legacy "Interpreter"
+# key, which xlwings reads only after "Interpreter_Win"/"Interpreter_Mac" from every layer
+# ("xlwings.conf" next to the workbook, then %USERPROFILE%\.xlwings\xlwings.conf): its value
+# is the control sheet's python.exe cell, or "python" (the one on PATH) while that is blank.
 XLWINGS_CONFIG = [
     ("Use UDF Server", False),  # plain RunPython via cmd.exe, no xlwings DLL
     ("Show Console", False),
 ]
+INTERPRETER_KEY = "Interpreter"
+INTERPRETER_FORMULA = f'=IF({PYTHON_NAME}="","python",{PYTHON_NAME})'
 
 
 # --------------------------------------------------------------------------
@@ -317,30 +332,29 @@ def _write_control_sheet(wb, ws) -> None:
     ws.write(0, 0, "Tổng hợp phụ lục thủ tục hành chính (tthc-xl)", title)
 
     heading(2, "Hướng dẫn")
-    steps = [
-        "1. Nhập đường dẫn thư mục chứa các file báo cáo của đơn vị vào ô «Thư mục báo cáo đơn vị».",
-        "2. Điền các ô trong phần «Cài đặt» (kỳ báo cáo, số, ngày, cơ quan ban hành).",
-        "3. Bấm các nút trong phần «Thao tác», lần lượt từ trên xuống.",
-        "Lưu ý: khi mở file, bấm «Enable Content» (Bật nội dung) để cho phép macro chạy.",
-    ]
-    for i, step in enumerate(steps):
+    for i, step in enumerate(STEPS):
         ws.write(3 + i, 0, step)
+    row = 4 + len(STEPS)
 
-    heading(8, "Thư mục báo cáo")
-    input_cell(9, "ThuMucBaoCao", "Thư mục báo cáo đơn vị", text_input, r"Ví dụ: D:\BaoCao\Quy1-2025")
+    heading(row, "Thư mục báo cáo")
+    folder_row = row + 1
+    input_cell(folder_row, "ThuMucBaoCao", "Thư mục báo cáo đơn vị", text_input, r"Ví dụ: D:\BaoCao\Quy1-2025")
+    row += 3
 
-    heading(11, "Cài đặt")
+    heading(row, "Cài đặt")
     for i, (name, label, example) in enumerate(SETTINGS):
         fmt = date_input if name == "NgayBaoCao" else text_input
-        input_cell(12 + i, name, label, fmt, example)
+        input_cell(row + 1 + i, name, label, fmt, example)
+    input_cell(row + 1 + len(SETTINGS), PYTHON_NAME, PYTHON_LABEL, text_input, PYTHON_EXAMPLE)
+    row += len(SETTINGS) + 3
 
     # One button per row in column A, its description beside it. Each button
     # stays inside its own cell, so Excel and LibreOffice place it alike.
-    heading(17, "Thao tác")
+    heading(row, "Thao tác")
     for i, (macro, caption, description) in enumerate(BUTTONS):
-        row = 18 + i
-        ws.set_row(row, 30)
-        ws.insert_button(row, 0, {
+        button_row = row + 1 + i
+        ws.set_row(button_row, 30)
+        ws.insert_button(button_row, 0, {
             "macro": macro,
             "caption": caption,
             "width": 170,
@@ -348,10 +362,10 @@ def _write_control_sheet(wb, ws) -> None:
             "x_offset": 4,
             "y_offset": 4,
         })
-        ws.write(row, 1, description, middle)
+        ws.write(button_row, 1, description, middle)
 
     ws.activate()
-    ws.set_selection(9, 1, 9, 1)
+    ws.set_selection(folder_row, 1, folder_row, 1)
 
 
 def _write_conf_sheet(wb, ws) -> None:
@@ -362,15 +376,15 @@ def _write_conf_sheet(wb, ws) -> None:
     for row, (key, value) in enumerate(XLWINGS_CONFIG):
         ws.write_string(row, 0, key)
         ws.write(row, 1, value)
+    ws.write_string(len(XLWINGS_CONFIG), 0, INTERPRETER_KEY)
+    ws.write_formula(len(XLWINGS_CONFIG), 1, INTERPRETER_FORMULA, None, "python")
     notes = [
-        f"Cấu hình xlwings {xlwings_version()} (bản độc lập, không cần add-in).",
-        "Để chỉ định Python cho máy này, thêm dòng Interpreter_Win (đường dẫn python.exe) "
-        "ngay dưới các dòng trên, không để dòng trống.",
-        "Nếu không, xlwings dùng xlwings.conf cạnh file này, rồi %USERPROFILE%\\.xlwings\\xlwings.conf, "
-        "rồi lệnh python trong PATH.",
+        f"Cấu hình xlwings {xlwings_version()} (bản độc lập, không cần add-in). Không cần sửa trang này.",
+        f"Python dùng cho các nút: dòng INTERPRETER_WIN của %USERPROFILE%\\.xlwings\\xlwings.conf nếu có, "
+        f"nếu không thì ô «{PYTHON_LABEL}» trên trang «{CONTROL_SHEET}», ô đó để trống thì lệnh python trong PATH.",
     ]
     for i, text in enumerate(notes):
-        ws.write(len(XLWINGS_CONFIG) + 2 + i, 0, text, note)
+        ws.write(len(XLWINGS_CONFIG) + 3 + i, 0, text, note)
     ws.hide()
 
 
