@@ -46,13 +46,9 @@ def installed(tmp_path_factory):
 
 
 def run_installed(site: Path, cwd: Path, *args) -> subprocess.CompletedProcess:
-    """`tthc-xl ARGS` with the installed copy first on the path (the checkout is not on it).
-
-    templates_dir() looks for the installed templates under sys.prefix only, which a --prefix
-    install is not: the variable points at that install's own copy."""
-    prefix = site.parents[2]
-    env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin", "HOME": str(cwd), "XLWINGS_LICENSE_KEY": "noncommercial",
-           "TTHC_XL_TEMPLATES": str(prefix / "share" / "tthc-xl" / "templates")}
+    """`tthc-xl ARGS` with the installed copy first on the path (the checkout is not on it): a
+    --prefix install, whose templates are not under sys.prefix, finds them through its file list."""
+    env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin", "HOME": str(cwd), "XLWINGS_LICENSE_KEY": "noncommercial"}
     return subprocess.run([sys.executable, "-X", "dev", "-c", RUN_CLI, *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=300)
 
@@ -99,3 +95,14 @@ def test_workbook_refuses_to_replace_a_clerks_file(tmp_path, capsys):
     assert target.read_bytes() == COMMITTED.read_bytes()
     assert main(["workbook", "-o", str(target)]) == 2
     assert "là một tệp, không phải thư mục" in capsys.readouterr().err
+
+
+def test_a_prefix_install_finds_its_own_templates(installed, tmp_path):
+    _, site = installed
+    prefix = site.parents[2]
+    result = run_installed(site, tmp_path, "forms")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith("mau-a\t14 cột")
+    probe = subprocess.run([sys.executable, "-c", "from tthc_xl.core.layouts import templates_dir; print(templates_dir())"],
+                           cwd=tmp_path, env={"PYTHONPATH": str(site)}, capture_output=True, text=True, timeout=120)
+    assert Path(probe.stdout.strip()) == (prefix / "share" / "tthc-xl" / "templates").resolve()

@@ -8,32 +8,20 @@ it whatever the install scheme (a venv, `--user`, `--prefix`).
 
 from __future__ import annotations
 
-import importlib.metadata
 import shutil
 import sys
 from pathlib import Path
 
 from tthc_xl.cli.exits import EXIT_OK, EXIT_UNUSABLE
+from tthc_xl.resources import shipped
 
 WORKBOOK = "tthc-xl-master.xlsm"
-DISTRIBUTION = "tthc-xl"
 
 
 def shipped_workbook() -> Path | None:
     """The button workbook of this tthc-xl: the checkout's, or the installed data file."""
-    checkout = Path(__file__).resolve().parents[2] / "workbook" / WORKBOOK
-    if checkout.is_file():
-        return checkout
-    try:
-        files = importlib.metadata.distribution(DISTRIBUTION).files or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for file in files:
-        if file.name == WORKBOOK and file.parent.name == "workbook":
-            path = Path(file.locate())
-            if path.is_file():
-                return path.resolve()
-    return None
+    found = shipped("workbook", WORKBOOK)
+    return found if found and found.is_file() else None
 
 
 def cmd_workbook(args) -> int:

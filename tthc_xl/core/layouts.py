@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from tthc_xl.core.text import fold
+from tthc_xl.resources import CHECKOUT, shipped
 
 _RULE = re.compile(r"^\s*(\d+)\s*(<=|>=|=|≤|≥)\s*\(?\s*(\d+(?:\s*\+\s*\d+)*)\s*\)?\s*$")
 
@@ -162,13 +162,8 @@ def load_layout(path: Path) -> Layout:
 
 
 def templates_dir() -> Path:
-    """The `templates/` folder: $TTHC_XL_TEMPLATES, the source checkout, or the installed copy."""
-    candidates = [
-        os.environ.get("TTHC_XL_TEMPLATES"),
-        Path(__file__).resolve().parents[2] / "templates",
-        Path(sys.prefix) / "share" / "tthc-xl" / "templates",
-    ]
-    for candidate in candidates:
+    """The `templates/` folder: $TTHC_XL_TEMPLATES, the source checkout, or the installed copy (any install scheme)."""
+    for candidate in (os.environ.get("TTHC_XL_TEMPLATES"), CHECKOUT / "templates", shipped("templates")):
         if candidate and Path(candidate, "forms").is_dir():
             return Path(candidate)
     raise LayoutError("Không tìm thấy thư mục templates/ (mẫu biểu); hãy đặt biến TTHC_XL_TEMPLATES.")

@@ -30,6 +30,7 @@ anything parses them; CORS answers only the public URL's origin and the Office h
 """
 
 
+import asyncio
 import hashlib
 import hmac
 import html
@@ -39,20 +40,20 @@ import logging
 import os
 import re
 import secrets
-import sys
 import types
 from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tthc_xl.resources import shipped
 from tthc_xl.excel.client import client_status, installed_static_dir
 
 
 def addin_dir() -> Path:
-    """The `addin/` folder: the source checkout, or the installed copy (share/tthc-xl/addin)."""
-    for candidate in (Path(__file__).resolve().parents[2] / "addin", Path(sys.prefix) / "share" / "tthc-xl" / "addin"):
-        if (candidate / "manifest.xml").is_file():
-            return candidate
+    """The `addin/` folder: the source checkout, or the installed copy (share/tthc-xl/addin, any install scheme)."""
+    candidate = shipped("addin")
+    if candidate and (candidate / "manifest.xml").is_file():
+        return candidate
     raise ConfigError("Không tìm thấy thư mục addin/ (manifest.xml của add-in); hãy cài lại tthc-xl.")
 
 
@@ -235,6 +236,9 @@ class RequestTooLarge(Exception):
     pass
 
 
+DRAIN_SECONDS = 5
+
+
 class BodyLimit:
     """ASGI middleware: a request body over `limit` bytes gets 413 before the app parses it.
 
@@ -277,6 +281,23 @@ class BodyLimit:
             if started:
                 raise
             await self._refuse(send, 413, self._message(received))
+            await self._drain(receive)
+
+    async def _drain(self, receive) -> None:
+        """Read and drop what the client is still sending, up to the limit again and a few seconds:
+        a connection closed with unread data is reset, and the client may never see the 413."""
+        async def drop():
+            dropped = 0
+            while dropped <= self.limit:
+                message = await receive()
+                dropped += len(message.get("body", b""))
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    return
+
+        try:
+            await asyncio.wait_for(drop(), DRAIN_SECONDS)
+        except asyncio.TimeoutError:
+            pass
 
     def _message(self, size: int) -> str:
         mb = lambda n: f"{n / 1024 / 1024:.1f}".replace(".", ",")  # noqa: E731
