@@ -367,3 +367,21 @@ def test_a_mapping_with_a_meaningless_status_is_refused(tmp_path):
     path.write_text('[columns]\ncode = "Ma"\nunit = "DV"\nchannel = "K"\nreceived = "N"\n[statuses]\n"1" = "xong"\n', encoding="utf-8")
     with pytest.raises(LayoutError, match="giá trị “xong” không có nghĩa"):
         ds.load_mapping(path)
+
+
+def test_consolidating_with_dossier_lists_marks_the_cells_and_keeps_the_unit_files(tmp_path, export, calendars):
+    folder = tmp_path / "don-vi"
+    folder.mkdir()
+    for index, (unit, values) in enumerate(REPORTED_A.items(), start=1):
+        write_unit_csv(folder / f"{index:02d}.csv", unit, values)
+    path, report = tmp_path / "tong-hop.xlsx", tmp_path / "ket-qua.json"
+    code = main(["consolidate", str(folder), "-o", str(path), "--form", "mau-a", "--period", "tháng 10 năm 2026",
+                 "--ho-so", str(export), "--calendars", str(calendars), "--json", str(report)])
+    assert code == 1
+    findings = [f for f in json.loads(report.read_text(encoding="utf-8"))["findings"] if f["rule"] == "lệch với hồ sơ"]
+    assert sorted(f["cell"] for f in findings) == ["G10", "H9", "I10", "I9", "K9", "L9"]
+    g10 = next(f for f in findings if f["cell"] == "G10")
+    assert Path(g10["source"]["file"]).name == "02.csv" and g10["source"]["cell"] == "G3"  # the unit's own cell
+    book = openpyxl.load_workbook(path)
+    assert {"Phụ lục I", "Kiểm tra", "Hồ sơ lệch", "Chỉ số"} <= set(book.sheetnames)
+    assert book["Chỉ số"]["F5"].value == pytest.approx(10 / 14)

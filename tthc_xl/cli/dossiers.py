@@ -73,16 +73,22 @@ def add_commands(subparsers) -> None:
 
 
 def cmd_dossiers(args) -> int:
-    from tthc_xl.files.check import expand_sources
-    from tthc_xl.files.dossiers import DossierStore
-    from tthc_xl.files.history import parse_period, read_master
+    from tthc_xl.files.history import HistoryError, parse_period, read_master
+    from tthc_xl.files.locking import check_master_writable
 
     layouts = _layouts(args)
     output = Path(args.output) if args.output else None
-    existing = read_master(output, layouts) if output and output.exists() else None
+    existing = None
+    if output is not None:
+        check_master_writable(output)  # before reading a million dossiers, not after
+        if output.exists():
+            try:
+                existing = read_master(output, layouts)
+            except HistoryError as exc:
+                print(str(exc), file=sys.stderr)
+                return EXIT_UNUSABLE
     period_text = args.period or (existing.settings.period if existing else "")
-    period = parse_period(period_text)
-    if not period.parsed:
+    if not parse_period(period_text).parsed:
         print(f"Không nhận ra kỳ báo cáo “{period_text}”: hãy ghi --period, ví dụ “tháng 10 năm 2019” hoặc “16/9/2019 - 15/10/2019”.", file=sys.stderr)
         return EXIT_UNUSABLE
     if existing:
@@ -93,44 +99,72 @@ def cmd_dossiers(args) -> int:
             print(f"Không có mẫu biểu “{form}”. Các mẫu có sẵn: {', '.join(layouts)}.", file=sys.stderr)
             return EXIT_UNUSABLE
         layout = layouts[form]
-    mapping = ds.load_mapping(args.mapping) if args.mapping else None
-    choices = ds.shipped_mappings() if mapping is None else None
-    store = DossierStore(calendars=Path(args.calendars) if args.calendars else None)
-    exports = expand_sources(args.files)
-    for path in exports:
-        loaded = store.add(path, mapping, choices)
-        print(f"✗ {loaded.error}" if loaded.error else f"✓ {path.name}: {format_number(loaded.rows)} hồ sơ (ánh xạ {loaded.mapping})")
-    if not any(not f.error for f in store.files):
-        print("Không đọc được danh sách hồ sơ nào; chưa ghi gì.", file=sys.stderr)
-        return EXIT_UNUSABLE
     units = load_units(args.units) if args.units else None
     if existing and units is None:
         from tthc_xl.files.sources import units_from_table
 
         units = units_from_table(existing.table)
-    counted = store.count(period.start, period.end, layout, BY[args.theo])
-    check = dossier_check(counted, layout, units, store.summary())
+    check = count_exports(args.files, period_text, layout, units, args.mapping, args.calendars, BY[args.theo])
+    if check is None:
+        return EXIT_UNUSABLE
+    counted = check.counted
     if output is None:
         print_counts(check, layout)
         if args.json:
             write_json(args.json, {"form": layout.name, "findings": [f.as_json() for f in counted.findings], **check.as_json()})
         return EXIT_FINDINGS if any(f.severity == ERROR for f in counted.findings) else EXIT_OK
-    outcome = apply(check, existing, layouts, layout, units, period_text, output)
-    from tthc_xl.xlsx.dossier_sheets import write_differences, write_indicators
-    from tthc_xl.xlsx.render import open_or_new, render, save_atomically
+    if existing:
+        outcome = _from_master(existing, layouts, layout, units, period_text, output)
+    else:
+        outcome = _new_master(check, layouts, layout, units, period_text, output)
+    set_against(check, outcome, str(output), compare_reported=existing is not None)
+    from tthc_xl.xlsx.render import save_master
 
-    book = open_or_new(output)
-    cached = render(outcome, book, str(output))
-    write_differences(book, check.differences, check.views, outcome.master.sheet, after="Kiểm tra")
-    write_indicators(book, check.appendix, check.dossiers, check.by_unit, after="Hồ sơ lệch")
-    save_atomically(book, output, cached)
+    save_master(outcome, output)
     print_summary(outcome)
     print_indicators(check)
     if args.json:
         write_json(args.json, {**outcome.as_json(), "dossiers": check.as_json()})
     print(f"\nBảng tổng hợp: {output.resolve()}")
-    failed = any(f.error for f in store.files)
+    failed = any(f["error"] for f in check.files)
     return EXIT_FINDINGS if outcome.has_errors or failed else EXIT_OK
+
+
+def count_exports(files, period_text: str, layout, units: UnitList | None, mapping_name=None, calendars=None, by: str = "unit") -> DossierCheck | None:
+    """Read the exports and count the period; None (with a message) when no export could be read."""
+    from tthc_xl.files.check import expand_sources
+    from tthc_xl.files.dossiers import DossierStore
+    from tthc_xl.files.history import parse_period
+
+    period = parse_period(period_text)
+    mapping = ds.load_mapping(mapping_name) if mapping_name else None
+    choices = ds.shipped_mappings() if mapping is None else None
+    store = DossierStore(calendars=Path(calendars) if calendars else None)
+    for path in expand_sources(files):
+        loaded = store.add(path, mapping, choices)
+        print(f"✗ {loaded.error}" if loaded.error else f"✓ {path.name}: {format_number(loaded.rows)} hồ sơ (ánh xạ {loaded.mapping})")
+    if not any(not f.error for f in store.files):
+        print("Không đọc được danh sách hồ sơ nào; chưa ghi gì.", file=sys.stderr)
+        return None
+    counted = store.count(period.start, period.end, layout, by)
+    return dossier_check(counted, layout, units, store.summary())
+
+
+def add_to_consolidation(outcome, args) -> bool:
+    """`consolidate --ho-so`: the dossiers' figures set against the units' files just read; False when unusable."""
+    from tthc_xl.files.history import parse_period
+
+    master = outcome.master
+    period_text = master.settings.period
+    if not parse_period(period_text).parsed:
+        print(f"Không nhận ra kỳ báo cáo “{period_text}” để đối chiếu với danh sách hồ sơ: hãy ghi --period, ví dụ “tháng 10 năm 2019”.", file=sys.stderr)
+        return False
+    units = UnitList([Unit(r.label, r.group) for r in master.rows_of(UNIT)])
+    check = count_exports(args.dossiers, period_text, master.layout, units, args.mapping, args.calendars)
+    if check is None:
+        return False
+    set_against(check, outcome, args.output, compare_reported=True)
+    return True
 
 
 def dossier_check(counted, layout, units: UnitList | None, files: list[dict]) -> DossierCheck:
@@ -157,41 +191,50 @@ def dossier_check(counted, layout, units: UnitList | None, files: list[dict]) ->
     return check
 
 
-def apply(check: DossierCheck, existing, layouts, layout, units, period_text: str, output: Path):
-    """The consolidation the master is written from: the master's own figures set against the
-    dossiers' (when it exists), or a new master holding the dossiers' figures."""
-    from tthc_xl.core.master import Settings
+def _from_master(existing, layouts, layout, units, period_text: str, output: Path):
+    """The consolidation of an existing master's own unit rows (the record of what each unit sent)."""
     from tthc_xl.files.read import FileResult
     from tthc_xl.files.sources import consolidate_results
 
+    settings = existing.settings
+    settings.period = settings.period or period_text
+    outcome = consolidate_results([FileResult(str(output), [existing.table])], layouts, layout.name, units, settings, output=str(output))
+    outcome.sources = [s for s in outcome.sources if s["file"] != str(output)]
+    _forget_sources(outcome, str(output))
+    if existing.previous:
+        outcome.master.previous = {c.number: existing.previous[c.key] for c in layout.columns if c.key in existing.previous}
+    return outcome
+
+
+def set_against(check: DossierCheck, outcome, output: str, compare_reported: bool) -> None:
+    """Each reported unit cell against its dossiers (a "lệch với hồ sơ" finding where they differ), the
+    bad rows, the indicators; the "Hồ sơ lệch" and "Chỉ số" sheets joined to what the master writes."""
     counted = check.counted
-    if existing:
-        settings = existing.settings
-        settings.period = settings.period or period_text
-        outcome = consolidate_results([FileResult(str(output), [existing.table])], layouts, layout.name, units, settings, output=str(output))
-        outcome.sources = [s for s in outcome.sources if s["file"] != str(output)]
-        _forget_sources(outcome, str(output))
-        if existing.previous:
-            outcome.master.previous = {c.number: existing.previous[c.key] for c in layout.columns if c.key in existing.previous}
-        table = outcome.master.table()
-        check.differences, found = ds.compare(table, check.recomputed, check.views, str(output), layout)
+    master = outcome.master
+    layout = master.layout
+    if compare_reported:
+        table = master.table()
+        check.differences, found = ds.compare(table, check.recomputed, check.views, output, layout)
         outcome.findings += found
         reported = {r.unit for r in table.rows if not r.blank}
         for unit in sorted(reported - set(check.recomputed)):
             outcome.notes.append(f"{unit}: không có hồ sơ nào trong danh sách hồ sơ, chưa đối chiếu.")
-    else:
-        outcome = _new_master(check, layouts, layout, units, Settings(period=period_text), output)
     outcome.findings += counted.findings
     outcome.notes += counted.notes
     outcome.sources += [{k: f[k] for k in ("file", "sheet", "unit", "status", "error")} for f in check.files]
-    master = outcome.master
-    totals = layout.by_key(master.totals())
-    check.appendix = indicators(totals, APPENDIX)
+    check.appendix = indicators(layout.by_key(master.totals()), APPENDIX)
     for mrow in master.rows_of(UNIT):
         if mrow.label in check.recomputed:
             reported = layout.by_key({n: s.value or 0 for n, s in mrow.slots.items()})
             check.by_unit.append((mrow.label, indicators(reported, APPENDIX), indicators(counted_for(check, mrow.label), DOSSIERS)))
-    return outcome
+
+    def write_sheets(book) -> None:
+        from tthc_xl.xlsx.dossier_sheets import write_differences, write_indicators
+
+        write_differences(book, check.differences, check.views, master.sheet, after="Kiểm tra")
+        write_indicators(book, check.appendix, check.dossiers, check.by_unit, after="Hồ sơ lệch")
+
+    outcome.sheets.append(write_sheets)
 
 
 def counted_for(check: DossierCheck, unit: str) -> dict[str, int]:
@@ -201,7 +244,7 @@ def counted_for(check: DossierCheck, unit: str) -> dict[str, int]:
     return parts.get(unit, {})
 
 
-def _new_master(check: DossierCheck, layouts, layout, units: UnitList | None, settings, output: Path):
+def _new_master(check: DossierCheck, layouts, layout, units: UnitList | None, period_text: str, output: Path):
     from tthc_xl.files.read import FileResult
     from tthc_xl.files.sources import consolidate_results
     from tthc_xl.core.model import Table
@@ -214,8 +257,10 @@ def _new_master(check: DossierCheck, layouts, layout, units: UnitList | None, se
             continue
         cells = {n: Cell("", v, v) for n, v in values.items()}
         rows.append(Row(UNIT, name, cells, name))
+    from tthc_xl.core.master import Settings
+
     table = Table("", "hồ sơ", layout, rows)
-    outcome = consolidate_results([FileResult("", [table])], layouts, layout.name, units, settings, output=str(output))
+    outcome = consolidate_results([FileResult("", [table])], layouts, layout.name, units, Settings(period=period_text), output=str(output))
     outcome.sources = []
     _forget_sources(outcome, "")
     return outcome
