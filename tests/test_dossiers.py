@@ -117,9 +117,16 @@ def one_stop_rows(dossiers=DOSSIERS):
     stamp = lambda text: t(text).strftime("%Y%m%d%H%M%S") if text else ""  # noqa: E731
     rows = [ONE_STOP_HEADERS]
     for code, unit, channel, received, limit, due, s_req, s_recv, finished, rejected, status, _ in dossiers:
-        rows.append([code, unit, "LV01", "TT01", ONE_STOP_CHANNEL[channel], stamp(received), stamp(due), str(limit), stamp(s_req), stamp(s_recv),
+        rows.append([code, unit, field_of(code), "TT01", ONE_STOP_CHANNEL[channel], stamp(received), stamp(due), str(limit), stamp(s_req), stamp(s_recv),
                      stamp(finished), stamp(finished), stamp(rejected), ONE_STOP_STATUS[status]])
     return rows
+
+
+def field_of(code):
+    """Sở Tư pháp's dossiers in two fields: A01–A07 civil status, A08–A15 certification."""
+    if code.startswith("B"):
+        return "Xây dựng"
+    return "Hộ tịch" if code <= "A07" else "Chứng thực"
 
 
 def write_csv(path, rows):
@@ -385,3 +392,18 @@ def test_consolidating_with_dossier_lists_marks_the_cells_and_keeps_the_unit_fil
     book = openpyxl.load_workbook(path)
     assert {"Phụ lục I", "Kiểm tra", "Hồ sơ lệch", "Chỉ số"} <= set(book.sheetnames)
     assert book["Chỉ số"]["F5"].value == pytest.approx(10 / 14)
+
+
+def test_rows_per_field_instead_of_per_unit(export, calendars, tmp_path):
+    report = tmp_path / "linh-vuc.json"
+    assert main(["ho-so", str(export), "--period", "tháng 10 năm 2026", "--theo", "linh-vuc", "--calendars", str(calendars), "--json", str(report)]) == 0
+    rows = json.loads(report.read_text(encoding="utf-8"))["recomputed"]
+    # By hand from the list: civil status A01–A07, certification A08–A12 and A15 (A13, A14 outside the period).
+    assert rows["Hộ tịch"] == {"3": 7, "4": 1, "5": 6, "6": 7, "7": 3, "8": 3, "9": 1, "10": 0, "11": 0, "12": 0, "13": 0, "14": 2}
+    assert rows["Chứng thực"] == {"3": 6, "4": 1, "5": 5, "6": 1, "7": 0, "8": 0, "9": 1, "10": 4, "11": 3, "12": 1, "13": 1, "14": 2}
+    assert rows["Xây dựng"] == {str(k): v for k, v in EXPECTED_A[S2].items()}
+
+
+def test_rows_per_field_are_not_set_against_a_master_of_units(master, export, calendars, capsys):
+    assert main(["ho-so", str(export), "--theo", "linh-vuc", "-o", str(master), "--calendars", str(calendars)]) == 2
+    assert "chỉ đối chiếu được theo đơn vị" in capsys.readouterr().err

@@ -60,7 +60,7 @@ def add_commands(subparsers) -> None:
             "và tính các chỉ số theo Quyết định 766/QĐ-TTg."
         ),
     )
-    cmd.add_argument("files", nargs="+", help="tệp hoặc thư mục danh sách hồ sơ (.xlsx, .csv)")
+    cmd.add_argument("files", nargs="+", metavar="TỆP", help="tệp hoặc thư mục danh sách hồ sơ (.xlsx, .csv)")
     cmd.add_argument("--period", help="kỳ báo cáo, ví dụ “tháng 10 năm 2019” hoặc “16/9/2019 - 15/10/2019” (mặc định: kỳ của bảng tổng hợp)")
     cmd.add_argument("--mapping", help="tệp ánh xạ cột (.toml) hoặc tên một tệp trong templates/mappings/ (mặc định: tự nhận theo tên cột)")
     cmd.add_argument("--form", help="mẫu biểu khi tạo bảng mới (mặc định mau-a)")
@@ -87,6 +87,9 @@ def cmd_dossiers(args) -> int:
             except HistoryError as exc:
                 print(str(exc), file=sys.stderr)
                 return EXIT_UNUSABLE
+    if existing and BY[args.theo] != "unit":
+        print("Bảng tổng hợp có mỗi dòng một đơn vị: chỉ đối chiếu được theo đơn vị (bỏ --theo, hoặc ghi ra tệp mới với -o).", file=sys.stderr)
+        return EXIT_UNUSABLE
     period_text = args.period or (existing.settings.period if existing else "")
     if not parse_period(period_text).parsed:
         print(f"Không nhận ra kỳ báo cáo “{period_text}”: hãy ghi --period, ví dụ “tháng 10 năm 2019” hoặc “16/9/2019 - 15/10/2019”.", file=sys.stderr)
