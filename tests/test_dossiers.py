@@ -314,6 +314,10 @@ def test_indicators_sheet_from_the_appendix_and_from_the_dossiers(master, export
     # Overdue: reported late 3 + 0, overdue 0 + 0 → 3/14; dossiers late 2 + 1, overdue 1 → 4/14.
     assert rows["5.4"][2] == pytest.approx(3 / 14) and rows["5.4"][5] == pytest.approx(4 / 14)
     assert "xấp xỉ" in sheet["C4"].value
+    assert "chỉ số 2.1 (tỷ lệ hồ sơ giải quyết đúng hạn) ước đạt 78,57% (theo dữ liệu hồ sơ: 71,43%)" in sheet["A10"].value
+    units = {row[1].value: [c.value for c in row] for row in sheet.iter_rows(min_row=14) if row[1].value}
+    assert units[S1][2] == pytest.approx(9 / 12) and units[S1][3] == pytest.approx(9 / 12)  # 2.1: reported, dossiers
+    assert units[S2][2] == pytest.approx(1.0) and units[S2][3] == pytest.approx(0.5)
 
 
 def test_a_new_master_holds_the_dossiers_figures(tmp_path, export, calendars):
@@ -407,3 +411,18 @@ def test_rows_per_field_instead_of_per_unit(export, calendars, tmp_path):
 def test_rows_per_field_are_not_set_against_a_master_of_units(master, export, calendars, capsys):
     assert main(["ho-so", str(export), "--theo", "linh-vuc", "-o", str(master), "--calendars", str(calendars)]) == 2
     assert "chỉ đối chiếu được theo đơn vị" in capsys.readouterr().err
+
+
+def test_an_unreadable_export_costs_that_file_only(tmp_path, export, calendars, capsys):
+    broken = tmp_path / "hong.xlsx"
+    broken.write_bytes(b"%PDF-1.4 not a workbook")
+    other = write_csv(tmp_path / "la.csv", [["Số", "Tên"], ["1", "x"]])
+    report = tmp_path / "r.json"
+    code = main(["ho-so", str(broken), str(other), str(export), "--period", "tháng 10 năm 2026", "--calendars", str(calendars), "--json", str(report)])
+    out = capsys.readouterr().out
+    assert "✗ Không mở được tệp hong.xlsx" in out
+    assert "✗ Tệp la.csv: không tệp ánh xạ nào khớp tên cột của tệp" in out
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["recomputed"][S1] == {str(k): v for k, v in EXPECTED_A[S1].items()}
+    assert [f["status"] for f in data["files"]] == ["failed", "failed", "ok"]
+    assert code == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tthc_xl.cli.app import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, _layouts, print_summary, write_json
 from tthc_xl.core import dossiers as ds
-from tthc_xl.core.indicators import APPENDIX, DOSSIERS, indicators
+from tthc_xl.core.indicators import APPENDIX, DOSSIERS, indicators, paragraph
 from tthc_xl.core.model import ERROR, UNIT, WARNING, Cell, Finding, Row, Source
 from tthc_xl.core.numbers import format_number, format_percent
 from tthc_xl.core.units import Unit, UnitList, load_units
@@ -46,7 +46,8 @@ class DossierCheck:
                  "dossiers": [v.code for v in d.dossiers]} for d in self.differences
             ],
             "status_differences": sum(len(v) for v in self.views.values()),
-            "indicators": {"appendix": [i.as_json() for i in self.appendix], "dossiers": [i.as_json() for i in self.dossiers]},
+            "indicators": {"appendix": [i.as_json() for i in self.appendix], "dossiers": [i.as_json() for i in self.dossiers],
+                           "paragraph": paragraph(self.appendix, self.dossiers) if self.appendix else ""},
         }
 
 
@@ -115,7 +116,8 @@ def cmd_dossiers(args) -> int:
         print_counts(check, layout)
         if args.json:
             write_json(args.json, {"form": layout.name, "findings": [f.as_json() for f in counted.findings], **check.as_json()})
-        return EXIT_FINDINGS if any(f.severity == ERROR for f in counted.findings) else EXIT_OK
+        failed = any(f["error"] for f in check.files)
+        return EXIT_FINDINGS if failed or any(f.severity == ERROR for f in counted.findings) else EXIT_OK
     if existing:
         outcome = _from_master(existing, layouts, layout, units, period_text, output)
     else:
@@ -235,7 +237,7 @@ def set_against(check: DossierCheck, outcome, output: str, compare_reported: boo
         from tthc_xl.xlsx.dossier_sheets import write_differences, write_indicators
 
         write_differences(book, check.differences, check.views, master.sheet, after="Kiểm tra")
-        write_indicators(book, check.appendix, check.dossiers, check.by_unit, after="Hồ sơ lệch")
+        write_indicators(book, check.appendix, check.dossiers, check.by_unit, after="Hồ sơ lệch", paragraph=paragraph(check.appendix, check.dossiers))
 
     outcome.sheets.append(write_sheets)
 

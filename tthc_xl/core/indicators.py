@@ -41,9 +41,9 @@ class Indicator:
 
 
 NAMES = {
-    "2.1": "Tỷ lệ hồ sơ giải quyết đúng hạn (tiến độ giải quyết)",
+    "2.1": "Tỷ lệ hồ sơ giải quyết đúng hạn",
     "3.3": "Tỷ lệ hồ sơ nộp trực tuyến",
-    "5.4": "Tỷ lệ hồ sơ quá hạn (phần quá hạn của chỉ số 5.4)",
+    "5.4": "Tỷ lệ hồ sơ quá hạn, phần quá hạn của chỉ số 5.4",
 }
 
 
@@ -63,3 +63,22 @@ def indicators(counts: dict[str, float], basis: str) -> list[Indicator]:
         Indicator("5.4", NAMES["5.4"], get(LATE) + get(OVERDUE), handled, basis,
                   "(đã giải quyết quá hạn + đang giải quyết quá hạn) ÷ (đã giải quyết + đang giải quyết)"),
     ]
+
+
+def paragraph(appendix: list[Indicator], dossiers: list[Indicator]) -> str:
+    """The report's sentence on the indicators: the appendix's approximations, then what the dossiers say."""
+    from tthc_xl.core.numbers import format_percent
+
+    def share(indicator: Indicator) -> str:
+        return f"{format_percent(indicator.value)}%" if indicator.value is not None else "chưa tính được"
+
+    parts = []
+    by_code = {i.code: i for i in dossiers}
+    for indicator in appendix:
+        text = f"chỉ số {indicator.code} ({indicator.name[0].lower() + indicator.name[1:]}) ước đạt {share(indicator)}"
+        other = by_code.get(indicator.code)
+        if other is not None and other.denominator:
+            text += f" (theo dữ liệu hồ sơ: {share(other)})"
+        parts.append(text)
+    return ("Theo Bộ chỉ số ban hành kèm theo Quyết định số 766/QĐ-TTg, tính gần đúng từ số liệu tổng hợp: "
+            + "; ".join(parts) + ". Điểm chính thức do Cổng Dịch vụ công quốc gia tính từ dữ liệu hồ sơ.")

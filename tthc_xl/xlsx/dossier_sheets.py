@@ -100,8 +100,9 @@ def _dossier_table(sheet, row: int, dossiers: list[DossierView]) -> int:
     return row + 1
 
 
-def write_indicators(book, appendix: list[Indicator], dossiers: list[Indicator], by_unit: list[tuple[str, list[Indicator], list[Indicator]]], after: str | None = None) -> None:
-    """The indicators, both bases side by side, then each unit's."""
+def write_indicators(book, appendix: list[Indicator], dossiers: list[Indicator], by_unit: list[tuple[str, list[Indicator], list[Indicator]]],
+                     after: str | None = None, paragraph: str = "") -> None:
+    """The indicators, both bases side by side, the report's sentence on them, then each unit's."""
     sheet = _fresh(book, INDICATORS_SHEET, after)
     sheet["A1"] = "CHỈ SỐ ĐÁNH GIÁ THEO QUYẾT ĐỊNH 766/QĐ-TTg"
     sheet["A1"].font = _font(True, style.TITLE_SIZE)
@@ -122,6 +123,12 @@ def write_indicators(book, appendix: list[Indicator], dossiers: list[Indicator],
             cell.number_format = style.PERCENT_FORMAT if col in (3, 6) else style.COUNT_FORMAT
             cell.alignment = Alignment(wrap_text=col in (2, 9), vertical="top")
     row = 6 + len(appendix)
+    if paragraph:
+        sheet.cell(row, 1, "Đoạn văn cho báo cáo:").font = _font(True)
+        sheet.cell(row + 1, 1, paragraph).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.merge_cells(start_row=row + 1, start_column=1, end_row=row + 1, end_column=9)
+        sheet.row_dimensions[row + 1].height = 60
+        row += 3
     sheet.cell(row, 1, "THEO TỪNG ĐƠN VỊ").font = _font(True)
     row += 1
     codes = [i.code for i in appendix]
