@@ -107,11 +107,6 @@ PORTAL_STATUS = {ds.PENDING: "Đang xử lý", ds.IN_TIME: "Đang xử lý trong
                  ds.EARLY: "Đã trả kết quả trước hạn", ds.ON_TIME: "Đã trả kết quả đúng hạn", ds.LATE: "Đã trả kết quả quá hạn", ds.RETURNED: "Trả lại"}
 
 
-def _year(text):
-    """01/09 is of 2026; the test period is October 2026."""
-    return t(text)
-
-
 def one_stop_rows(dossiers=DOSSIERS):
     """The province's one-stop export: yyyyMMddHHmmss dates, numeric codes."""
     stamp = lambda text: t(text).strftime("%Y%m%d%H%M%S") if text else ""  # noqa: E731
@@ -426,3 +421,21 @@ def test_an_unreadable_export_costs_that_file_only(tmp_path, export, calendars, 
     assert data["recomputed"][S1] == {str(k): v for k, v in EXPECTED_A[S1].items()}
     assert [f["status"] for f in data["files"]] == ["failed", "failed", "ok"]
     assert code == 1
+
+
+def test_a_bad_row_of_an_xlsx_export_names_its_own_cell(tmp_path, calendars):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["B3"] = "MaHoSo"  # the table starts in column B, under two empty rows
+    for col, header in enumerate(ONE_STOP_HEADERS[1:], start=3):
+        sheet.cell(3, col, header)
+    for row, values in enumerate(one_stop_rows()[1:3], start=4):
+        for col, value in enumerate(values, start=2):
+            sheet.cell(row, col, value)
+    sheet.cell(5, 7, "05/10/2026")  # NgayTiepNhan of A02, not yyyyMMddHHmmss
+    path = tmp_path / "xuat.xlsx"
+    book.save(path)
+    counted, rows = count([path], calendars, mapping="mot-cua-tinh")
+    assert [(f.cell, f.sheet) for f in counted.findings] == [("G5", "Sheet")]
+    assert "dòng 5 (hồ sơ A02): ngày tiếp nhận “05/10/2026” không đọc được" in counted.findings[0].message
+    assert rows[S1][3] == 1

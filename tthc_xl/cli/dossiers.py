@@ -10,7 +10,7 @@ from pathlib import Path
 from tthc_xl.cli.app import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, _layouts, print_summary, write_json
 from tthc_xl.core import dossiers as ds
 from tthc_xl.core.indicators import APPENDIX, DOSSIERS, indicators, paragraph
-from tthc_xl.core.model import ERROR, UNIT, WARNING, Cell, Finding, Row, Source
+from tthc_xl.core.model import ERROR, UNIT, WARNING, Cell, Finding, Row
 from tthc_xl.core.numbers import format_number, format_percent
 from tthc_xl.core.units import Unit, UnitList, load_units
 

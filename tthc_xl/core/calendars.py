@@ -81,9 +81,6 @@ class Calendar:
         """Each day with the working minutes before it and whether it is a working day (for SQL)."""
         return [(self.first + dt.timedelta(i), self._before[i], self.working(self.first + dt.timedelta(i))) for i in range(len(self._before) - 1)]
 
-    def covers(self, moment: dt.datetime) -> bool:
-        return self.first <= moment.date() <= self.last
-
     def minutes(self, moment: dt.datetime) -> float:
         """Working minutes from the calendar's start to `moment`."""
         index = (moment.date() - self.first).days

@@ -201,10 +201,6 @@ class DossierView:
     outcome: str  # the dates' (an OUTCOMES key)
     phase: str = "new"  # "carried" (received before the period) or "new"
 
-    @property
-    def disagrees(self) -> bool:
-        return bool(self.status) and self.status_keys() != self.outcome_keys()
-
     def status_keys(self) -> set[str]:
         return _OUTCOME_KEYS.get(self.status, set())
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
 import itertools
 import os
 import tempfile
@@ -29,7 +28,7 @@ import python_calamine
 from tthc_xl.core import dossiers as ds
 from tthc_xl.core.calendars import Calendar, load_calendar
 from tthc_xl.core.layouts import Layout
-from tthc_xl.core.model import WARNING, Finding
+from tthc_xl.core.model import ERROR, WARNING, Finding
 from tthc_xl.core.numbers import format_number
 from tthc_xl.core.text import fold
 from tthc_xl.core.units import UnitList
@@ -107,14 +106,14 @@ class DossierStore:
         self.files.append(loaded)
         self.cells.append({})
         try:
-            sheet, rows, dialect = _rows_of(path)
+            sheet, rows, dialect, left = _rows_of(path)
             header_at, headers = _header(rows, mapping, choices or [], path)
             if mapping is None:
                 mapping = ds.choose_mapping(headers, choices or [])
             loaded.sheet, loaded.mapping = sheet, mapping.name
             index = self._mapping_index(mapping)
-            positions = _positions(headers, mapping, path)
-            self.cells[-1] = {k: v[0] for k, v in positions.items()}
+            positions = _positions(headers, mapping)
+            self.cells[-1] = {k: v[0] + left for k, v in positions.items()}  # for the findings' cell addresses
             number = header_at + 1  # 1-based sheet row of the header
             file_id = len(self.files) - 1
             if dialect is not None and dialect[0] == "utf-8-sig":
@@ -256,7 +255,7 @@ class DossierStore:
         """, [MAX_ROW_FINDINGS]).fetchall()
         findings = [self._bad_row(*r[:7]) for r in rows]
         for kind, count in self.db.execute("SELECT kind, count(*) FROM problems GROUP BY kind HAVING count(*) > ? ORDER BY kind", [MAX_ROW_FINDINGS]).fetchall():
-            findings.append(Finding("", "", "", "", ds.BAD_ROW, "error",
+            findings.append(Finding("", "", "", "", ds.BAD_ROW, ERROR,
                                     f"Còn {format_number(count - MAX_ROW_FINDINGS)} dòng khác cùng lỗi “{_PROBLEMS[kind].split(':')[0]}” không liệt kê ở đây; các hồ sơ này chưa được đếm."))
         return findings, left_out
 
@@ -316,7 +315,7 @@ class DossierStore:
             for name, value in row.items():
                 target[name] += value
             for outcome in ds.OUTCOMES:
-                outcomes[outcome] += row.get(outcome if outcome != ds.RETURNED else "returned", 0)
+                outcomes[outcome] += row[outcome]
         views = self._views(calendar)
         if sum(map(len, views.values())) >= MAX_VIEWS:
             notes.append(f"Có hơn {format_number(MAX_VIEWS)} hồ sơ mà trạng thái trên phần mềm khác với ngày tháng; chỉ {format_number(MAX_VIEWS)} hồ sơ đầu được liệt kê và dùng để giải thích chênh lệch.")
@@ -429,18 +428,20 @@ def _classify_sql(calendar: Calendar, group: str) -> str:
 
 
 def _rows_of(path: Path):
-    """(sheet name, iterator of rows, CSV (encoding, delimiter) or None) of the export's first sheet, or its CSV lines."""
+    """(sheet name, iterator of rows, CSV (encoding, delimiter) or None, first column) of the export's first sheet, or its CSV lines."""
     if not path.is_file():
         raise ExportError(f"Không tìm thấy tệp {path}.")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        return ("", *_csv_rows(path))
+        return ("", *_csv_rows(path), 0)
     if suffix not in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
         raise ExportError(f"Tệp {path.name} không phải danh sách hồ sơ dạng .xlsx, .xls, .ods hay .csv.")
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         name = book.sheet_names[0]
-        return name, iter(book.get_sheet_by_name(name).iter_rows()), None
+        sheet = book.get_sheet_by_name(name)
+        # calamine's rows start at the sheet's first row, its columns at the first used column.
+        return name, iter(sheet.iter_rows()), None, (sheet.start or (0, 0))[1]
     except python_calamine.PasswordError:
         raise ExportError(f"Tệp {path.name} có mật khẩu: hãy xuất lại danh sách hồ sơ không đặt mật khẩu.") from None
     except Exception as exc:  # calamine raises several types for broken files
@@ -490,7 +491,7 @@ def _header(rows, mapping: ds.Mapping | None, choices: list[ds.Mapping], path: P
     raise ExportError(f"Tệp {path.name}: không tệp ánh xạ nào khớp tên cột của tệp; hãy viết một tệp ánh xạ (xem templates/mappings/) và dùng --mapping.")
 
 
-def _positions(headers: list[str], mapping: ds.Mapping, path: Path) -> dict[str, list[int]]:
+def _positions(headers: list[str], mapping: ds.Mapping) -> dict[str, list[int]]:
     """Each mapped field's columns in the export, in the mapping's order of preference."""
     folded = [fold(h) for h in headers]
     positions = {}
@@ -542,8 +543,3 @@ def match_groups(counted: Counted, units: UnitList | None) -> tuple[dict[str, di
         views.setdefault(unit.name, []).extend(counted.views.get(name, []))
     return parts, views, unknown
 
-
-def csv_bytes(rows: list[list]) -> bytes:  # for tests and the benchmark: an export as the software writes it
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue().encode("utf-8")
