@@ -88,14 +88,19 @@ class DossierStore:
             self.db.execute(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
             self.db.execute(f"SET temp_directory = '{self._spill.name}'")
         self.db.execute(f"CREATE OR REPLACE MACRO fold(x) AS {_FOLD_SQL.format(x='x')}")
-        columns = ", ".join(f"{f} VARCHAR" for f in ds.FIELDS)
-        self.db.execute(f"CREATE TABLE raw (file INTEGER, mapping INTEGER, row INTEGER, {columns})")
+        self._create_raw()
+        self._has_parsed = False
         self.db.execute("CREATE TABLE codes (mapping INTEGER, kind VARCHAR, code VARCHAR, value VARCHAR)")
         self.files: list[Loaded] = []
         self.mappings: list[ds.Mapping] = []
         self.cells: list[dict[str, int]] = []  # per file: field → 0-based column of its (first) header
         self.calendars = calendars
         self._parsed = False
+
+    def _create_raw(self) -> None:
+        """The staging table: rows read and not yet parsed, as text."""
+        columns = ", ".join(f"{f} VARCHAR" for f in ds.FIELDS)
+        self.db.execute(f"CREATE TABLE raw (file INTEGER, mapping INTEGER, row INTEGER, {columns})")
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -202,25 +207,24 @@ class DossierStore:
                 SELECT r.mapping, coalesce(r.{column}, '') AS raw, c.value FROM (SELECT DISTINCT mapping, {column} FROM raw) r
                 LEFT JOIN codes c ON c.mapping = r.mapping AND c.kind = '{kind}' AND c.code = fold(r.{column})
             """)
-        self.db.execute("""
-            CREATE OR REPLACE TEMP TABLE copies AS
-            SELECT file, row, row_number() OVER (PARTITION BY trim(code) ORDER BY file, row) AS copy
-            FROM raw WHERE trim(code) IN (SELECT trim(code) FROM raw WHERE nullif(trim(code), '') IS NOT NULL GROUP BY trim(code) HAVING count(*) > 1)
-        """)
+        # Staged rows move into `parsed` (text kept for the findings, typed beside it); staging empties.
+        verb = "INSERT INTO parsed" if self._has_parsed else "CREATE TABLE parsed AS"
         self.db.execute(f"""
-            CREATE OR REPLACE TABLE parsed AS
+            {verb}
             SELECT *, (rejected_t IS NOT NULL OR status_key IN ('returned', 'withdrawn')) AS is_returned,
                    CASE WHEN rejected_t IS NOT NULL OR status_key IN ('returned', 'withdrawn') THEN coalesce(rejected_t, finished_t) ELSE finished_t END AS closed_t
             FROM (
                 SELECT r.*, {dates},
                        TRY_CAST(replace(trim(r.time_limit), ',', '.') AS DOUBLE) AS limit_days,
-                       ch.value AS channel_key, st.value AS status_key, coalesce(k.copy, 1) AS copy
+                       ch.value AS channel_key, st.value AS status_key
                 FROM raw r
                 LEFT JOIN channel_codes ch ON ch.mapping = r.mapping AND ch.raw = coalesce(r.channel, '')
                 LEFT JOIN status_codes st ON st.mapping = r.mapping AND st.raw = coalesce(r.status, '')
-                LEFT JOIN copies k ON k.file = r.file AND k.row = r.row
             )
         """)
+        self._has_parsed = True
+        self.db.execute("DROP TABLE raw")
+        self._create_raw()
         checks = []
         for name in ds.REQUIRED:
             checks.append(f"SELECT file, row, code, unit, '{name}' AS field, {name} AS raw, 'missing' AS kind FROM parsed WHERE NULLIF(trim({name}), '') IS NULL")
@@ -235,7 +239,10 @@ class DossierStore:
             "SELECT file, row, code, unit, 'time_limit', time_limit, 'limit' FROM parsed WHERE NULLIF(trim(time_limit), '') IS NOT NULL AND (limit_days IS NULL OR limit_days < 0)",
             "SELECT file, row, code, unit, 'due', due, 'no_due' FROM parsed WHERE NOT is_returned AND due_t IS NULL AND limit_days IS NULL AND NULLIF(trim(due), '') IS NULL AND NULLIF(trim(time_limit), '') IS NULL",
             "SELECT file, row, code, unit, 'status', status, 'returned_undated' FROM parsed WHERE is_returned AND closed_t IS NULL",
-            "SELECT file, row, code, unit, 'code', code, 'duplicate' FROM parsed WHERE copy > 1 AND NULLIF(trim(code), '') IS NOT NULL",
+            """SELECT file, row, code, unit, 'code', code, 'duplicate' FROM (
+                   SELECT *, row_number() OVER (PARTITION BY trim(code) ORDER BY file, row) AS copy FROM parsed
+                   WHERE trim(code) IN (SELECT trim(code) FROM parsed WHERE nullif(trim(code), '') IS NOT NULL GROUP BY trim(code) HAVING count(*) > 1))
+               WHERE copy > 1""",
         ]
         self.db.execute("CREATE OR REPLACE TABLE problems AS " + " UNION ALL ".join(checks))
         self.db.execute("""
@@ -389,7 +396,8 @@ def _classify_sql(calendar: Calendar, group: str) -> str:
     return f"""
         CREATE OR REPLACE TEMP TABLE classified AS
         WITH base AS (
-            SELECT d.*, {group} AS grp,
+            SELECT d.file, d.row, d.code, d.field, d.channel_key, d.status_key, d.received_t, d.due_t, d.limit_days,
+                   d.supplement_requested_t, d.supplement_received_t, d.closed_t, d.is_returned, {group} AS grp,
                    (d.closed_t IS NOT NULL AND d.closed_t < $E) AS closed_in,
                    CASE WHEN d.closed_t IS NOT NULL AND d.closed_t < $E THEN d.closed_t ELSE $E END AS asof
             FROM dossiers d
