@@ -23,6 +23,7 @@ class DossierCheck:
 
     counted: object  # files.dossiers.Counted
     recomputed: dict[str, dict[int, int]]  # unit → layout column → count
+    parts: dict[str, dict[str, int]] = field(default_factory=dict)  # unit (canonical name) → count key → count
     differences: list[ds.Difference] = field(default_factory=list)
     views: dict[str, list[ds.DossierView]] = field(default_factory=dict)
     appendix: list = field(default_factory=list)  # Indicator, from the master's totals
@@ -176,7 +177,7 @@ def dossier_check(counted, layout, units: UnitList | None, files: list[dict]) ->
     from tthc_xl.files.dossiers import match_groups
 
     parts, views, unknown = match_groups(counted, units)
-    check = DossierCheck(counted, {}, views=views, files=files)
+    check = DossierCheck(counted, {}, parts, views=views, files=files)
     for name, tally in parts.items():
         check.recomputed[name] = ds.layout_values(ds.derive_counts(tally, layout), layout)
     for name in unknown:
@@ -190,7 +191,7 @@ def dossier_check(counted, layout, units: UnitList | None, files: list[dict]) ->
         for key, value in tally.items():
             total[key] += value
     check.dossiers = indicators(total, DOSSIERS)
-    missing = [c for c in ds.uncounted_columns(layout)]
+    missing = ds.uncounted_columns(layout)
     if missing:
         counted.notes.append(f"Mẫu {layout.name}: cột {', '.join(map(str, missing))} không tính được từ danh sách hồ sơ, chưa đối chiếu.")
     return check
@@ -231,7 +232,7 @@ def set_against(check: DossierCheck, outcome, output: str, compare_reported: boo
     for mrow in master.rows_of(UNIT):
         if mrow.label in check.recomputed:
             reported = layout.by_key({n: s.value or 0 for n, s in mrow.slots.items()})
-            check.by_unit.append((mrow.label, indicators(reported, APPENDIX), indicators(counted_for(check, mrow.label), DOSSIERS)))
+            check.by_unit.append((mrow.label, indicators(reported, APPENDIX), indicators(check.parts[mrow.label], DOSSIERS)))
 
     def write_sheets(book) -> None:
         from tthc_xl.xlsx.dossier_sheets import write_differences, write_indicators
@@ -242,17 +243,12 @@ def set_against(check: DossierCheck, outcome, output: str, compare_reported: boo
     outcome.sheets.append(write_sheets)
 
 
-def counted_for(check: DossierCheck, unit: str) -> dict[str, int]:
-    from tthc_xl.files.dossiers import match_groups
-
-    parts, _, _ = match_groups(check.counted, UnitList([Unit(unit)]))
-    return parts.get(unit, {})
-
-
 def _new_master(check: DossierCheck, layouts, layout, units: UnitList | None, period_text: str, output: Path):
+    """A master whose unit rows hold the dossiers' figures."""
+    from tthc_xl.core.master import Settings
+    from tthc_xl.core.model import Table
     from tthc_xl.files.read import FileResult
     from tthc_xl.files.sources import consolidate_results
-    from tthc_xl.core.model import Table
 
     names = units.names() if units else sorted(check.recomputed)
     rows = []
@@ -262,8 +258,6 @@ def _new_master(check: DossierCheck, layouts, layout, units: UnitList | None, pe
             continue
         cells = {n: Cell("", v, v) for n, v in values.items()}
         rows.append(Row(UNIT, name, cells, name))
-    from tthc_xl.core.master import Settings
-
     table = Table("", "hồ sơ", layout, rows)
     outcome = consolidate_results([FileResult("", [table])], layouts, layout.name, units, Settings(period=period_text), output=str(output))
     outcome.sources = []
