@@ -439,3 +439,13 @@ def test_a_bad_row_of_an_xlsx_export_names_its_own_cell(tmp_path, calendars):
     assert [(f.cell, f.sheet) for f in counted.findings] == [("G5", "Sheet")]
     assert "dòng 5 (hồ sơ A02): ngày tiếp nhận “05/10/2026” không đọc được" in counted.findings[0].message
     assert rows[S1][3] == 1
+
+
+def test_dates_without_a_time_mean_the_whole_day(tmp_path, calendars):
+    rows = [["Mã hồ sơ", "Đơn vị", "Hình thức nộp", "Ngày tiếp nhận", "Ngày hẹn trả", "Ngày có kết quả", "Trạng thái"]]
+    for code, finished in (("D1", "05/10/2026"), ("D2", "06/10/2026"), ("D3", "07/10/2026")):
+        rows.append([code, S1, "Trực tiếp", "02/10/2026 09:00", "06/10/2026", finished, "Đã có kết quả"])
+    counted, _ = count([write_csv(tmp_path / "ngay.csv", rows)], calendars, mapping="dvc-bao-cao")
+    # Due "06/10/2026": by the end of Tuesday. Monday → early, Tuesday → on time, Wednesday → late.
+    assert (counted.outcomes[ds.EARLY], counted.outcomes[ds.ON_TIME], counted.outcomes[ds.LATE]) == (1, 1, 1)
+    assert counted.views == {}  # "Đã có kết quả" (resolved) agrees with all three

@@ -213,6 +213,12 @@ class DossierStore:
             {verb}
             SELECT *, (rejected_t IS NOT NULL OR status_key IN ('returned', 'withdrawn')) AS is_returned,
                    CASE WHEN rejected_t IS NOT NULL OR status_key IN ('returned', 'withdrawn') THEN coalesce(rejected_t, finished_t) ELSE finished_t END AS closed_t
+            FROM (SELECT * REPLACE (
+                -- A date without a time: a due date means the end of that day, a finishing date its middle
+                -- (so that finishing on the due date is on time, and on an earlier day early).
+                CASE WHEN due_t = date_trunc('day', due_t) THEN due_t + INTERVAL 86399 SECOND ELSE due_t END AS due_t,
+                CASE WHEN finished_t = date_trunc('day', finished_t) THEN finished_t + INTERVAL 12 HOUR ELSE finished_t END AS finished_t,
+                CASE WHEN rejected_t = date_trunc('day', rejected_t) THEN rejected_t + INTERVAL 12 HOUR ELSE rejected_t END AS rejected_t)
             FROM (
                 SELECT r.*, {dates},
                        TRY_CAST(replace(trim(r.time_limit), ',', '.') AS DOUBLE) AS limit_days,
@@ -220,7 +226,7 @@ class DossierStore:
                 FROM raw r
                 LEFT JOIN channel_codes ch ON ch.mapping = r.mapping AND ch.raw = coalesce(r.channel, '')
                 LEFT JOIN status_codes st ON st.mapping = r.mapping AND st.raw = coalesce(r.status, '')
-            )
+            ))
         """)
         self._has_parsed = True
         self.db.execute("DROP TABLE raw")
