@@ -449,3 +449,14 @@ def test_dates_without_a_time_mean_the_whole_day(tmp_path, calendars):
     # Due "06/10/2026": by the end of Tuesday. Monday → early, Tuesday → on time, Wednesday → late.
     assert (counted.outcomes[ds.EARLY], counted.outcomes[ds.ON_TIME], counted.outcomes[ds.LATE]) == (1, 1, 1)
     assert counted.views == {}  # "Đã có kết quả" (resolved) agrees with all three
+
+
+def test_unit_codes_in_an_export_are_named_by_the_mapping(tmp_path, calendars):
+    shipped = Path(ds.load_mapping("mot-cua-tinh").source).read_text(encoding="utf-8")
+    mapping = tmp_path / "ma-don-vi.toml"
+    mapping.write_text(shipped.replace('# "000.00.13.H55" = "Sở Tư pháp"', '"000.00.13.H55" = "Sở Tư pháp"\n"000.00.20.H55" = "Sở Xây dựng"'), encoding="utf-8")
+    rows = one_stop_rows()
+    for row in rows[1:]:
+        row[1] = {S1: "000.00.13.H55", S2: "000.00.20.H55"}[row[1]]
+    counted, recomputed = count([write_csv(tmp_path / "ma.csv", rows)], calendars, mapping=str(mapping))
+    assert recomputed == EXPECTED_A

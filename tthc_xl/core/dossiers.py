@@ -86,6 +86,7 @@ class Mapping:
     date_formats: tuple[str, ...]  # as written (yyyyMMddHHmmss)
     channels: dict[str, str]  # folded code → online / direct / postal
     statuses: dict[str, str]  # folded code → one of STATUSES
+    units: dict[str, str] = field(default_factory=dict)  # folded unit code → unit name, for exports that carry codes
     description: str = ""
     source: str = ""
 
@@ -106,13 +107,14 @@ def mapping_from_dict(data: dict, source: str) -> Mapping:
             raise LayoutError(f"thiếu cột bắt buộc {', '.join(missing)} trong [columns]")
         channels = {fold(k): str(v) for k, v in data.get("channels", {}).items()}
         statuses = {fold(k): str(v) for k, v in data.get("statuses", {}).items()}
+        units = {fold(k): str(v) for k, v in data.get("units", {}).items()}
         wrong = sorted({v for v in channels.values() if v not in CHANNELS} | {v for v in statuses.values() if v not in STATUSES})
         if wrong:
             raise LayoutError(f"giá trị “{wrong[0]}” không có nghĩa (kênh: {', '.join(CHANNELS)}; trạng thái: {', '.join(STATUSES)})")
         formats = tuple(str(f) for f in data.get("date_formats", ["yyyyMMddHHmmss"]))
         for pattern in formats:
             strptime_format(pattern)
-        return Mapping(str(data.get("name") or Path(source).stem), columns, formats, channels, statuses, str(data.get("description", "")), source)
+        return Mapping(str(data.get("name") or Path(source).stem), columns, formats, channels, statuses, units, str(data.get("description", "")), source)
     except LayoutError as exc:
         raise LayoutError(f"Tệp ánh xạ {source}: {exc}") from None
     except (KeyError, TypeError, AttributeError) as exc:

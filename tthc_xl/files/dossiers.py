@@ -144,7 +144,7 @@ class DossierStore:
                 return index
         self.mappings.append(mapping)
         index = len(self.mappings) - 1
-        codes = [(index, "channel", k, v) for k, v in mapping.channels.items()] + [(index, "status", k, v) for k, v in mapping.statuses.items()]
+        codes = [(index, kind, k, v) for kind, table in (("channel", mapping.channels), ("status", mapping.statuses), ("unit", mapping.units)) for k, v in table.items()]
         if codes:
             self.db.executemany("INSERT INTO codes VALUES (?, ?, ?, ?)", codes)
         return index
@@ -201,7 +201,7 @@ class DossierStore:
             return f"CASE r.mapping {cases} END" if cases else "NULL::TIMESTAMP"
 
         dates = ",\n".join(f"{date(n)} AS {n}_t" for n in ds.DATE_FIELDS)
-        for kind, column in (("channel", "channel"), ("status", "status")):  # fold each distinct code once, not each row
+        for kind, column in (("channel", "channel"), ("status", "status"), ("unit", "unit")):  # fold each distinct code once, not each row
             self.db.execute(f"""
                 CREATE OR REPLACE TEMP TABLE {kind}_codes AS
                 SELECT r.mapping, coalesce(r.{column}, '') AS raw, c.value FROM (SELECT DISTINCT mapping, {column} FROM raw) r
@@ -220,12 +220,13 @@ class DossierStore:
                 CASE WHEN finished_t = date_trunc('day', finished_t) THEN finished_t + INTERVAL 12 HOUR ELSE finished_t END AS finished_t,
                 CASE WHEN rejected_t = date_trunc('day', rejected_t) THEN rejected_t + INTERVAL 12 HOUR ELSE rejected_t END AS rejected_t)
             FROM (
-                SELECT r.*, {dates},
+                SELECT r.* REPLACE (coalesce(un.value, r.unit) AS unit), {dates},
                        TRY_CAST(replace(trim(r.time_limit), ',', '.') AS DOUBLE) AS limit_days,
                        ch.value AS channel_key, st.value AS status_key
                 FROM raw r
                 LEFT JOIN channel_codes ch ON ch.mapping = r.mapping AND ch.raw = coalesce(r.channel, '')
                 LEFT JOIN status_codes st ON st.mapping = r.mapping AND st.raw = coalesce(r.status, '')
+                LEFT JOIN unit_codes un ON un.mapping = r.mapping AND un.raw = coalesce(r.unit, '')
             ))
         """)
         self._has_parsed = True
