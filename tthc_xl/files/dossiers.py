@@ -296,9 +296,10 @@ class DossierStore:
         first = min(lowest.date() if lowest else start, start)
         last = max(highest.date() if highest else end, stop.date())
         calendar = load_calendar(first, last, self.calendars)
-        notes = [f"Năm {y} chưa có tệp lịch làm việc (templates/calendars/{y}.toml): chỉ trừ thứ Bảy, Chủ nhật, chưa trừ ngày lễ, Tết." for y in calendar.missing]
-        for note in notes:
-            findings.append(Finding("", "", "", "", "lịch làm việc", WARNING, note))
+        notes: list[str] = []
+        for year in calendar.missing:
+            findings.append(Finding("", "", "", "", "lịch làm việc", WARNING,
+                                    f"Năm {year} chưa có tệp lịch làm việc (templates/calendars/{year}.toml): chỉ trừ thứ Bảy, Chủ nhật, chưa trừ ngày lễ, Tết."))
         days = pandas.DataFrame(calendar.days(), columns=["day", "before", "working"])
         self.db.register("days", days)
         self.db.execute("CREATE OR REPLACE TABLE cal AS SELECT day::DATE AS day, before::DOUBLE AS before, working FROM days")
@@ -321,10 +322,9 @@ class DossierStore:
         names = [d[0] for d in tallies.description]
         for values in tallies.fetchall():
             row = dict(zip(names, values))
-            key = ds.clean(row.pop("grp"))
+            key = ds.clean(row.pop("grp")) or "(không ghi)"
             row["resolved"] = row[ds.EARLY] + row[ds.ON_TIME] + row[ds.LATE]
             row["pending"] = row[ds.IN_TIME] + row[ds.OVERDUE]
-            row["returned"] = row.pop(ds.RETURNED)
             target = parts.setdefault(key, dict.fromkeys(ds.COUNT_KEYS, 0))
             for name, value in row.items():
                 target[name] += value
@@ -351,7 +351,7 @@ class DossierStore:
         """).fetchall()
         views: dict[str, list[ds.DossierView]] = {}
         for (file, row, code, grp, fld, channel, received, due, due_w, s_req, s_recv, closed, status, outcome, phase) in rows:
-            views.setdefault(ds.clean(grp), []).append(ds.DossierView(
+            views.setdefault(ds.clean(grp) or "(không ghi)", []).append(ds.DossierView(
                 self.files[file].file, row, ds.clean(code), ds.clean(grp), ds.clean(fld), channel or "", received, due,
                 calendar.moment(due_w) if due_w is not None else None, s_req, s_recv, closed, status, outcome, phase))
         return views
