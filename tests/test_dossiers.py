@@ -410,16 +410,19 @@ def test_rows_per_field_are_not_set_against_a_master_of_units(master, export, ca
 
 def test_an_unreadable_export_costs_that_file_only(tmp_path, export, calendars, capsys):
     broken = tmp_path / "hong.xlsx"
-    broken.write_bytes(b"%PDF-1.4 not a workbook")
+    broken.write_bytes(b"PK\x03\x04 cut short")
+    web = tmp_path / "danh-sach.xls"  # what many one-stop systems export: a web page named .xls
+    web.write_text("<html><body><table><tr><td>MaHoSo</td></tr></table></body></html>", encoding="utf-8")
     other = write_csv(tmp_path / "la.csv", [["Số", "Tên"], ["1", "x"]])
     report = tmp_path / "r.json"
-    code = main(["ho-so", str(broken), str(other), str(export), "--period", "tháng 10 năm 2026", "--calendars", str(calendars), "--json", str(report)])
+    code = main(["ho-so", str(broken), str(web), str(other), str(export), "--period", "tháng 10 năm 2026", "--calendars", str(calendars), "--json", str(report)])
     out = capsys.readouterr().out
     assert "✗ Không mở được tệp hong.xlsx" in out
+    assert "✗ Tệp danh-sach.xls là trang web (HTML) mang đuôi .xls" in out
     assert "✗ Tệp la.csv: không tệp ánh xạ nào khớp tên cột của tệp" in out
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["recomputed"][S1] == {str(k): v for k, v in EXPECTED_A[S1].items()}
-    assert [f["status"] for f in data["files"]] == ["failed", "failed", "ok"]
+    assert [f["status"] for f in data["files"]] == ["failed", "failed", "failed", "ok"]
     assert code == 1
 
 
@@ -460,3 +463,14 @@ def test_unit_codes_in_an_export_are_named_by_the_mapping(tmp_path, calendars):
         row[1] = {S1: "000.00.13.H55", S2: "000.00.20.H55"}[row[1]]
     counted, recomputed = count([write_csv(tmp_path / "ma.csv", rows)], calendars, mapping=str(mapping))
     assert recomputed == EXPECTED_A
+
+
+def test_a_zip_bomb_named_xlsx_is_refused_before_parsing(tmp_path, calendars):
+    import zipfile
+
+    bomb = tmp_path / "bom.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("xl/worksheets/sheet1.xml", b"\0" * (20 * 2**20))  # 20 MB packing to about 20 KB
+    store = DossierStore(calendars=calendars)
+    loaded = store.add(bomb, ds.load_mapping("mot-cua-tinh"))
+    assert loaded.rows == 0 and "quá lớn hoặc bất thường đối với một danh sách hồ sơ" in loaded.error

@@ -18,6 +18,7 @@ import datetime as dt
 import itertools
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -451,6 +452,7 @@ def _rows_of(path: Path):
         return ("", *_csv_rows(path), 0)
     if suffix not in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
         raise ExportError(f"Tệp {path.name} không phải danh sách hồ sơ dạng .xlsx, .xls, .ods hay .csv.")
+    _screen(path, suffix)
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         name = book.sheet_names[0]
@@ -461,6 +463,33 @@ def _rows_of(path: Path):
         raise ExportError(f"Tệp {path.name} có mật khẩu: hãy xuất lại danh sách hồ sơ không đặt mật khẩu.") from None
     except Exception as exc:  # calamine raises several types for broken files
         raise ExportError(f"Không mở được tệp {path.name} ({type(exc).__name__}): tệp hỏng hoặc không đúng định dạng. Hãy xuất lại từ phần mềm.") from None
+
+
+MAX_UNPACKED = 8 * 2**30  # an export of a few million dossiers unpacks to a few GB at most
+MAX_RATIO = 200  # unpacked / packed of a large part; spreadsheet XML packs 5–50 times
+
+
+def _screen(path: Path, suffix: str) -> None:
+    """Refuse, before calamine parses it, a file that is not a workbook (a web page saved as .xls, a
+    PDF) or a package that declares more than any export unpacks to (a zip bomb)."""
+    from tthc_xl.files.safe_open import ReadError, refuse_non_spreadsheet, sniff
+
+    with open(path, "rb") as handle:
+        kind = sniff(handle.read(4096))
+    if kind not in ("zip", "ole"):
+        try:
+            refuse_non_spreadsheet(kind, path.name, suffix)
+        except ReadError as exc:
+            raise ExportError(str(exc)) from None
+    if kind == "zip":
+        try:
+            with zipfile.ZipFile(path) as package:
+                parts = package.infolist()
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ExportError(f"Không mở được tệp {path.name} ({exc}): tệp hỏng hoặc tải về chưa hết. Hãy xuất lại từ phần mềm.") from None
+        unpacked = sum(p.file_size for p in parts)
+        if unpacked > MAX_UNPACKED or any(p.file_size > 2**20 and p.file_size > MAX_RATIO * max(p.compress_size, 1) for p in parts):
+            raise ExportError(f"Tệp {path.name} khai báo {unpacked / 2**30:.1f} GB dữ liệu khi giải nén, quá lớn hoặc bất thường đối với một danh sách hồ sơ: không đọc.")
 
 
 def _csv_rows(path: Path):
