@@ -473,4 +473,4 @@ def test_a_zip_bomb_named_xlsx_is_refused_before_parsing(tmp_path, calendars):
         package.writestr("xl/worksheets/sheet1.xml", b"\0" * (20 * 2**20))  # 20 MB packing to about 20 KB
     store = DossierStore(calendars=calendars)
     loaded = store.add(bomb, ds.load_mapping("mot-cua-tinh"))
-    assert loaded.rows == 0 and "quá lớn hoặc bất thường đối với một danh sách hồ sơ" in loaded.error
+    assert loaded.rows == 0 and "khai báo 20 MB dữ liệu khi giải nén, quá lớn hoặc bất thường đối với một danh sách hồ sơ" in loaded.error

@@ -489,7 +489,7 @@ def _screen(path: Path, suffix: str) -> None:
             raise ExportError(f"Không mở được tệp {path.name} ({exc}): tệp hỏng hoặc tải về chưa hết. Hãy xuất lại từ phần mềm.") from None
         unpacked = sum(p.file_size for p in parts)
         if unpacked > MAX_UNPACKED or any(p.file_size > 2**20 and p.file_size > MAX_RATIO * max(p.compress_size, 1) for p in parts):
-            raise ExportError(f"Tệp {path.name} khai báo {unpacked / 2**30:.1f} GB dữ liệu khi giải nén, quá lớn hoặc bất thường đối với một danh sách hồ sơ: không đọc.")
+            raise ExportError(f"Tệp {path.name} khai báo {format_number(unpacked / 2**20)} MB dữ liệu khi giải nén, quá lớn hoặc bất thường đối với một danh sách hồ sơ: không đọc.")
 
 
 def _csv_rows(path: Path):
