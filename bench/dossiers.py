@@ -77,7 +77,7 @@ def count(path: Path) -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak = usage.ru_maxrss / 1024
     print(f"rows read: {loaded.rows:,}; dossiers of 2026: {counted.counted:,}; units: {len(counted.parts)}; "
-          f"status disagreements: {sum(len(v) for v in counted.views.values()):,}; bad rows: {counted.rejected:,}")
+          f"listed for the difference sheet (at most 500 a unit): {sum(len(v) for v in counted.views.values()):,}; bad rows: {counted.rejected:,}")
     print(f"read into DuckDB: {read - began:.2f} s; parse, check, classify, count: {done - read:.2f} s; total {done - began:.2f} s "
           f"(CPU time of the process, all threads: {usage.ru_utime + usage.ru_stime:.1f} s; load average {os.getloadavg()[0]:.1f})")
     limit = os.environ.get("TTHC_XL_DUCKDB_MEMORY")

@@ -474,3 +474,10 @@ def test_a_zip_bomb_named_xlsx_is_refused_before_parsing(tmp_path, calendars):
     store = DossierStore(calendars=calendars)
     loaded = store.add(bomb, ds.load_mapping("mot-cua-tinh"))
     assert loaded.rows == 0 and "khai báo 20 MB dữ liệu khi giải nén, quá lớn hoặc bất thường đối với một danh sách hồ sơ" in loaded.error
+
+
+def test_dossiers_explaining_a_figure_are_counted_exactly(export, calendars):
+    counted, _ = count([export], calendars)
+    # By hand: the software counts A03, A05 as late and A10 as on time; A09 in time, the dates overdue.
+    assert counted.explaining[S1] == {"resolved_on_time": 3, "resolved_late": 3, "pending_in_time": 1, "pending_overdue": 1}
+    assert S2 not in counted.explaining

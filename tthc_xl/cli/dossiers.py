@@ -24,6 +24,7 @@ class DossierCheck:
     counted: object  # files.dossiers.Counted
     recomputed: dict[str, dict[int, int]]  # unit → layout column → count
     parts: dict[str, dict[str, int]] = field(default_factory=dict)  # unit (canonical name) → count key → count
+    explaining: dict[str, dict[str, int]] = field(default_factory=dict)  # unit → count key → dossiers whose two statuses move it
     differences: list[ds.Difference] = field(default_factory=list)
     views: dict[str, list[ds.DossierView]] = field(default_factory=dict)
     appendix: list = field(default_factory=list)  # Indicator, from the master's totals
@@ -44,7 +45,7 @@ class DossierCheck:
             "outcomes": counted.outcomes,
             "differences": [
                 {"unit": d.unit, "cell": d.cell, "column": d.column, "key": d.key, "reported": d.reported, "recomputed": d.recomputed,
-                 "dossiers": [v.code for v in d.dossiers]} for d in self.differences
+                 "explained": d.explained, "dossiers": [v.code for v in d.dossiers]} for d in self.differences
             ],
             "status_differences": sum(len(v) for v in self.views.values()),
             "indicators": {"appendix": [i.as_json() for i in self.appendix], "dossiers": [i.as_json() for i in self.dossiers],
@@ -176,8 +177,8 @@ def add_to_consolidation(outcome, args) -> bool:
 def dossier_check(counted, layout, units: UnitList | None, files: list[dict]) -> DossierCheck:
     from tthc_xl.files.dossiers import match_groups
 
-    parts, views, unknown = match_groups(counted, units)
-    check = DossierCheck(counted, {}, parts, views=views, files=files)
+    parts, views, explaining, unknown = match_groups(counted, units)
+    check = DossierCheck(counted, {}, parts, explaining, views=views, files=files)
     for name, tally in parts.items():
         check.recomputed[name] = ds.layout_values(ds.derive_counts(tally, layout), layout)
     for name in unknown:
@@ -220,7 +221,7 @@ def set_against(check: DossierCheck, outcome, output: str, compare_reported: boo
     layout = master.layout
     if compare_reported:
         table = master.table()
-        check.differences, found = ds.compare(table, check.recomputed, check.views, output, layout)
+        check.differences, found = ds.compare(table, check.recomputed, check.explaining, check.views, output, layout)
         outcome.findings += found
         reported = {r.unit for r in table.rows if not r.blank}
         for unit in sorted(reported - set(check.recomputed)):

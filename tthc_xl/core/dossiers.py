@@ -34,8 +34,8 @@ STATUS_NAMES = {
     PENDING: "đang giải quyết", SUPPLEMENT: "chờ bổ sung", RESOLVED: "đã giải quyết", WITHDRAWN: "rút hồ sơ", "": "(không ghi)",
 }
 
-# The count keys a dossier's outcome adds to (beside received and its phase/channel keys).
-_OUTCOME_KEYS = {
+# The count keys a status or an outcome adds to (beside received and its phase/channel keys).
+STATE_KEYS = {
     EARLY: {"resolved", EARLY}, ON_TIME: {"resolved", ON_TIME}, LATE: {"resolved", LATE},
     IN_TIME: {"pending", IN_TIME}, OVERDUE: {"pending", OVERDUE}, RETURNED: {"returned"},
     PENDING: {"pending"}, SUPPLEMENT: {"pending", IN_TIME}, RESOLVED: {"resolved"}, WITHDRAWN: {"returned"},
@@ -204,10 +204,10 @@ class DossierView:
     phase: str = "new"  # "carried" (received before the period) or "new"
 
     def status_keys(self) -> set[str]:
-        return _OUTCOME_KEYS.get(self.status, set())
+        return STATE_KEYS.get(self.status, set())
 
     def outcome_keys(self) -> set[str]:
-        return _OUTCOME_KEYS[self.outcome]
+        return STATE_KEYS[self.outcome]
 
     def explains(self, key: str) -> bool:
         """Whether counting by the software's status instead of the dates moves the figure of `key`."""
@@ -226,14 +226,16 @@ class Difference:
     cell: str
     reported: float
     recomputed: int
-    dossiers: list[DossierView] = field(default_factory=list)  # those that explain it
+    explained: int = 0  # dossiers whose software status moves this figure away from their dates
+    dossiers: list[DossierView] = field(default_factory=list)  # those of them listed (at most a few hundred)
 
     @property
     def gap(self) -> float:
         return self.reported - self.recomputed
 
 
-def compare(table: Table, recomputed: dict[str, dict[int, int]], views: dict[str, list[DossierView]], file: str, layout: Layout) -> tuple[list[Difference], list[Finding]]:
+def compare(table: Table, recomputed: dict[str, dict[int, int]], explaining: dict[str, dict[str, int]], views: dict[str, list[DossierView]],
+            file: str, layout: Layout) -> tuple[list[Difference], list[Finding]]:
     """Each reported unit cell against the dossiers' figure: a Difference and a finding where they differ.
 
     A difference the software's own statuses account for (it says late, the dates say on time…)
@@ -248,8 +250,9 @@ def compare(table: Table, recomputed: dict[str, dict[int, int]], views: dict[str
             if number not in figures or cell.value is None or cell.value == figures[number]:
                 continue
             key = layout.column(number).key
-            explaining = [v for v in views.get(row.unit, []) if v.explains(key)]
-            difference = Difference(row.unit, number, key, cell.ref, cell.value, figures[number], explaining)
+            listed = [v for v in views.get(row.unit, []) if v.explains(key)]
+            count = explaining.get(row.unit, {}).get(key, 0)
+            difference = Difference(row.unit, number, key, cell.ref, cell.value, figures[number], max(count, len(listed)), listed)
             differences.append(difference)
             findings.append(_finding(difference, layout, file, table.sheet, cell.source))
     return differences, findings
@@ -262,15 +265,15 @@ def _finding(d: Difference, layout: Layout, file: str, sheet: str, source) -> Fi
         f"{d.unit}: cột {d.column} ({name}) báo cáo {format_number(d.reported)} hồ sơ, theo danh sách hồ sơ là "
         f"{format_number(d.recomputed)} (chênh lệch {'+' if d.gap > 0 else ''}{gap})."
     )
-    if d.dossiers:
+    if d.explained:
         text += (
-            f" {format_number(len(d.dossiers))} hồ sơ có trạng thái trên phần mềm khác với ngày tháng của hồ sơ "
+            f" {format_number(d.explained)} hồ sơ có trạng thái trên phần mềm khác với ngày tháng của hồ sơ "
             f"(xem trang “Hồ sơ lệch”, ô {d.cell}): hãy kiểm tra lại trạng thái các hồ sơ này."
         )
     else:
         text += " Không hồ sơ nào giải thích chênh lệch này: hãy đề nghị đơn vị kiểm tra lại số liệu."
     return Finding(
-        file, sheet, d.cell, d.unit, RULE, WARNING if d.dossiers else ERROR, text,
+        file, sheet, d.cell, d.unit, RULE, WARNING if d.explained else ERROR, text,
         suspects=[d.cell], fix={d.cell: d.recomputed}, column=d.column, source=source,
     )
 

@@ -38,7 +38,8 @@ from tthc_xl.files.read import column_letters
 BATCH = 50_000  # rows held in Python at once while reading an export
 HEADER_SEARCH = 30  # rows under which the header row is looked for
 MAX_ROW_FINDINGS = 200  # bad rows listed one by one, per kind of problem; the rest are counted
-MAX_VIEWS = 100_000  # dossiers whose two statuses disagree, kept for the difference sheet
+MAX_VIEWS = 100_000  # dossiers whose two statuses disagree kept for the difference sheet, over all groups
+MAX_VIEWS_PER_GROUP = 500
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")  # dates calamine read as dates
 
 
@@ -65,7 +66,8 @@ class Counted:
     end: dt.date
     by: str  # "unit", "field" or "procedure"
     parts: dict[str, dict[str, int]]  # group (as written in the export) → count key → count
-    views: dict[str, list[ds.DossierView]]  # group → dossiers whose two statuses disagree
+    views: dict[str, list[ds.DossierView]]  # group → dossiers whose two statuses disagree (the first few hundred)
+    explaining: dict[str, dict[str, int]]  # group → count key → dossiers whose software status moves that count
     outcomes: dict[str, int]  # over all dossiers of the period: outcome → count
     findings: list[Finding] = field(default_factory=list)  # bad rows
     notes: list[str] = field(default_factory=list)
@@ -331,24 +333,37 @@ class DossierStore:
                 target[name] += value
             for outcome in ds.OUTCOMES:
                 outcomes[outcome] += row[outcome]
-        views = self._views(calendar)
-        if sum(map(len, views.values())) >= MAX_VIEWS:
-            notes.append(f"Có hơn {format_number(MAX_VIEWS)} hồ sơ mà trạng thái trên phần mềm khác với ngày tháng; chỉ {format_number(MAX_VIEWS)} hồ sơ đầu được liệt kê và dùng để giải thích chênh lệch.")
+        views = self._views(calendar, len(parts))
         counted = sum(p["received"] for p in parts.values())
-        return Counted(start, end, by, parts, views, outcomes, findings, notes, counted, left_out, calendar)
+        return Counted(start, end, by, parts, views, self._explaining(), outcomes, findings, notes, counted, left_out, calendar)
 
-    def _views(self, calendar: Calendar) -> dict[str, list[ds.DossierView]]:
-        agree = " OR ".join(
-            f"(status_key = '{s}' AND outcome IN ({', '.join(repr(o) for o in outcomes)}))"
-            for s, outcomes in {
-                ds.PENDING: (ds.IN_TIME, ds.OVERDUE), ds.SUPPLEMENT: (ds.IN_TIME,), ds.RESOLVED: (ds.EARLY, ds.ON_TIME, ds.LATE), ds.WITHDRAWN: (ds.RETURNED,)
-            }.items()
-        )
+    def _explaining(self) -> dict[str, dict[str, int]]:
+        """Per group and count key, the dossiers counted under that key by one of their two statuses and not by the other."""
+        pairs = [(state, key) for state, keys in ds.STATE_KEYS.items() for key in keys]
+        self.db.execute("CREATE OR REPLACE TEMP TABLE state_keys (state VARCHAR, key VARCHAR)")
+        self.db.executemany("INSERT INTO state_keys VALUES (?, ?)", pairs)
+        rows = self.db.execute(f"""
+            WITH moved AS (
+                SELECT c.grp, k.key FROM (SELECT * FROM classified WHERE {_DISAGREE}) c JOIN state_keys k ON k.state = c.status_key
+                WHERE NOT EXISTS (SELECT 1 FROM state_keys o WHERE o.state = c.outcome AND o.key = k.key)
+                UNION ALL
+                SELECT c.grp, k.key FROM (SELECT * FROM classified WHERE {_DISAGREE}) c JOIN state_keys k ON k.state = c.outcome
+                WHERE NOT EXISTS (SELECT 1 FROM state_keys s WHERE s.state = c.status_key AND s.key = k.key)
+            )
+            SELECT grp, key, count(*) FROM moved GROUP BY grp, key
+        """).fetchall()
+        explaining: dict[str, dict[str, int]] = {}
+        for grp, key, count in rows:
+            explaining.setdefault(ds.clean(grp) or "(không ghi)", {})[key] = count
+        return explaining
+
+    def _views(self, calendar: Calendar, groups: int) -> dict[str, list[ds.DossierView]]:
         rows = self.db.execute(f"""
             SELECT file, row, code, grp, field, channel_key, received_t, due_t, due_w, supplement_requested_t, supplement_received_t, closed_t,
                    status_key, outcome, phase
-            FROM classified WHERE status_key IS NOT NULL AND status_key <> outcome AND NOT ({agree})
-            ORDER BY grp, file, row LIMIT {MAX_VIEWS}
+            FROM classified WHERE {_DISAGREE}
+            QUALIFY row_number() OVER (PARTITION BY grp ORDER BY file, row) <= {max(20, min(MAX_VIEWS_PER_GROUP, MAX_VIEWS // max(groups, 1)))}
+            ORDER BY grp, file, row
         """).fetchall()
         views: dict[str, list[ds.DossierView]] = {}
         for (file, row, code, grp, fld, channel, received, due, due_w, s_req, s_recv, closed, status, outcome, phase) in rows:
@@ -361,6 +376,13 @@ class DossierStore:
         return [{"file": f.file, "sheet": f.sheet, "unit": "", "status": "failed" if f.error else "ok", "error": f.error,
                  "mapping": f.mapping, "rows": f.rows} for f in self.files]
 
+
+# A dossier whose software status says something its dates do not: a generic status ("đang giải
+# quyết", "đã có kết quả") agrees with every outcome of its kind.
+_AGREEING = {ds.PENDING: (ds.IN_TIME, ds.OVERDUE), ds.SUPPLEMENT: (ds.IN_TIME,), ds.RESOLVED: (ds.EARLY, ds.ON_TIME, ds.LATE), ds.WITHDRAWN: (ds.RETURNED,)}
+_DISAGREE = "status_key IS NOT NULL AND status_key <> outcome AND NOT (" + " OR ".join(
+    f"(status_key = '{status}' AND outcome IN ({', '.join(repr(o) for o in outcomes)}))" for status, outcomes in _AGREEING.items()
+) + ")"
 
 _PROBLEMS = {
     "missing": "thiếu {field} (cột “{header}”)",
@@ -569,12 +591,13 @@ def _text(value) -> str:
     return str(value)
 
 
-def match_groups(counted: Counted, units: UnitList | None) -> tuple[dict[str, dict[str, int]], dict[str, list[ds.DossierView]], list[str]]:
-    """Counts and views under each unit's canonical name (spellings merged); groups no unit matches, named."""
+def match_groups(counted: Counted, units: UnitList | None):
+    """Counts, views and explaining counts under each unit's canonical name (spellings merged); the groups no unit matches."""
     if units is None or counted.by != "unit":
-        return counted.parts, counted.views, []
+        return counted.parts, counted.views, counted.explaining, []
     parts: dict[str, dict[str, int]] = {}
     views: dict[str, list[ds.DossierView]] = {}
+    explaining: dict[str, dict[str, int]] = {}
     unknown = []
     for name, tally in counted.parts.items():
         unit = units.match(name)
@@ -585,5 +608,8 @@ def match_groups(counted: Counted, units: UnitList | None) -> tuple[dict[str, di
         for key, value in tally.items():
             target[key] += value
         views.setdefault(unit.name, []).extend(counted.views.get(name, []))
-    return parts, views, unknown
+        moved = explaining.setdefault(unit.name, {})
+        for key, value in counted.explaining.get(name, {}).items():
+            moved[key] = moved.get(key, 0) + value
+    return parts, views, explaining, unknown
 

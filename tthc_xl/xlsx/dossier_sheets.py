@@ -58,13 +58,14 @@ def write_differences(book, differences: list[Difference], views: dict[str, list
         heading.hyperlink = target
         heading.font = Font(name=style.FONT, size=style.TABLE_SIZE, bold=True, underline="single", color="0563C1")
         row += 1
-        if not difference.dossiers:
+        if not difference.explained:
             sheet.cell(row, 2, "Không hồ sơ nào có trạng thái khác với ngày tháng: đơn vị cần kiểm tra lại số liệu.").font = _font(italic=True)
             row += 2
             continue
-        row = _dossier_table(sheet, row, difference.dossiers[:MAX_LISTED])
-        if len(difference.dossiers) > MAX_LISTED:
-            sheet.cell(row, 2, f"… và {format_number(len(difference.dossiers) - MAX_LISTED)} hồ sơ khác.").font = _font(italic=True)
+        listed = difference.dossiers[:MAX_LISTED]
+        row = _dossier_table(sheet, row, listed)
+        if difference.explained > len(listed):
+            sheet.cell(row, 2, f"… và {format_number(difference.explained - len(listed))} hồ sơ khác (xem danh sách hồ sơ trên phần mềm).").font = _font(italic=True)
             row += 1
         row += 1
     everything = [v for group in views.values() for v in group]
