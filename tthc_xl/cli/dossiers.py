@@ -7,11 +7,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tthc_xl.cli.app import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, _layouts, print_summary, write_json
+from tthc_xl.cli.app import _layouts, print_summary, write_json
+from tthc_xl.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE
 from tthc_xl.core import dossiers as ds
+from tthc_xl.core.contract import CHECK_SHEET
 from tthc_xl.core.indicators import APPENDIX, DOSSIERS, indicators, paragraph
 from tthc_xl.core.model import ERROR, UNIT, WARNING, Cell, Finding, Row
 from tthc_xl.core.numbers import format_number, format_percent
+from tthc_xl.core.periods import parse_period
 from tthc_xl.core.units import Unit, UnitList, load_units
 
 BY = {"don-vi": "unit", "linh-vuc": "field", "thu-tuc": "procedure"}
@@ -76,7 +79,7 @@ def add_commands(subparsers) -> None:
 
 
 def cmd_dossiers(args) -> int:
-    from tthc_xl.files.history import HistoryError, parse_period, read_master
+    from tthc_xl.files.history import HistoryError, read_master
     from tthc_xl.files.locking import check_master_writable
 
     layouts = _layouts(args)
@@ -141,7 +144,6 @@ def count_exports(files, period_text: str, layout, units: UnitList | None, mappi
     """Read the exports and count the period; None (with a message) when no export could be read."""
     from tthc_xl.files.check import expand_sources
     from tthc_xl.files.dossiers import DossierStore
-    from tthc_xl.files.history import parse_period
 
     period = parse_period(period_text)
     mapping = ds.load_mapping(mapping_name) if mapping_name else None
@@ -159,7 +161,6 @@ def count_exports(files, period_text: str, layout, units: UnitList | None, mappi
 
 def add_to_consolidation(outcome, args) -> bool:
     """`consolidate --ho-so`: the dossiers' figures set against the units' files just read; False when unusable."""
-    from tthc_xl.files.history import parse_period
 
     master = outcome.master
     period_text = master.settings.period
@@ -238,7 +239,7 @@ def set_against(check: DossierCheck, outcome, output: str, compare_reported: boo
     def write_sheets(book) -> None:
         from tthc_xl.xlsx.dossier_sheets import write_differences, write_indicators
 
-        write_differences(book, check.differences, check.views, master.sheet, after="Kiểm tra")
+        write_differences(book, check.differences, check.views, master.sheet, after=CHECK_SHEET)
         write_indicators(book, check.appendix, check.dossiers, check.by_unit, after="Hồ sơ lệch", paragraph=paragraph(check.appendix, check.dossiers))
 
     outcome.sheets.append(write_sheets)

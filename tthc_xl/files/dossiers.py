@@ -27,13 +27,13 @@ import pandas
 import python_calamine
 
 from tthc_xl.core import dossiers as ds
+from tthc_xl.core.a1 import column_letters
 from tthc_xl.core.calendars import Calendar, load_calendar
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.model import ERROR, WARNING, Finding
 from tthc_xl.core.numbers import format_number
 from tthc_xl.core.text import fold
 from tthc_xl.core.units import UnitList
-from tthc_xl.files.read import column_letters
 
 BATCH = 50_000  # rows held in Python at once while reading an export
 HEADER_SEARCH = 30  # rows under which the header row is looked for
