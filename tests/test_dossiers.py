@@ -481,3 +481,34 @@ def test_dossiers_explaining_a_figure_are_counted_exactly(export, calendars):
     # By hand: the software counts A03, A05 as late and A10 as on time; A09 in time, the dates overdue.
     assert counted.explaining[S1] == {"resolved_on_time": 3, "resolved_late": 3, "pending_in_time": 1, "pending_overdue": 1}
     assert S2 not in counted.explaining
+
+
+def windows_1258(text):
+    """Text as Windows-1258 stores Vietnamese: letters with their own code, tone marks combining after them."""
+    import unicodedata
+
+    tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+    out = []
+    for ch in text:
+        try:
+            out.append(ch.encode("cp1258"))
+            continue
+        except UnicodeEncodeError:
+            pass
+        parts = unicodedata.normalize("NFD", ch)
+        letter = unicodedata.normalize("NFC", parts[0] + "".join(m for m in parts[1:] if m not in tones))
+        out.append(letter.encode("cp1258") + "".join(m for m in parts[1:] if m in tones).encode("cp1258"))
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("encoding, delimiter", [("cp1258", ";"), ("utf-16", "\t"), ("utf-8-sig", ";")])
+def test_csv_exports_in_other_encodings_and_delimiters_give_the_same_rows(tmp_path, calendars, encoding, delimiter):
+    import io
+
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter).writerows(one_stop_rows())
+    path = tmp_path / "xuat.csv"
+    path.write_bytes(windows_1258(out.getvalue()) if encoding == "cp1258" else out.getvalue().encode(encoding))
+    counted, rows = count([path], calendars, mapping="mot-cua-tinh")
+    assert rows == EXPECTED_A  # unit names with decomposed tones group with the composed ones
+    assert counted.findings == []

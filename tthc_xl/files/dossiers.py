@@ -223,7 +223,8 @@ class DossierStore:
                 CASE WHEN finished_t = date_trunc('day', finished_t) THEN finished_t + INTERVAL 12 HOUR ELSE finished_t END AS finished_t,
                 CASE WHEN rejected_t = date_trunc('day', rejected_t) THEN rejected_t + INTERVAL 12 HOUR ELSE rejected_t END AS rejected_t)
             FROM (
-                SELECT r.* REPLACE (coalesce(un.value, r.unit) AS unit), {dates},
+                SELECT r.* REPLACE (nfc_normalize(coalesce(un.value, r.unit)) AS unit, nfc_normalize(r.field) AS field,
+                                    nfc_normalize(r.procedure) AS procedure), {dates},
                        TRY_CAST(replace(trim(r.time_limit), ',', '.') AS DOUBLE) AS limit_days,
                        ch.value AS channel_key, st.value AS status_key
                 FROM raw r
