@@ -25,6 +25,7 @@ COMMAND_MODULES: dict[str, str] = {
     "doctor": "tthc_xl.cli.doctor",
     "print": "tthc_xl.cli.printing",
     "workbook": "tthc_xl.cli.workbook",
+    "ho-so": "tthc_xl.cli.dossiers",
 }
 CORE_COMMANDS = ("forms", "check", "new-master", "consolidate")
 
@@ -111,6 +112,11 @@ def cmd_consolidate(args) -> int:
     # openpyxl (with numpy) takes a quarter of a second to import: done while the workers read.
     results = read_sources(unit_files(args.sources, str(output)), layouts, form, units, meanwhile=_import_renderer)
     outcome = consolidate_results(results, layouts, form, units, _settings(args, settings), previous, output=str(output))
+    if args.dossiers:
+        from tthc_xl.cli.dossiers import add_to_consolidation
+
+        if not add_to_consolidation(outcome, args):
+            return EXIT_UNUSABLE
     from tthc_xl.xlsx.render import save_master
 
     save_master(outcome, output, book, chart_rows=history.chart_rows(output, outcome))
@@ -180,6 +186,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     cons.add_argument("--period", help="kỳ báo cáo")
     cons.add_argument("--previous", help="bảng tổng hợp kỳ trước")
     cons.add_argument("--json", help="ghi kết quả ra tệp JSON")
+    cons.add_argument("--ho-so", dest="dossiers", nargs="+", metavar="TỆP", help="danh sách hồ sơ xuất từ phần mềm một cửa để đối chiếu (xem `tthc-xl ho-so`)")
+    cons.add_argument("--mapping", help="tệp ánh xạ cột của danh sách hồ sơ")
+    cons.add_argument("--calendars", help="thư mục lịch làm việc")
     cons.set_defaults(run=cmd_consolidate)
     if command not in CORE_COMMANDS:
         for module in dict.fromkeys(COMMAND_MODULES.values()):

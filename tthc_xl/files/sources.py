@@ -30,6 +30,7 @@ class Consolidation:
     sources: list[dict] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # about sources and the master, all of them
     notes: list[str] = field(default_factory=list)
+    sheets: list[Callable] = field(default_factory=list)  # more sheets to write into the master: f(workbook)
 
     @property
     def has_errors(self) -> bool:

@@ -123,6 +123,8 @@ def render(outcome, book: Workbook, output: str, chart_rows: list | None = None)
     in_master = [f for f in outcome.findings if f.file == output and f.sheet == master.sheet]
     mark(sheet, in_master)
     write_check_sheet(book, master, outcome.findings, outcome.sources, outcome.notes, output)
+    for write_sheet in getattr(outcome, "sheets", ()):  # e.g. the dossier check's "Hồ sơ lệch", "Chỉ số"
+        write_sheet(book)
     if chart_rows is not None:
         add_chart_sheet(book, chart_rows)
     book.defined_names[TABLE_NAME] = DefinedName(
