@@ -136,7 +136,8 @@ def print_summary(result) -> None:
         print(f"  {note}")
     errors = sum(1 for f in result.findings if f.severity == ERROR)
     warnings = len(result.findings) - errors
-    form = getattr(result, "form", "") or result.as_json()["form"]
+    layout = result.master.layout if hasattr(result, "master") else result.layout
+    form = layout.label if layout is not None else getattr(result, "form", "")
     print(f"\nMẫu biểu: {form or '(không xác định)'}. {errors} lỗi, {warnings} cảnh báo.")
     for finding in result.findings:
         mark = "LỖI" if finding.severity == ERROR else "Cảnh báo"

@@ -19,6 +19,9 @@ from tthc_xl.core.text import fold
 _RULE = re.compile(r"^\s*(\d+)\s*(<=|>=|=|≤|≥)\s*\(?\s*(\d+(?:\s*\+\s*\d+)*)\s*\)?\s*$")
 
 
+INFERRED_SOURCES = ("hàng số thứ tự cột", "tiêu đề cột")
+
+
 class LayoutError(ValueError):
     """A layout file a clerk wrote that cannot be used; the message says which and why."""
 
@@ -110,6 +113,26 @@ class Layout:
     def by_key(self, values: dict[int, float]) -> dict[str, float]:
         """Values keyed by meaning (`received`, `resolved`…) instead of column number."""
         return {self.column(n).key: v for n, v in values.items() if n in self._by_number}
+
+    @cached_property
+    def signature(self) -> tuple:
+        """What makes two layouts the same for consolidation: columns, their meanings, the rules."""
+        return (
+            tuple((c.number, c.kind, c.key) for c in self.columns),
+            tuple(sorted((r.left, r.op, r.right, r.explained_by or 0) for r in self.rules)),
+        )
+
+    @property
+    def inferred(self) -> bool:
+        """Inferred from a table (its number row or its header), not written in a file."""
+        return self.source in INFERRED_SOURCES
+
+    @property
+    def label(self) -> str:
+        """The layout as every output names it; an inferred one with what it was inferred from and its rules."""
+        if not self.inferred:
+            return self.name
+        return f"{self.name} ({self.description}: {'; '.join(r.text for r in self.rules)})"
 
     def sums(self) -> set[tuple[int, tuple[int, ...]]]:
         """The sum rules as (total, parts), to compare with what a number row spells."""

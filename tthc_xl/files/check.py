@@ -17,6 +17,7 @@ OK, FAILED = "ok", "lỗi"
 @dataclass
 class CheckResult:
     form: str
+    layout: Layout | None = None
     sources: list[dict] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
@@ -31,7 +32,8 @@ class CheckResult:
         return any(f.severity == ERROR for f in self.findings)
 
     def as_json(self) -> dict:
-        return {"form": self.form, "sources": self.sources, "findings": [f.as_json() for f in self.findings]}
+        rules = [r.text for r in self.layout.rules] if self.layout else []
+        return {"form": self.form, "form_rules": rules, "sources": self.sources, "findings": [f.as_json() for f in self.findings]}
 
 
 def expand_sources(sources) -> list[Path]:
@@ -78,7 +80,7 @@ def source_entries(result: FileResult) -> list[dict]:
 
 def check_files(sources, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None) -> CheckResult:
     result = CheckResult(form=form or "")
-    forms = []
+    forms: list[Layout] = []
     for path in expand_sources(sources):
         read = read_file(path, layouts, form, units)
         result.sources += source_entries(read)
@@ -86,7 +88,9 @@ def check_files(sources, layouts: dict[str, Layout], form: str | None = None, un
         for table in read.tables:
             result.tables.append(table)
             result.findings += check_table(table)
-            forms.append(table.layout.name)
-    if not form and forms:
-        result.form = max(set(forms), key=forms.count)
+            forms.append(table.layout)
+    if forms:
+        signatures = [layout.signature for layout in forms]
+        result.layout = max(forms, key=lambda layout: signatures.count(layout.signature))
+        result.form = result.layout.label
     return result

@@ -40,6 +40,8 @@ class Consolidation:
         master = self.master
         return {
             "form": master.layout.name,
+            "form_description": master.layout.label,
+            "form_rules": [r.text for r in master.layout.rules],
             "sources": self.sources,
             "findings": [f.as_json() for f in self.findings],
             "missing": master.missing,
@@ -148,11 +150,11 @@ def choose_form(results: list[FileResult], form: str | None) -> Layout | None:
     tables = [t for r in results for t in r.tables]
     if form:
         return next((t.layout for t in tables if t.layout.name == form), None)
-    names = [t.layout.name for t in tables]
-    if not names:
+    signatures = [t.layout.signature for t in tables]
+    if not signatures:
         return None
-    best = max(dict.fromkeys(names), key=names.count)
-    return next(t.layout for t in tables if t.layout.name == best)
+    best = max(dict.fromkeys(signatures), key=signatures.count)
+    return next(t.layout for t in tables if t.layout.signature == best)
 
 
 def consolidate(
@@ -199,7 +201,7 @@ def consolidate_results(
         for table in result.tables:
             entry = {"file": result.file, "sheet": table.sheet, "unit": "", "status": OK, "error": ""}
             outcome.sources.append(entry)
-            if table.layout.name != layout.name:
+            if table.layout.signature != layout.signature:
                 entry.update(status=FAILED, error=_other_layout(result.file, table, layout))
                 continue
             outcome.findings += check_table(table, aggregates_only=True)  # its unit rows are checked in the master
@@ -263,7 +265,7 @@ def _where(file: str, sheet: str) -> str:
 
 def _other_layout(file: str, table: Table, layout: Layout) -> str:
     return (
-        f"Tệp {Path(file).name} (trang “{table.sheet}”) dùng mẫu {table.layout.name}, khác mẫu {layout.name} của bảng tổng hợp: "
+        f"Tệp {Path(file).name} (trang “{table.sheet}”) dùng mẫu {table.layout.label}, khác mẫu {layout.label} của bảng tổng hợp: "
         "hãy đề nghị đơn vị báo cáo đúng mẫu."
     )
 
