@@ -495,6 +495,11 @@ def add_word_table(document, rows: list[list], merges=MERGES) -> None:
     for ref in merges:
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         table.cell(min_row - 1, min_col - 1).merge(table.cell(max_row - 1, max_col - 1))
+    # The header and the number row repeat at the top of every page, as clerks set them.
+    from docx.oxml import OxmlElement
+
+    for row in table.rows[: len(HEADER_ROWS) + 1]:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
 
 
 def write_report_docx(path, tables: list[tuple[str, list[list]]] | None = None) -> Path:

@@ -72,7 +72,7 @@ def source_entries(result: FileResult) -> list[dict]:
     if result.error:
         return [{"file": result.file, "sheet": "", "unit": "", "status": FAILED, "error": result.error}]
     entries = []
-    for table in result.tables:
+    for table in result.tables + result.level_tables:
         units = [r.unit for r in table.rows_of(UNIT)]
         entries.append({"file": result.file, "sheet": table.sheet, "unit": units[0] if len(units) == 1 else "", "status": OK, "error": ""})
     return entries
@@ -85,10 +85,11 @@ def check_files(sources, layouts: dict[str, Layout], form: str | None = None, un
         read = read_file(path, layouts, form, units)
         result.sources += source_entries(read)
         result.notes += read.notes
-        for table in read.tables:
+        for table in read.tables + read.level_tables:
             result.tables.append(table)
             result.findings += check_table(table)
             forms.append(table.layout)
+        result.findings += read.findings
     if forms:
         signatures = [layout.signature for layout in forms]
         result.layout = max(forms, key=lambda layout: signatures.count(layout.signature))

@@ -27,8 +27,9 @@ import python_calamine
 from tthc_xl.core.fit import Fit, best_fit, header_text
 from tthc_xl.core.infer import infer as infer_layout
 from tthc_xl.core.layouts import Layout
+from tthc_xl.core.levels import level_findings, split_levels
 from tthc_xl.core.vocabulary import load_vocabulary
-from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Row, Table
+from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Table
 from tthc_xl.core.numbers import NotANumber, format_number, parse_number
 from tthc_xl.files.safe_open import ReadError  # noqa: F401 - defined there, public here: `from tthc_xl.files.read import ReadError`
 from tthc_xl.files.safe_open import MAX_SHEET_COLS, MAX_SHEET_ROWS, lock_file_message, open_workbook, password_message, read_bytes, sniff
@@ -493,6 +494,8 @@ class FileResult:
     tables: list[Table] = field(default_factory=list)
     error: str = ""
     notes: list[str] = field(default_factory=list)
+    level_tables: list[Table] = field(default_factory=list)  # a document's province/commune tables, checked against `tables`
+    findings: list[Finding] = field(default_factory=list)  # what the file's tables say about each other (levels)
 
 
 def read_file(path: str | Path, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None) -> FileResult:
@@ -567,6 +570,7 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
             f"Tệp {path.name} có {len(uncomputed)} ô công thức chưa được tính ({shown}): tệp được lưu bởi một chương trình "
             "không tính công thức, nên các ô này không được đọc (không coi là 0). Hãy mở tệp bằng Excel, bấm Lưu rồi gửi lại."
         )
+    _split_levels(result, path)
     if result.tables:
         result.error = ""
     elif unknown:
@@ -582,6 +586,20 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
             "(1, 2, 3=(4+5), 4, …) ngay dưới tiêu đề cột. Hãy đề nghị đơn vị dùng đúng mẫu biểu."
         )
     return result
+
+
+def _split_levels(result: FileResult, path: Path) -> None:
+    """A document with an all-units table and its level tables: the whole is read, the levels checked against it."""
+    split = split_levels(result.tables)
+    if split is None:
+        return
+    whole, levels = split
+    result.tables, result.level_tables = [whole], levels
+    result.findings += level_findings(whole, levels)
+    result.notes.append(
+        f"Tệp {path.name} có bảng toàn bộ các đơn vị ({whole.sheet}) và {len(levels)} bảng theo cấp "
+        f"({', '.join(t.sheet for t in levels)}): đã tổng hợp bảng toàn bộ và đối chiếu từng dòng, dòng tổng của các cấp với nó."
+    )
 
 
 def _rows(number_rows) -> str:

@@ -195,6 +195,7 @@ def consolidate_results(
     found_units: list[Unit] = []
     for result in results:
         outcome.notes += result.notes
+        outcome.findings += result.findings
         if result.error:
             outcome.sources.append({"file": result.file, "sheet": "", "unit": "", "status": FAILED, "error": result.error})
             continue

@@ -13,9 +13,11 @@ import re
 import zipfile
 from pathlib import Path
 
+from tthc_xl.core.text import fold
 from tthc_xl.files.read import Grid
 from tthc_xl.files.safe_open import MAX_ENTRIES, MAX_RATIO, MAX_SHEET_COLS, MAX_SHEET_ROWS, MAX_UNPACKED_BYTES, RATIO_FLOOR, ReadError, password_message, sniff
 
+_HEADINGS = ("phu luc", "bieu", "bang ")
 MAX_TABLES = 200  # tables read from one document; a report has a handful
 _NUMERIC_LINE = re.compile(r"^[\d.,+=()\s%-]*$")
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -50,8 +52,17 @@ def read_word_grids(path: Path, data: bytes) -> list[Grid]:
     except Exception as exc:  # python-docx raises several types for a damaged package
         raise ReadError(f"Không mở được tệp Word {name} ({type(exc).__name__}): tệp hỏng hoặc không đúng định dạng; {_AGAIN}.") from None
     grids = []
-    for index, table in enumerate(document.tables[:MAX_TABLES], start=1):
-        grids.append(_table_grid(table._tbl, f"Bảng {index}"))
+    heading = ""
+    for node in document.element.body.iterchildren():
+        if node.tag == f"{_W}p":
+            text = " ".join(_paragraph_text(node).split())
+            if fold(text).startswith(_HEADINGS):
+                heading = text
+        elif node.tag == f"{_W}tbl" and len(grids) < MAX_TABLES:
+            # "Bảng 2 (Phụ lục 2 - Cấp tỉnh)": the table's number in the document and the appendix title above it.
+            name = f"Bảng {len(grids) + 1}" + (f" ({heading[:60]})" if heading else "")
+            grids.append(_table_grid(node, name))
+            heading = ""
     return grids
 
 

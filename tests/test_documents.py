@@ -1,0 +1,154 @@
+"""Word and PDF reports: the Sóc Trăng report as a real Word document and as the PDF LibreOffice exports from it."""
+
+import json
+import subprocess
+
+import office
+import pytest
+import soctrang
+
+from tthc_xl.cli.app import main
+from tthc_xl.core.model import ERROR, PERCENT, TOTAL, UNIT
+from tthc_xl.files.check import check_files
+from tthc_xl.files.read import read_file
+
+
+@pytest.fixture(scope="session")
+def report_docx(tmp_path_factory):
+    return soctrang.write_report_docx(tmp_path_factory.mktemp("word") / "bao-cao-06-BC-TTHC.docx")
+
+
+@pytest.fixture(scope="session")
+def report_pdf(report_docx, tmp_path_factory):
+    return office.convert(report_docx, "pdf", tmp_path_factory.mktemp("pdf"))
+
+
+def found(findings):
+    """What a finding says, wherever its cell is: unit, rule, column, severity and the fixing values."""
+    return sorted((f.unit, f.rule, f.column, f.severity, tuple(sorted((f.fix or {}).values()))) for f in findings)
+
+
+def test_the_word_appendix_is_read_with_its_merged_header_and_wrapped_number_row(report_docx, layouts):
+    result = read_file(report_docx, layouts)
+    assert result.error == ""
+    (table,) = result.tables
+    assert table.layout.name == "mau-a" and table.sheet == "Bảng 1 (PHỤ LỤC I)"
+    units = table.rows_of(UNIT)
+    assert [r.label for r in units] == [name for _, name, _ in soctrang.UNITS]
+    assert [[r.cells[n].value for n in soctrang.COLUMNS] for r in units] == [v for *_, v in soctrang.UNITS]
+    (total,) = table.rows_of(TOTAL)
+    assert {n: c.value for n, c in total.cells.items()} == soctrang.PRINTED_TOTAL
+    (percent,) = table.rows_of(PERCENT)
+    assert {n: c.value for n, c in percent.cells.items()} == soctrang.PRINTED_PERCENT
+
+
+def test_check_of_the_word_and_pdf_reports_gives_exactly_the_findings_of_the_xlsx_appendix(appendix, report_docx, report_pdf, layouts):
+    expected = found(check_files([appendix], layouts).findings)
+    assert len(expected) == 9
+    for document in (report_docx, report_pdf):
+        result = check_files([document], layouts)
+        assert result.form == "mau-a"
+        assert found(result.findings) == expected, document.name
+
+
+def test_the_pdf_table_over_two_pages_with_its_header_repeated_is_one_table(report_pdf, layouts):
+    text = office.pdf_text(report_pdf)
+    assert text.count("Số hồ sơ nhận giải quyết") == 2  # the header printed on both pages
+    result = read_file(report_pdf, layouts)
+    (table,) = result.tables
+    assert table.sheet == "Trang 2–3, bảng 1"
+    units = table.rows_of(UNIT)
+    # Names wrapped over several lines are joined; "Sở Tài / chính" broken by the page end is one row.
+    assert [r.label for r in units] == [name for _, name, _ in soctrang.UNITS]
+    gtvt = units[3]
+    assert (gtvt.cells[3].raw, gtvt.cells[3].value) == ("2.708", 2708)  # Vietnamese thousands dots kept
+    assert [[r.cells[n].value for n in soctrang.COLUMNS] for r in units] == [v for *_, v in soctrang.UNITS]
+
+
+def test_consolidating_the_word_and_pdf_reports_gives_the_findings_of_the_xlsx_and_the_column_sums(appendix, report_docx, report_pdf, tmp_path, capsys):
+    def consolidated(source, name):
+        out = tmp_path / f"{name}.json"
+        code = main(["consolidate", str(source), "--units", "soc-trang-so-nganh", "-o", str(tmp_path / f"{name}.xlsx"), "--json", str(out)])
+        data = json.loads(out.read_text(encoding="utf-8"))
+        return code, data, sorted((f["unit"], f["rule"], f["severity"], tuple(sorted((f["fix"] or {}).values()))) for f in data["findings"])
+
+    code, data, expected = consolidated(appendix, "xlsx")
+    assert code == 1 and len(expected) == 9
+    for source, name in ((report_docx, "docx"), (report_pdf, "pdf")):
+        code, data, findings = consolidated(source, name)
+        assert code == 1
+        assert findings == expected
+        assert data["totals"] == {str(n): v for n, v in soctrang.COLUMN_SUMS.items()}
+        assert [s["status"] for s in data["sources"]] == ["ok"]
+    # Provenance names the document, the page and table, and the cell of the row.
+    tu_phap = next(f for f in data["findings"] if f["unit"] == "Sở Giáo dục và Đào tạo")
+    assert tu_phap["source"]["file"].endswith(".pdf") and tu_phap["source"]["sheet"] == "Trang 2–3, bảng 1"
+    assert tu_phap["source"]["cell"] == "F7"  # 3 header rows, the number row, then the units: the third is row 7
+
+
+def test_a_document_of_three_appendix_tables_whose_levels_do_not_add_up_names_the_row(tmp_path, layouts, capsys):
+    province = [u for u in soctrang.UNITS if u[0] in (6, 9, 10, 11, 12, 13, 14, 15, 16)]
+    communes = [(1, "UBND xã An Hiệp", [50, 10, 40, 30, 5, 20, 5, 20, 18, 2, 0, 3]),
+                (2, "UBND xã Phú Tâm", [20, 2, 18, 15, 0, 15, 0, 5, 5, 0, 1, 6]),
+                (3, "UBND phường 1", [100, 30, 70, 80, 10, 68, 2, 20, 19, 1, 0, 10])]
+    whole = province + [(len(province) + i, name, values) for i, name, values in communes]
+    planted = [c if c[1] != "UBND xã Phú Tâm" else (2, "UBND xã Phú Tâm", [21, 2, 19, 15, 0, 15, 0, 6, 6, 0, 1, 6]) for c in communes]
+    document = soctrang.write_report_docx(tmp_path / "ba-phu-luc.docx", tables=[
+        ("PHỤ LỤC 1 - TOÀN TỈNH", soctrang.appendix_rows(whole)),
+        ("PHỤ LỤC 2 - CẤP TỈNH", soctrang.appendix_rows(province)),
+        ("PHỤ LỤC 3 - CẤP XÃ", soctrang.appendix_rows(planted)),
+    ])
+    result = check_files([document], layouts)
+    levels = [f for f in result.findings if f.rule == "các cấp cộng lại bằng toàn bộ"]
+    rows = {(f.unit, f.sheet, f.cell) for f in levels if f.unit == "UBND xã Phú Tâm"}
+    assert rows == {("UBND xã Phú Tâm", "Bảng 3 (PHỤ LỤC 3 - CẤP XÃ)", ref) for ref in ("C6", "E6", "J6", "K6")}
+    message = next(f.message for f in levels if f.cell == "C6")
+    assert "UBND xã Phú Tâm, cột (3)" in message and "ghi 21" in message and "ghi 20" in message
+    totals = {f.cell for f in levels if f.unit == "Tổng cộng"}
+    assert totals == {"C17", "E17", "J17", "K17"}  # the whole's total row against the levels' totals
+    assert all(f.severity == ERROR for f in levels)
+    # Consolidated, the document counts its all-units table once, not its levels again.
+    out = tmp_path / "kq.json"
+    main(["consolidate", str(document), "-o", str(tmp_path / "th.xlsx"), "--json", str(out)])
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["totals"]["3"] == sum(v[0] for *_, v in whole)
+    assert not [f for f in data["findings"] if f["rule"] == "trùng đơn vị"]
+
+
+def test_odt_and_rtf_reports_are_read_through_libreoffice(report_docx, tmp_path, layouts):
+    expected = found(check_files([report_docx], layouts).findings)
+    odt = office.convert(report_docx, "odt", tmp_path / "odt")
+    rtf = office.convert(report_docx, "rtf", tmp_path / "rtf")
+    doc = office.convert(odt, "doc:MS Word 97", tmp_path / "doc")  # LibreOffice writes this table to .doc from .odt only
+    for converted in (odt, rtf, doc):
+        before = converted.read_bytes()
+        result = check_files([converted], layouts)
+        assert found(result.findings) == expected, converted.name
+        assert converted.read_bytes() == before  # the unit's file is only read
+
+
+def test_a_scanned_pdf_without_text_gets_a_clear_message(report_pdf, tmp_path, capsys):
+    from PIL import Image
+
+    subprocess.run([office.require("pdftoppm"), "-r", "40", "-png", "-f", "2", "-l", "2", str(report_pdf), str(tmp_path / "trang")], check=True)
+    (png,) = tmp_path.glob("trang*.png")
+    scan = tmp_path / "ban-quet.pdf"
+    Image.open(png).convert("RGB").save(scan)
+    assert main(["check", str(scan)]) == 2
+    out = capsys.readouterr().out
+    assert "ban-quet.pdf là bản quét" in out and "không có lớp chữ" in out and "gửi tệp Word hoặc Excel" in out
+
+
+def test_a_broken_document_costs_that_file_only(report_docx, unit_folder, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "don-vi"
+    shutil.copytree(unit_folder, folder)
+    (folder / "hong.docx").write_bytes(report_docx.read_bytes()[:3000])
+    (folder / "hong.pdf").write_bytes(b"%PDF-1.7\n" + b"\x00" * 200)
+    code = main(["consolidate", str(folder), "--units", "soc-trang-so-nganh", "-o", str(tmp_path / "th.xlsx"), "--json", str(tmp_path / "kq.json")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "hong.docx bị hỏng" in out and "Không mở được tệp PDF hong.pdf" in out
+    data = json.loads((tmp_path / "kq.json").read_text(encoding="utf-8"))
+    assert data["totals"]["3"] == soctrang.COLUMN_SUMS[3]
