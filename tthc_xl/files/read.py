@@ -25,7 +25,7 @@ from pathlib import Path
 import python_calamine
 
 from tthc_xl.core.fit import Fit, best_fit, header_text
-from tthc_xl.core.infer import infer as infer_layout
+from tthc_xl.core.infer import columns_of, infer as infer_layout
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.levels import level_findings, split_levels
 from tthc_xl.core.vocabulary import load_vocabulary
@@ -658,3 +658,22 @@ def _name_single_unit(table: Table, grid: Grid, number_row: NumberRow, path: Pat
     row.label = row.unit = name
     if units is not None and (matched := units.match(name)):
         row.unit, row.group = matched.name, matched.group
+
+
+def layouts_in_file(path: str | Path, layouts: dict[str, Layout]) -> list[Layout]:
+    """The layout of each table of a file: the one it fits, the one inferred from it, or (when neither) its
+    columns with no rule, for `tthc-xl forms --from` to write as a file the clerk completes. Raises ReadError."""
+    path = Path(path)
+    found = []
+    for grid in read_grids(path):
+        if grid.hidden:
+            continue
+        for number_row in find_number_rows(grid):
+            headers, _ = header_paths(grid, number_row)
+            layout, _ = match_layout(number_row, headers, layouts)
+            if layout is None:
+                columns = columns_of(headers, number_row.columns, load_vocabulary(), _label_number(headers))
+                layout = Layout(name="mau-moi", title="", columns=tuple(columns), rules=(), source="")
+            if all(layout.signature != other.signature for other in found):
+                found.append(layout)
+    return found

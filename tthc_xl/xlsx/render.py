@@ -39,6 +39,7 @@ SETTINGS = [  # (defined name, label, Settings attribute)
     ("CoQuanBanHanh", "Cơ quan ban hành", "issuer"),
 ]
 FOLDER_NAME = "ThuMucBaoCao"
+FORM_NAME = "MauBieu"  # the layout the master was built with
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -117,10 +118,39 @@ def save_master(outcome, path: Path, book: Workbook | None = None) -> None:
     save_atomically(book, path, cached)
 
 
+def read_form(book: Workbook) -> str:
+    """The layout the master was built with, as its "Mẫu biểu" cell names it (a name or a layout file's path)."""
+    value = _named_value(book, FORM_NAME)
+    return str(value).strip() if value not in (None, "") else ""
+
+
+def write_form(book: Workbook, layout) -> None:
+    """Remember the layout on the settings sheet: its name, its file when it is not a shipped one, or what it was inferred from."""
+    if layout.inferred:
+        value = layout.label
+    elif layout.source and Path(layout.source).parent.name == "forms" and Path(layout.source).parent.parent.name == "templates":
+        value = layout.name
+    else:
+        value = str(Path(layout.source).resolve()) if layout.source else layout.name
+    if FORM_NAME in book.defined_names:
+        for sheet, ref in book.defined_names[FORM_NAME].destinations:
+            if sheet in book.sheetnames:
+                book[sheet][ref.replace("$", "")].value = value
+        return
+    if SETTINGS_SHEET not in book.sheetnames:
+        return
+    sheet = book[SETTINGS_SHEET]
+    row = sheet.max_row + 1
+    sheet.cell(row, 1, "Mẫu biểu").font = _font(bold=True)
+    sheet.cell(row, 2, value)
+    book.defined_names[FORM_NAME] = DefinedName(FORM_NAME, attr_text=f"{quote_sheetname(SETTINGS_SHEET)}!$B${row}")
+
+
 def render(outcome, book: Workbook, output: str) -> dict[str, dict[str, object]]:
     """Write the master onto the workbook; returns the computed value of every formula cell by sheet."""
     master = outcome.master
     write_settings(book, master.settings)
+    write_form(book, master.layout)
     if master.sheet in book.sheetnames:
         sheet = book[master.sheet]
         _clear_region(book, sheet)
