@@ -152,3 +152,14 @@ def test_a_broken_document_costs_that_file_only(report_docx, unit_folder, tmp_pa
     assert "hong.docx bị hỏng" in out and "Không mở được tệp PDF hong.pdf" in out
     data = json.loads((tmp_path / "kq.json").read_text(encoding="utf-8"))
     assert data["totals"]["3"] == soctrang.COLUMN_SUMS[3]
+
+
+def test_the_bundled_word_and_pdf_samples_give_the_appendix_findings(appendix, layouts):
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "samples" / "bao-cao"
+    documents = sorted(p.suffix for p in folder.iterdir())
+    assert documents == [".docx", ".pdf"]
+    expected = found(check_files([appendix], layouts).findings)
+    for path in folder.iterdir():
+        assert found(check_files([path], layouts).findings) == expected, path.name

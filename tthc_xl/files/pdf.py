@@ -9,6 +9,7 @@ A table that runs over several pages, its header repeated on each, is one table.
 
 from __future__ import annotations
 
+import gc
 import io
 import logging
 import re
@@ -54,6 +55,9 @@ def read_pdf_grids(path: Path, data: bytes) -> list[Grid]:
         raise ReadError(f"Không đọc được tệp PDF {name} ({type(exc).__name__}): tệp hỏng; {_AGAIN}.") from None
     finally:
         pdf.close()
+        del pdf
+        if not gc.isenabled():
+            gc.collect()  # pdfminer's objects hold cycles; a run without the cycle collector would keep every document's
     if not has_text:
         raise ReadError(
             f"Tệp {name} là bản quét (ảnh chụp các trang), không có lớp chữ nên chưa đọc được số liệu: {_AGAIN}, "

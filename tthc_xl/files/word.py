@@ -44,16 +44,21 @@ def read_word_grids(path: Path, data: bytes) -> list[Grid]:
         ))
     if kind != "zip":
         raise ReadError(f"Tệp {name} không phải tệp Word (.docx) hoặc đã bị hỏng: {_AGAIN}.")
-    _screen_package(name, data)
-    from docx import Document  # imported on first use: spreadsheets never need it
+    document_xml = _screen_package(name, data)
+    # python-docx's own XML classes (its parser never resolves entities), on the document part alone:
+    # the package's object graph is never built (its reference cycles would outlive a run without the
+    # cycle collector, a few MB per document).
+    from docx.oxml.parser import parse_xml
 
     try:
-        document = Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises several types for a damaged package
+        body = parse_xml(document_xml).find(f"{_W}body")
+    except Exception as exc:  # lxml raises XMLSyntaxError and others for a damaged part
         raise ReadError(f"Không mở được tệp Word {name} ({type(exc).__name__}): tệp hỏng hoặc không đúng định dạng; {_AGAIN}.") from None
+    if body is None:
+        raise ReadError(f"Tệp {name} không có nội dung văn bản Word: {_AGAIN}.")
     grids = []
     heading = ""
-    for node in document.element.body.iterchildren():
+    for node in body.iterchildren():
         if node.tag == f"{_W}p":
             text = " ".join(_paragraph_text(node).split())
             if fold(text).startswith(_HEADINGS):
@@ -66,8 +71,8 @@ def read_word_grids(path: Path, data: bytes) -> list[Grid]:
     return grids
 
 
-def _screen_package(name: str, data: bytes) -> None:
-    """Refuse zip bombs and XML with a DTD before python-docx inflates anything."""
+def _screen_package(name: str, data: bytes) -> bytes:
+    """The document part, after refusing zip bombs and XML with a DTD (before anything is parsed)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -81,10 +86,13 @@ def _screen_package(name: str, data: bytes) -> None:
         raise ReadError(f"Tệp {name} giải nén ra quá lớn so với một báo cáo (có thể là tệp độc hại) nên không được mở: {_AGAIN}.")
     if "word/document.xml" not in {info.filename for info in infos}:
         raise ReadError(f"Tệp {name} không phải văn bản Word (.docx): {_AGAIN}.")
-    with archive.open("word/document.xml") as part:
-        head = part.read(4096)
-    if re.search(rb"<!(?:DOCTYPE|ENTITY)", head, re.I):
+    try:
+        content = archive.read("word/document.xml")
+    except Exception as exc:  # a damaged entry: bad CRC, unknown compression
+        raise ReadError(f"Tệp {name} bị hỏng ({type(exc).__name__}): {_AGAIN}.") from None
+    if re.search(rb"<!(?:DOCTYPE|ENTITY)", content[:65536], re.I):
         raise ReadError(f"Tệp {name} có khai báo XML không được phép (DOCTYPE/ENTITY) nên không được mở: {_AGAIN}.")
+    return content
 
 
 def _table_grid(tbl, sheet: str) -> Grid:
