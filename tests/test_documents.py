@@ -2,8 +2,10 @@
 
 import json
 import subprocess
+from pathlib import Path
 
 import office
+import openpyxl
 import pytest
 import soctrang
 
@@ -163,3 +165,24 @@ def test_the_bundled_word_and_pdf_samples_give_the_appendix_findings(appendix, l
     expected = found(check_files([appendix], layouts).findings)
     for path in folder.iterdir():
         assert found(check_files([path], layouts).findings) == expected, path.name
+
+
+def test_a_document_listing_a_units_sub_units_is_consolidated_like_a_file_per_unit(unit_folder, tmp_path):
+    import shutil
+
+    folder = tmp_path / "don-vi"
+    shutil.copytree(unit_folder, folder)
+    communes = [(1, "UBND xã An Hiệp", [50, 10, 40, 30, 5, 20, 5, 20, 18, 2, 0, 3]),
+                (2, "UBND xã Phú Tâm", [20, 2, 18, 15, 0, 15, 1, 5, 5, 0, 1, 6])]  # 15 ≠ 0 + 15 + 1
+    soctrang.write_report_docx(folder / "ubnd-huyen-chau-thanh.docx", tables=[("PHỤ LỤC I", soctrang.appendix_rows(communes))])
+    out = tmp_path / "kq.json"
+    assert main(["consolidate", str(folder), "-o", str(tmp_path / "th.xlsx"), "--json", str(out)]) == 1
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["totals"] == {str(n): v + sum(c[2][n - 3] for c in communes) for n, v in soctrang.COLUMN_SUMS.items()}
+    (source,) = [s for s in data["sources"] if s["file"].endswith(".docx")]
+    assert source["status"] == "ok" and source["sheet"] == "Bảng 1 (PHỤ LỤC I)"
+    # Provenance of the commune's figure: the document, its table, the cell of the commune's row (row 6 of the table).
+    (finding,) = [f for f in data["findings"] if f["unit"] == "UBND xã Phú Tâm"]
+    assert finding["rule"] == "(6) = (7) + (8) + (9)"
+    assert (Path(finding["source"]["file"]).name, finding["source"]["sheet"], finding["source"]["cell"]) == (
+        "ubnd-huyen-chau-thanh.docx", "Bảng 1 (PHỤ LỤC I)", "F6")

@@ -132,3 +132,19 @@ def test_small_wording_differences_still_fit_the_layout(tmp_path, layouts):
     (table,) = read_file(path, layouts).tables
     assert table.layout.name == "mau-a"
     assert table.rows_of(TOTAL) == []
+
+
+def test_the_report_quotes_a_master_built_with_an_inferred_layout(tmp_path, capsys):
+    from docx import Document
+
+    folder = tmp_path / "don-vi"
+    folder.mkdir()
+    for index, unit in enumerate(UNITS_13):
+        write_13(folder / f"{index}.xlsx", units=[unit])
+    master = tmp_path / "th.xlsx"
+    assert main(["consolidate", str(folder), "-o", str(master), "--period", "tháng 10 năm 2025"]) == 0
+    assert main(["report", str(master), "-o", str(tmp_path / "bc.docx")]) == 0
+    text = "\n".join(p.text for p in Document(tmp_path / "bc.docx").paragraphs)
+    assert "đã tiếp nhận 1.415 hồ sơ TTHC" in text and "Kỳ trước chuyển sang: 140 hồ sơ" in text
+    assert "Đã giải quyết 1.171 hồ sơ (chiếm 82,76 % trên tổng số 1.415 hồ sơ)" in text
+    assert "Có 910 hồ sơ tiếp nhận qua hình thức trực tuyến" in text
