@@ -17,6 +17,7 @@ from tthc_xl.core.layouts import LayoutError, templates_dir
 from tthc_xl.core.text import fold
 
 _DASHES = re.compile(r"\s+[-–—]\s+")
+_MEANINGS: dict[tuple, dict[int, str | None]] = {}  # (vocabulary, header) → meanings (vocabularies live as long as the process)
 
 
 @dataclass(frozen=True)
@@ -92,13 +93,21 @@ class Vocabulary:
         return None, stage
 
     def meanings_of(self, headers: dict[int, tuple[str, ...]], columns) -> dict[int, str | None]:
-        """The key of each of `columns` (in order), a column's stage carrying over to its right neighbour."""
-        found: dict[int, str | None] = {}
-        stage = None
-        for n in columns:
-            key, stage = self.meaning(headers.get(n, ()), stage)
-            found[n] = key
-        return found
+        """The key of each of `columns` (in order), a column's stage carrying over to its right neighbour.
+
+        Kept by header: every unit's file of one layout has the same header, asked about for each layout.
+        """
+        items = tuple((n, headers.get(n, ())) for n in columns)
+        cache_key = (id(self), items)
+        found = _MEANINGS.get(cache_key)
+        if found is None:
+            found, stage = {}, None
+            for n, path in items:
+                found[n], stage = self.meaning(path, stage)
+            if len(_MEANINGS) > 4096:
+                _MEANINGS.clear()
+            _MEANINGS[cache_key] = found
+        return dict(found)
 
 
 def split_path(path: tuple[str, ...]) -> tuple[str, ...]:
