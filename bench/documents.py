@@ -5,15 +5,15 @@
 
 Each document is a unit's report (the narrative, then its one-row Phụ lục I as a Word table with the
 merged header and the wrapped number row of tests/soctrang.py). It prints, for .docx and for .pdf:
-the wall time of `tthc-xl check FOLDER` (a subprocess, start-up included), the time per document
-read in this process (`read_file`, median of the files), and the peak memory of the check. It also
-checks that every document was read with its unit's figures. Figures only, not a test.
+the wall time of `tthc-xl check FOLDER` and `tthc-xl consolidate FOLDER -o master.xlsx` (subprocesses,
+start-up included, reading on every core), the time per document read in this process (`read_file`,
+median of the files), and the peak memory (PSS of the process tree, the larger of the two commands).
+It also checks that every document was read with its unit's figures. Figures only, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import soctrang  # noqa: E402
+from run import TTHC_XL, measure  # noqa: E402
 
 from tthc_xl.core.layouts import load_layouts  # noqa: E402
 from tthc_xl.core.model import UNIT  # noqa: E402
@@ -56,16 +57,10 @@ def to_pdf(documents: list[Path], folder: Path) -> list[Path]:
     return sorted(folder.glob("*.pdf"))
 
 
-def check_run(folder: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of `tthc-xl check FOLDER` in a subprocess."""
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from tthc_xl.cli import main; sys.exit(main(sys.argv[1:]))", "check", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    _, _, usage = os.wait4(child.pid, 0)
-    child.returncode = 0
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+def run(*words: str) -> tuple[float, float]:
+    """(wall seconds, peak PSS MB of the process tree) of one `tthc-xl` command (run.measure)."""
+    figures = measure([*TTHC_XL, *words])
+    return figures["seconds"], figures["tree_mb"]
 
 
 def main() -> None:
@@ -79,8 +74,10 @@ def main() -> None:
         documents = write_documents(work / "docx", args.n)
         pdfs = to_pdf(documents, work / "pdf")
         print(f"{args.n} documents written in {time.perf_counter() - start:.1f} s (python-docx, then LibreOffice to PDF)")
-        print(f"{'format':<6} {'check FOLDER':>13} {'per document':>13} {'peak memory':>12} {'read right':>11}")
+        print(f"{'format':<6} {'check':>8} {'consolidate':>12} {'per document':>13} {'peak memory':>12} {'read right':>11}")
         for name, paths in (("docx", documents), ("pdf", pdfs)):
+            check, peak = run("check", str(work / name))
+            consolidate, peak_c = run("consolidate", str(work / name), "-o", str(work / f"{name}.xlsx"))
             times, right = [], 0
             for i, path in enumerate(paths):
                 t = time.perf_counter()
@@ -89,9 +86,10 @@ def main() -> None:
                 _, unit, values = soctrang.UNITS[i % len(soctrang.UNITS)]
                 rows = [r for table in result.tables for r in table.rows_of(UNIT)]
                 right += len(rows) == 1 and [rows[0].cells[n].value for n in soctrang.COLUMNS] == values
-            wall, peak = check_run(work / name)
-            print(f"{name:<6} {wall:>11.2f} s {statistics.median(times) * 1000:>10.1f} ms {peak:>9.0f} MB {right:>6}/{len(paths)}")
-
+            print(
+                f"{name:<6} {check:>6.2f} s {consolidate:>10.2f} s {statistics.median(times) * 1000:>10.1f} ms "
+                f"{max(peak, peak_c):>9.0f} MB {right:>6}/{len(paths)}"
+            )
 
 if __name__ == "__main__":
     main()

@@ -102,3 +102,14 @@ def test_a_master_built_with_an_inferred_layout_is_consolidated_again_with_it(tm
     data = json.loads(out.read_text(encoding="utf-8"))
     assert [s["status"] for s in data["sources"]] == ["ok"] * 3 and data["findings"] == []
     assert data["totals"]["3"] == sum(v[0] for _, v in UNITS_13)
+
+
+def test_the_per_user_layout_folder_on_windows_is_under_appdata(tmp_path, monkeypatch):
+    from tthc_xl.core import layouts
+
+    monkeypatch.setattr(layouts.sys, "platform", "win32")
+    monkeypatch.setenv("APPDATA", str(tmp_path / "AppData" / "Roaming"))
+    assert layouts.user_layout_dir() == tmp_path / "AppData" / "Roaming" / "tthc-xl" / "mau-bieu"
+    monkeypatch.setattr(layouts.sys, "platform", "linux")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    assert layouts.user_layout_dir() == tmp_path / "cfg" / "tthc-xl" / "mau-bieu"

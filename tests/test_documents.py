@@ -186,3 +186,16 @@ def test_a_document_listing_a_units_sub_units_is_consolidated_like_a_file_per_un
     assert finding["rule"] == "(6) = (7) + (8) + (9)"
     assert (Path(finding["source"]["file"]).name, finding["source"]["sheet"], finding["source"]["cell"]) == (
         "ubnd-huyen-chau-thanh.docx", "Bảng 1 (PHỤ LỤC I)", "F6")
+
+
+def test_the_masters_printed_pdf_beside_it_is_not_read_as_a_unit_report(report_pdf, unit_folder, tmp_path):
+    import shutil
+
+    folder = tmp_path / "don-vi"
+    shutil.copytree(unit_folder, folder)
+    shutil.copy(report_pdf, folder / "tong-hop.pdf")  # as `tthc-xl print folder/tong-hop.xlsx` leaves it
+    out = tmp_path / "kq.json"
+    main(["consolidate", str(folder), "--units", "soc-trang-so-nganh", "-o", str(folder / "tong-hop.xlsx"), "--json", str(out)])
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert not any(s["file"].endswith(".pdf") for s in data["sources"])
+    assert not [f for f in data["findings"] if f["rule"] == "trùng đơn vị"]

@@ -57,7 +57,7 @@ def read_pdf_grids(path: Path, data: bytes) -> list[Grid]:
         pdf.close()
         del pdf
         if not gc.isenabled():
-            gc.collect()  # pdfminer's objects hold cycles; a run without the cycle collector would keep every document's
+            gc.collect(0)  # pdfminer's objects hold cycles: a run without the cycle collector would keep them all (the youngest generation holds only this document's)
     if not has_text:
         raise ReadError(
             f"Tệp {name} là bản quét (ảnh chụp các trang), không có lớp chữ nên chưa đọc được số liệu: {_AGAIN}, "

@@ -172,9 +172,11 @@ def consolidate(
 
 
 def unit_files(sources, output: str = "") -> list[Path]:
-    """The files named or found in the folders named; a master kept among the unit files is not one of them."""
+    """The files named or found in the folders named; a master kept among the unit files is not one of them,
+    nor its printed copy (`tthc-xl print` writes tong-hop.pdf beside tong-hop.xlsx)."""
     master = Path(output).resolve() if output else None
-    return [f for f in expand_sources(sources) if master is None or f.resolve() != master]
+    own = {master, master.with_suffix(".pdf")} if master else set()
+    return [f for f in expand_sources(sources) if f.resolve() not in own]
 
 
 def consolidate_results(
