@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.model import ERROR, UNIT, Finding, Table
-from tthc_xl.files.read import READABLE, FileResult, read_file
+from tthc_xl.files.read import READABLE, FileResult
 from tthc_xl.core.rules import check_table
 from tthc_xl.core.units import UnitList
 
@@ -81,8 +81,9 @@ def source_entries(result: FileResult) -> list[dict]:
 def check_files(sources, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None) -> CheckResult:
     result = CheckResult(form=form or "")
     forms: list[Layout] = []
-    for path in expand_sources(sources):
-        read = read_file(path, layouts, form, units)
+    from tthc_xl.files.sources import read_sources  # reads across the cores when there are many files (PDFs are slow)
+
+    for read in read_sources(expand_sources(sources), layouts, form, units):
         result.sources += source_entries(read)
         result.notes += read.notes
         for table in read.tables + read.level_tables:

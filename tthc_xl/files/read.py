@@ -522,6 +522,7 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
     choices = {form: layouts[form]} if form else layouts
     hidden_tables: list[str] = []
     unknown = ""
+    refused: list[str] = []  # tables no layout fits, each with its message
     for grid in grids:
         numbered = find_number_rows(grid)
         if grid.hidden:
@@ -543,7 +544,8 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
             headers, _ = header_paths(grid, number_row)
             layout, nearest = match_layout(number_row, headers, choices, infer=not form)
             if layout is None:
-                unknown = unknown or _unknown_layout(path, grid, number_row, choices, nearest)
+                refused.append(_unknown_layout(path, grid, number_row, choices, nearest))
+                unknown = unknown or refused[-1]
                 continue
             end = header_paths(grid, starts[index + 1])[1] if index + 1 < len(starts) else None
             table = read_table(grid, number_row, layout, str(path), units, end=end)
@@ -573,6 +575,7 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
     _split_levels(result, path)
     if result.tables:
         result.error = ""
+        result.notes += refused  # the file's other tables were read; these were not, and the clerk is told why
     elif unknown:
         result.error = unknown
     elif hidden_tables:

@@ -58,7 +58,7 @@ def read_word_grids(path: Path, data: bytes) -> list[Grid]:
         raise ReadError(f"Tệp {name} không có nội dung văn bản Word: {_AGAIN}.")
     grids = []
     heading = ""
-    for node in body.iterchildren():
+    for node in _content(body):
         if node.tag == f"{_W}p":
             text = " ".join(_paragraph_text(node).split())
             if fold(text).startswith(_HEADINGS):
@@ -100,11 +100,11 @@ def _table_grid(tbl, sheet: str) -> Grid:
     values: list[list] = []
     merges: list[list[int]] = []  # [r1, c1, r2, c2]
     open_merges: dict[int, list[int]] = {}  # first grid column → the vertical merge it continues
-    for r, tr in enumerate(tbl.findall(f"{_W}tr")[:MAX_SHEET_ROWS]):
+    for r, tr in enumerate([tr for tr in _content(tbl) if tr.tag == f"{_W}tr"][:MAX_SHEET_ROWS]):
         row: list = []
         col = _grid_before(tr)
         row += [None] * col
-        for tc in tr.findall(f"{_W}tc"):
+        for tc in (tc for tc in _content(tr) if tc.tag == f"{_W}tc"):
             span = max(tc.grid_span, 1)
             merge = tc.vMerge
             if merge == "continue" and col in open_merges:
@@ -125,6 +125,17 @@ def _table_grid(tbl, sheet: str) -> Grid:
     width = max((len(row) for row in values), default=0)
     values = [row + [None] * (width - len(row)) for row in values]
     return Grid(sheet=sheet, values=values, merges=[((r1, c1), (r2, c2)) for r1, c1, r2, c2 in merges if (r1, c1) != (r2, c2)])
+
+
+def _content(element):
+    """An element's children, with those of content controls (`w:sdt`, as templates wrap rows and cells) in their place."""
+    for child in element.iterchildren():
+        if child.tag == f"{_W}sdt":
+            content = child.find(f"{_W}sdtContent")
+            if content is not None:
+                yield from _content(content)
+        else:
+            yield child
 
 
 def _grid_before(tr) -> int:
