@@ -199,3 +199,27 @@ def test_the_masters_printed_pdf_beside_it_is_not_read_as_a_unit_report(report_p
     data = json.loads(out.read_text(encoding="utf-8"))
     assert not any(s["file"].endswith(".pdf") for s in data["sources"])
     assert not [f for f in data["findings"] if f["rule"] == "trùng đơn vị"]
+
+
+def test_a_word_package_with_a_dtd_or_no_document_is_refused_before_parsing(report_docx, appendix, tmp_path, layouts):
+    import zipfile
+
+    declared = tmp_path / "thuc-the.docx"
+    with zipfile.ZipFile(report_docx) as source, zipfile.ZipFile(declared, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"?>", b'?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">]>', 1)
+            target.writestr(item, data)
+    result = read_file(declared, layouts)
+    assert result.tables == [] and "thuc-the.docx có khai báo XML không được phép (DOCTYPE/ENTITY)" in result.error
+    workbook = tmp_path / "bang-tinh.docx"
+    workbook.write_bytes(appendix.read_bytes())  # a workbook renamed .docx
+    result = read_file(workbook, layouts)
+    assert "bang-tinh.docx không phải văn bản Word (.docx)" in result.error
+
+
+def test_reading_word_and_pdf_reports_never_writes_them(report_docx, report_pdf, layouts):
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (report_docx, report_pdf)}
+    check_files([report_docx, report_pdf], layouts)
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in before} == before

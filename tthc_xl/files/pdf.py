@@ -13,6 +13,7 @@ import gc
 import io
 import logging
 import re
+import time
 from pathlib import Path
 
 from tthc_xl.core.text import fold
@@ -21,6 +22,7 @@ from tthc_xl.files.safe_open import MAX_SHEET_COLS, MAX_SHEET_ROWS, ReadError
 from tthc_xl.files.word import join_lines
 
 MAX_PAGES = 300  # pages read from one document; an appendix has a few
+MAX_SECONDS = 60  # reading one PDF stops past this (a page takes a few tens of milliseconds)
 _AGAIN = "hãy đề nghị đơn vị gửi tệp Word hoặc Excel của báo cáo"
 _NUMBER = re.compile(r"^[\d.,\s%()+=-]+$")
 _SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 3, "join_tolerance": 3}
@@ -41,7 +43,13 @@ def read_pdf_grids(path: Path, data: bytes) -> list[Grid]:
     try:
         pieces: list[tuple[int, list[list], list]] = []  # (page number, values, merges)
         has_text = False
+        started = time.monotonic()
         for number, page in enumerate(pdf.pages[:MAX_PAGES], start=1):
+            if time.monotonic() - started > MAX_SECONDS:
+                raise ReadError(
+                    f"Tệp PDF {name} quá phức tạp: đọc {number - 1} trang đã quá {MAX_SECONDS} giây nên dừng lại. "
+                    f"Hãy tách riêng các trang phụ lục ra một tệp PDF, hoặc {_AGAIN}."
+                )
             if page.chars:
                 has_text = True
             for table in page.find_tables(_SETTINGS):
@@ -80,7 +88,7 @@ def _table_values(table) -> tuple[list[list], list]:
         for c, (cell, text) in enumerate(zip(row.cells, row_texts)):
             if cell is None:
                 continue
-            values[r][c] = join_lines(text) or None if text is not None else None
+            values[r][c] = (join_lines(text) or None) if text is not None else None
             x1, bottom = round(cell[2], 1), round(cell[3], 1)
             c2 = max(c, max((j for j, x in enumerate(xs) if x < x1 - 0.5), default=c))
             r2 = max(r, max((j for j, y in enumerate(tops) if y < bottom - 0.5), default=r))

@@ -15,7 +15,10 @@ from pathlib import Path
 
 from tthc_xl.core.text import fold
 from tthc_xl.files.read import Grid
-from tthc_xl.files.safe_open import MAX_ENTRIES, MAX_RATIO, MAX_SHEET_COLS, MAX_SHEET_ROWS, MAX_UNPACKED_BYTES, RATIO_FLOOR, ReadError, password_message, sniff
+from tthc_xl.files.safe_open import (
+    MAX_ENTRIES, MAX_PART_BYTES, MAX_RATIO, MAX_SHEET_COLS, MAX_SHEET_ROWS, MAX_UNPACKED_BYTES, RATIO_FLOOR, ReadError,
+    is_encrypted_package, password_message, sniff,
+)
 
 _HEADINGS = ("phu luc", "bieu", "bang ")
 MAX_TABLES = 200  # tables read from one document; a report has a handful
@@ -39,7 +42,7 @@ def read_word_grids(path: Path, data: bytes) -> list[Grid]:
     name = path.name
     kind = sniff(data[:4096])
     if kind == "ole":
-        raise ReadError(password_message(name) if b"E\x00n\x00c\x00r\x00y\x00p\x00t" in data[:65536] else (
+        raise ReadError(password_message(name) if is_encrypted_package(data) else (
             f"Tệp {name} là tệp Word cũ (.doc) mang đuôi {path.suffix}: hãy mở bằng Word, lưu thành .docx rồi chạy lại."
         ))
     if kind != "zip":
@@ -84,8 +87,11 @@ def _screen_package(name: str, data: bytes) -> bytes:
     ratio_bad = any(info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1) for info in infos)
     if len(infos) > MAX_ENTRIES or unpacked > MAX_UNPACKED_BYTES or ratio_bad:
         raise ReadError(f"Tệp {name} giải nén ra quá lớn so với một báo cáo (có thể là tệp độc hại) nên không được mở: {_AGAIN}.")
-    if "word/document.xml" not in {info.filename for info in infos}:
+    document = next((info for info in infos if info.filename == "word/document.xml"), None)
+    if document is None:
         raise ReadError(f"Tệp {name} không phải văn bản Word (.docx): {_AGAIN}.")
+    if document.file_size > MAX_PART_BYTES:
+        raise ReadError(f"Tệp {name} có phần nội dung quá lớn so với một báo cáo (giải nén ra hơn {MAX_PART_BYTES // 2**20} MB): {_AGAIN}.")
     try:
         content = archive.read("word/document.xml")
     except Exception as exc:  # a damaged entry: bad CRC, unknown compression
