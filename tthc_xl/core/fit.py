@@ -100,8 +100,8 @@ def best_fit(
     """(the layout that fits best, None) or (None, the nearest layout's fit) when none fits."""
     fits = [fit(layout, numbers, spelled, headers, vocabulary) for layout in layouts.values()]
     fitting = [f for f in fits if f.fits]
-    if fitting:
-        return max(fitting, key=lambda f: f.agreed).layout, None
+    if fitting:  # on a tie the layout loaded last: a clerk's own file (loaded after the shipped ones) wins
+        return max(reversed(fitting), key=lambda f: f.agreed).layout, None
     if not fits:
         return None, None
     # A layout with the table's number of columns is nearer than any other, whatever else differs.
