@@ -223,3 +223,21 @@ def test_reading_word_and_pdf_reports_never_writes_them(report_docx, report_pdf,
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (report_docx, report_pdf)}
     check_files([report_docx, report_pdf], layouts)
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in before} == before
+
+
+def test_three_appendix_tables_exported_to_pdf_stay_three_tables(tmp_path, layouts):
+    province = [u for u in soctrang.UNITS if u[0] in (6, 9, 10)]
+    communes = [(1, "UBND xã An Hiệp", [50, 10, 40, 30, 5, 20, 5, 20, 18, 2, 0, 3])]
+    whole = province + [(4, "UBND xã An Hiệp", communes[0][2])]
+    planted = [(1, "UBND xã An Hiệp", [50, 10, 40, 30, 5, 20, 5, 20, 17, 3, 0, 3])]  # 18 / 2 in the whole
+    document = soctrang.write_report_docx(tmp_path / "ba-phu-luc.docx", tables=[
+        ("PHỤ LỤC 1 - TOÀN TỈNH", soctrang.appendix_rows(whole)),
+        ("PHỤ LỤC 2 - CẤP TỈNH", soctrang.appendix_rows(province)),
+        ("PHỤ LỤC 3 - CẤP XÃ", soctrang.appendix_rows(planted)),
+    ])
+    pdf = office.convert(document, "pdf", tmp_path / "pdf")
+    result = read_file(pdf, layouts)
+    assert [t.sheet for t in result.tables + result.level_tables] == ["Trang 2, bảng 1", "Trang 3, bảng 1", "Trang 4, bảng 1"]
+    levels = {(f.unit, f.sheet, f.cell) for f in result.findings}
+    assert levels == {("UBND xã An Hiệp", "Trang 4, bảng 1", "K5"), ("UBND xã An Hiệp", "Trang 4, bảng 1", "L5"),
+                      ("Tổng cộng", "Trang 2, bảng 1", "K9"), ("Tổng cộng", "Trang 2, bảng 1", "L9")}

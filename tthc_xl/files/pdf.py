@@ -41,7 +41,7 @@ def read_pdf_grids(path: Path, data: bytes) -> list[Grid]:
             raise ReadError(f"Tệp {name} là PDF có mật khẩu nên không đọc được: {_AGAIN}, hoặc tệp PDF không đặt mật khẩu.") from None
         raise ReadError(f"Không mở được tệp PDF {name} ({type(exc).__name__}): tệp hỏng hoặc chưa tải về hết; {_AGAIN}.") from None
     try:
-        pieces: list[tuple[int, list[list], list]] = []  # (page number, values, merges)
+        pieces: list[tuple[int, list[list], list, bool]] = []  # (page number, values, merges, opens its page)
         has_text = False
         started = time.monotonic()
         for number, page in enumerate(pdf.pages[:MAX_PAGES], start=1):
@@ -52,10 +52,12 @@ def read_pdf_grids(path: Path, data: bytes) -> list[Grid]:
                 )
             if page.chars:
                 has_text = True
-            for table in page.find_tables(_SETTINGS):
+            for index, table in enumerate(page.find_tables(_SETTINGS)):
                 values, merges = _table_values(table)
                 if values:
-                    pieces.append((number, values, merges))
+                    # Only a table opening its page (nothing but a page number above it) may continue the previous page's.
+                    opens_page = index == 0 and not _title_above(page, table.bbox[1])
+                    pieces.append((number, values, merges, opens_page))
             page.flush_cache()
     except ReadError:
         raise
@@ -97,13 +99,20 @@ def _table_values(table) -> tuple[list[list], list]:
     return [row[:MAX_SHEET_COLS] for row in values[:MAX_SHEET_ROWS]], merges
 
 
-def _joined_over_pages(pieces: list[tuple[int, list[list], list]]) -> list[Grid]:
-    """Tables as grids, a table continued on the next page (same columns, header repeated or none) joined to it."""
+def _title_above(page, top: float) -> bool:
+    """Words above `top` on the page other than a page number ("2", "- 2 -", "Trang 2/3"): a title, a new table."""
+    text = fold(page.crop((0, 0, page.width, max(top - 0.5, 1))).extract_text() or "")
+    return bool(re.sub(r"\btrang\b|\d+", " ", text).strip())
+
+
+def _joined_over_pages(pieces: list[tuple[int, list[list], list, bool]]) -> list[Grid]:
+    """Tables as grids; a table opening a page that continues the previous page's last one (same columns,
+    header repeated or none) is joined to it."""
     joined: list[list] = []  # [first page, last page, values, merges, header rows (to the number row)]
-    for page, values, merges in pieces:
+    for page, values, merges, opens_page in pieces:
         header = _header_rows(values)
         last = joined[-1] if joined else None
-        if last and last[1] in (page, page - 1) and len(values[0]) == len(last[2][0]) and last[4] is not None:
+        if opens_page and last and last[1] == page - 1 and len(values[0]) == len(last[2][0]) and last[4] is not None:
             repeated = header is not None and _same_rows(values[: header], last[2][: last[4]])
             if repeated or header is None:
                 skip = header if repeated else 0
