@@ -58,7 +58,7 @@ def test_the_pdf_table_over_two_pages_with_its_header_repeated_is_one_table(repo
     assert text.count("Số hồ sơ nhận giải quyết") == 2  # the header printed on both pages
     result = read_file(report_pdf, layouts)
     (table,) = result.tables
-    assert table.sheet == "Trang 2–3, bảng 1"
+    assert table.sheet == "Trang 2–3, bảng 1 (PHỤ LỤC I)"
     units = table.rows_of(UNIT)
     # Names wrapped over several lines are joined; "Sở Tài / chính" broken by the page end is one row.
     assert [r.label for r in units] == [name for _, name, _ in soctrang.UNITS]
@@ -84,7 +84,7 @@ def test_consolidating_the_word_and_pdf_reports_gives_the_findings_of_the_xlsx_a
         assert [s["status"] for s in data["sources"]] == ["ok"]
     # Provenance names the document, the page and table, and the cell of the row.
     tu_phap = next(f for f in data["findings"] if f["unit"] == "Sở Giáo dục và Đào tạo")
-    assert tu_phap["source"]["file"].endswith(".pdf") and tu_phap["source"]["sheet"] == "Trang 2–3, bảng 1"
+    assert tu_phap["source"]["file"].endswith(".pdf") and tu_phap["source"]["sheet"] == "Trang 2–3, bảng 1 (PHỤ LỤC I)"
     assert tu_phap["source"]["cell"] == "F7"  # 3 header rows, the number row, then the units: the third is row 7
 
 
@@ -237,7 +237,8 @@ def test_three_appendix_tables_exported_to_pdf_stay_three_tables(tmp_path, layou
     ])
     pdf = office.convert(document, "pdf", tmp_path / "pdf")
     result = read_file(pdf, layouts)
-    assert [t.sheet for t in result.tables + result.level_tables] == ["Trang 2, bảng 1", "Trang 3, bảng 1", "Trang 4, bảng 1"]
+    assert [t.sheet for t in result.tables + result.level_tables] == [
+        "Trang 2, bảng 1 (PHỤ LỤC 1 - TOÀN TỈNH)", "Trang 3, bảng 1 (PHỤ LỤC 2 - CẤP TỈNH)", "Trang 4, bảng 1 (PHỤ LỤC 3 - CẤP XÃ)"]
     levels = {(f.unit, f.sheet, f.cell) for f in result.findings}
-    assert levels == {("UBND xã An Hiệp", "Trang 4, bảng 1", "K5"), ("UBND xã An Hiệp", "Trang 4, bảng 1", "L5"),
-                      ("Tổng cộng", "Trang 2, bảng 1", "K9"), ("Tổng cộng", "Trang 2, bảng 1", "L9")}
+    assert levels == {("UBND xã An Hiệp", "Trang 4, bảng 1 (PHỤ LỤC 3 - CẤP XÃ)", "K5"), ("UBND xã An Hiệp", "Trang 4, bảng 1 (PHỤ LỤC 3 - CẤP XÃ)", "L5"),
+                      ("Tổng cộng", "Trang 2, bảng 1 (PHỤ LỤC 1 - TOÀN TỈNH)", "K9"), ("Tổng cộng", "Trang 2, bảng 1 (PHỤ LỤC 1 - TOÀN TỈNH)", "L9")}

@@ -19,7 +19,7 @@ from pathlib import Path
 from tthc_xl.core.text import fold
 from tthc_xl.files.read import Grid, find_number_rows
 from tthc_xl.files.safe_open import MAX_SHEET_COLS, MAX_SHEET_ROWS, ReadError
-from tthc_xl.files.word import join_lines
+from tthc_xl.files.word import HEADINGS, join_lines
 
 MAX_PAGES = 300  # pages read from one document; an appendix has a few
 MAX_SECONDS = 60  # reading one PDF stops past this (a page takes a few tens of milliseconds)
@@ -41,7 +41,7 @@ def read_pdf_grids(path: Path, data: bytes) -> list[Grid]:
             raise ReadError(f"Tệp {name} là PDF có mật khẩu nên không đọc được: {_AGAIN}, hoặc tệp PDF không đặt mật khẩu.") from None
         raise ReadError(f"Không mở được tệp PDF {name} ({type(exc).__name__}): tệp hỏng hoặc chưa tải về hết; {_AGAIN}.") from None
     try:
-        pieces: list[tuple[int, list[list], list, bool]] = []  # (page number, values, merges, opens its page)
+        pieces: list[tuple] = []  # (page number, values, merges, opens its page, the appendix title above it)
         has_text = False
         started = time.monotonic()
         for number, page in enumerate(pdf.pages[:MAX_PAGES], start=1):
@@ -56,8 +56,9 @@ def read_pdf_grids(path: Path, data: bytes) -> list[Grid]:
                 values, merges = _table_values(table)
                 if values:
                     # Only a table opening its page (nothing but a page number above it) may continue the previous page's.
-                    opens_page = index == 0 and not _title_above(page, table.bbox[1])
-                    pieces.append((number, values, merges, opens_page))
+                    above = _text_between(page, previous_bottom if index else 0, table.bbox[1])
+                    pieces.append((number, values, merges, index == 0 and not _title_above(above), _heading(above)))
+                previous_bottom = table.bbox[3]
             page.flush_cache()
     except ReadError:
         raise
@@ -99,17 +100,29 @@ def _table_values(table) -> tuple[list[list], list]:
     return [row[:MAX_SHEET_COLS] for row in values[:MAX_SHEET_ROWS]], merges
 
 
-def _title_above(page, top: float) -> bool:
-    """Words above `top` on the page other than a page number ("2", "- 2 -", "Trang 2/3"): a title, a new table."""
-    text = fold(page.crop((0, 0, page.width, max(top - 0.5, 1))).extract_text() or "")
-    return bool(re.sub(r"\btrang\b|\d+", " ", text).strip())
+def _text_between(page, top: float, bottom: float) -> str:
+    """The page's text between two heights (above a table: from the page top or the previous table)."""
+    if bottom - top < 1:
+        return ""
+    return page.within_bbox((0, max(top, 0), page.width, min(bottom, page.height))).extract_text() or ""
 
 
-def _joined_over_pages(pieces: list[tuple[int, list[list], list, bool]]) -> list[Grid]:
+def _title_above(text: str) -> bool:
+    """Words other than a page number ("2", "- 2 -", "Trang 2/3"): a title, so the table below is a new one."""
+    return bool(re.sub(r"\btrang\b|\d+", " ", fold(text)).strip())
+
+
+def _heading(text: str) -> str:
+    """The appendix title among the lines above a table ("PHỤ LỤC 3 - CẤP XÃ"), else ""."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return next((line for line in reversed(lines) if fold(line).startswith(HEADINGS)), "")
+
+
+def _joined_over_pages(pieces: list[tuple]) -> list[Grid]:
     """Tables as grids; a table opening a page that continues the previous page's last one (same columns,
     header repeated or none) is joined to it."""
-    joined: list[list] = []  # [first page, last page, values, merges, header rows (to the number row)]
-    for page, values, merges, opens_page in pieces:
+    joined: list[list] = []  # [first page, last page, values, merges, header rows (to the number row), title]
+    for page, values, merges, opens_page, title in pieces:
         header = _header_rows(values)
         last = joined[-1] if joined else None
         if opens_page and last and last[1] == page - 1 and len(values[0]) == len(last[2][0]) and last[4] is not None:
@@ -124,13 +137,14 @@ def _joined_over_pages(pieces: list[tuple[int, list[list], list, bool]]) -> list
                 last[3] += [((r1 + offset, c1), (r2 + offset, c2)) for (r1, c1), (r2, c2) in merges if r1 >= skip]
                 last[1] = page
                 continue
-        joined.append([page, page, values, list(merges), header])
+        joined.append([page, page, values, list(merges), header, title])
     grids = []
     counts: dict[int, int] = {}
-    for first, last, values, merges, _ in joined:
+    for first, last, values, merges, _, title in joined:
         counts[first] = counts.get(first, 0) + 1
         pages = f"Trang {first}" if first == last else f"Trang {first}–{last}"
-        grids.append(Grid(sheet=f"{pages}, bảng {counts[first]}", values=values, merges=merges))
+        name = f"{pages}, bảng {counts[first]}" + (f" ({title[:60]})" if title else "")
+        grids.append(Grid(sheet=name, values=values, merges=merges))
     return grids
 
 

@@ -20,7 +20,7 @@ from tthc_xl.files.safe_open import (
     is_encrypted_package, password_message, sniff,
 )
 
-_HEADINGS = ("phu luc", "bieu", "bang ")
+HEADINGS = ("phu luc", "bieu", "bang ")  # how an appendix title above a table begins (folded)
 MAX_TABLES = 200  # tables read from one document; a report has a handful
 _NUMERIC_LINE = re.compile(r"^[\d.,+=()\s%-]*$")
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -64,7 +64,7 @@ def read_word_grids(path: Path, data: bytes) -> list[Grid]:
     for node in _content(body):
         if node.tag == f"{_W}p":
             text = " ".join(_paragraph_text(node).split())
-            if fold(text).startswith(_HEADINGS):
+            if fold(text).startswith(HEADINGS):
                 heading = text
         elif node.tag == f"{_W}tbl" and len(grids) < MAX_TABLES:
             # "Bảng 2 (Phụ lục 2 - Cấp tỉnh)": the table's number in the document and the appendix title above it.
