@@ -5,7 +5,6 @@ import subprocess
 from pathlib import Path
 
 import office
-import openpyxl
 import pytest
 import soctrang
 

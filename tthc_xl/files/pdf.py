@@ -52,12 +52,14 @@ def read_pdf_grids(path: Path, data: bytes) -> list[Grid]:
                 )
             if page.chars:
                 has_text = True
-            for index, table in enumerate(page.find_tables(_SETTINGS)):
+            previous_bottom = 0.0  # where the page's previous table ends
+            for table in page.find_tables(_SETTINGS):
                 values, merges = _table_values(table)
                 if values:
                     # Only a table opening its page (nothing but a page number above it) may continue the previous page's.
-                    above = _text_between(page, previous_bottom if index else 0, table.bbox[1])
-                    pieces.append((number, values, merges, index == 0 and not _title_above(above), _heading(above)))
+                    above = _text_between(page, previous_bottom, table.bbox[1])
+                    first = previous_bottom == 0.0
+                    pieces.append((number, values, merges, first and not _title_above(above), _heading(above)))
                 previous_bottom = table.bbox[3]
             page.flush_cache()
     except ReadError:

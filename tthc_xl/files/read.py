@@ -24,12 +24,12 @@ from pathlib import Path
 
 import python_calamine
 
-from tthc_xl.core.fit import Fit, best_fit, header_text
+from tthc_xl.core.fit import Fit, best_fit
 from tthc_xl.core.infer import columns_of, infer as infer_layout
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.levels import level_findings, split_levels
-from tthc_xl.core.vocabulary import load_vocabulary
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Table
+from tthc_xl.core.vocabulary import load_vocabulary
 from tthc_xl.core.numbers import NotANumber, format_number, parse_number
 from tthc_xl.files.safe_open import ReadError  # noqa: F401 - defined there, public here: `from tthc_xl.files.read import ReadError`
 from tthc_xl.files.safe_open import MAX_SHEET_COLS, MAX_SHEET_ROWS, lock_file_message, open_workbook, password_message, read_bytes, sniff
