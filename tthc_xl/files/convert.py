@@ -6,8 +6,10 @@ the converted file there; the caller reads it from memory and the folder goes.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -17,7 +19,12 @@ CONVERT_SECONDS = 120
 
 
 def find_soffice() -> str | None:
-    return next((path for name in ("soffice", "libreoffice") if (path := shutil.which(name))), None)
+    """LibreOffice's command: on the PATH, or where its Windows installer puts it."""
+    found = next((path for name in ("soffice", "libreoffice") if (path := shutil.which(name))), None)
+    if found or not sys.platform.startswith("win"):
+        return found
+    bases = (os.environ.get("ProgramFiles"), os.environ.get("ProgramFiles(x86)"))
+    return next((str(p) for base in bases if base and (p := Path(base, "LibreOffice", "program", "soffice.exe")).is_file()), None)
 
 
 def convert_with_libreoffice(path: Path, data: bytes, target: str, seconds: int = CONVERT_SECONDS) -> bytes:
