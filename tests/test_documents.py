@@ -140,6 +140,13 @@ def test_a_scanned_pdf_without_text_gets_a_clear_message(report_pdf, tmp_path, c
     assert "ban-quet.pdf là bản quét" in out and "không có lớp chữ" in out and "gửi tệp Word hoặc Excel" in out
 
 
+def test_a_pdf_without_ruled_tables_says_so(appendix, tmp_path, capsys):
+    # The appendix as openpyxl writes it has no cell borders: its PDF has text but no ruled table.
+    pdf = office.convert(appendix, "pdf", tmp_path)
+    assert main(["check", str(pdf)]) == 2
+    assert f"Tệp PDF {pdf.name} có chữ nhưng không có bảng kẻ viền ô nào" in capsys.readouterr().out
+
+
 def test_a_broken_document_costs_that_file_only(report_docx, unit_folder, tmp_path, capsys):
     import shutil
 

@@ -76,6 +76,11 @@ def read_pdf_grids(path: Path, data: bytes) -> list[Grid]:
             f"Tệp {name} là bản quét (ảnh chụp các trang), không có lớp chữ nên chưa đọc được số liệu: {_AGAIN}, "
             "hoặc bản PDF xuất trực tiếp từ Word/Excel (không phải bản scan)."
         )
+    if not pieces:
+        raise ReadError(
+            f"Tệp PDF {name} có chữ nhưng không có bảng kẻ viền ô nào, nên không tìm được bảng số liệu: {_AGAIN}, "
+            "hoặc bản PDF xuất từ bảng có kẻ viền ô (Borders → All Borders)."
+        )
     return _joined_over_pages(pieces)
 
 
