@@ -140,6 +140,17 @@ def test_a_scanned_pdf_without_text_gets_a_clear_message(report_pdf, tmp_path, c
     assert "ban-quet.pdf là bản quét" in out and "không có lớp chữ" in out and "gửi tệp Word hoặc Excel" in out
 
 
+def test_a_cover_letter_without_tables_is_named_as_such(tmp_path, layouts):
+    from docx import Document
+
+    letter = Document()
+    for text in soctrang.NARRATIVE:
+        letter.add_paragraph(text)
+    letter.save(tmp_path / "cong-van.docx")
+    result = read_file(tmp_path / "cong-van.docx", layouts)
+    assert result.tables == [] and "Văn bản cong-van.docx không có bảng nào" in result.error
+
+
 def test_a_pdf_without_ruled_tables_says_so(appendix, tmp_path, capsys):
     # The appendix as openpyxl writes it has no cell borders: its PDF has text but no ruled table.
     pdf = office.convert(appendix, "pdf", tmp_path)

@@ -583,6 +583,11 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
             f"Tệp {path.name} chỉ có bảng số liệu ở trang ẩn ({', '.join(f'“{s}”' for s in hidden_tables)}): nếu đó là báo cáo "
             "kỳ này, hãy bỏ ẩn trang (nhấp chuột phải vào tên trang › Bỏ ẩn), lưu lại rồi chạy lại."
         )
+    elif not grids and path.suffix.lower() in DOCUMENTS:
+        result.error = (
+            f"Văn bản {path.name} không có bảng nào: nếu đây là công văn gửi kèm, hãy để nó ngoài thư mục báo cáo; nếu là "
+            "báo cáo, hãy đề nghị đơn vị gửi kèm phụ lục số liệu (bảng có hàng đánh số cột)."
+        )
     else:
         result.error = (
             f"Không tìm thấy bảng số liệu trong tệp {path.name}: bảng cần có hàng đánh số cột "
