@@ -113,3 +113,17 @@ def test_the_per_user_layout_folder_on_windows_is_under_appdata(tmp_path, monkey
     monkeypatch.setattr(layouts.sys, "platform", "linux")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     assert layouts.user_layout_dir() == tmp_path / "cfg" / "tthc-xl" / "mau-bieu"
+
+
+def test_a_remembered_inferred_layout_is_inferred_again_and_an_unknown_name_refused(layouts):
+    import pytest
+
+    from tthc_xl.core.layouts import LayoutError, resolve_form
+
+    known = dict(layouts)
+    assert resolve_form("suy-ra-tieu-de-cot (mẫu suy ra từ tiêu đề cột: (3) = (4) + (5))", known) is None
+    assert resolve_form("mau-b", known) == "mau-b"
+    with pytest.raises(LayoutError, match="Không có mẫu biểu “mau-z”"):
+        resolve_form("mau-z", known)
+    with pytest.raises(LayoutError, match="Không tìm thấy tệp mẫu biểu mau/khong-co.toml"):
+        resolve_form("mau/khong-co.toml", known)

@@ -155,7 +155,7 @@ def _remembered_form(remembered: str, layouts, output: Path) -> str | None:
     try:
         return resolve_form(remembered, layouts, output.resolve().parent)
     except LayoutError:
-        return None  # an inferred layout, or a file since moved: found again from the master's own header
+        return None  # a layout file since moved: the layout is found again from the master's own header
 
 
 def _import_renderer() -> None:

@@ -10,11 +10,11 @@ the vocabulary. An inferred layout is named "mẫu suy ra từ tiêu đề cột
 
 from __future__ import annotations
 
-from tthc_xl.core.layouts import Column, Layout, Rule, infer_layout
+from tthc_xl.core.layouts import INFERRED_NAMES, Column, Layout, Rule, infer_layout
 from tthc_xl.core.text import fold
 from tthc_xl.core.vocabulary import Vocabulary, split_path
 
-INFERRED_NAME = "suy-ra-tieu-de-cot"
+INFERRED_NAME = INFERRED_NAMES[1]
 INFERRED = "mẫu suy ra từ tiêu đề cột"
 
 

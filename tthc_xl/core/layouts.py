@@ -20,6 +20,7 @@ _RULE = re.compile(r"^\s*(\d+)\s*(<=|>=|=|≤|≥)\s*\(?\s*(\d+(?:\s*\+\s*\d+)*)
 
 
 INFERRED_SOURCES = ("hàng số thứ tự cột", "tiêu đề cột")
+INFERRED_NAMES = ("theo-hang-so", "suy-ra-tieu-de-cot")  # from a number row's spelled rules; from the header
 
 
 class LayoutError(ValueError):
@@ -234,7 +235,7 @@ def infer_layout(spelled: dict[int, str], headers: dict[int, tuple[str, ...]], l
     grand_total = counts[0]
     percent = {n: part_of.get(n, grand_total) for n in counts}
     return Layout(
-        name="theo-hang-so",
+        name=INFERRED_NAMES[0],
         title="",
         columns=tuple(columns),
         rules=tuple(rules),
@@ -273,6 +274,8 @@ def resolve_form(form: str | None, layouts: dict[str, Layout], base: Path | None
     """
     if not form or form in layouts:
         return form
+    if form.split(" ", 1)[0] in INFERRED_NAMES:
+        return None  # remembered from a master whose layout was inferred: inferred again from its header
     if is_layout_path(form):
         candidates = [Path(form)] + ([Path(base) / form] if base and not Path(form).is_absolute() else [])
         path = next((p for p in candidates if p.is_file()), None)
