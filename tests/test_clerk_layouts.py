@@ -127,3 +127,14 @@ def test_a_remembered_inferred_layout_is_inferred_again_and_an_unknown_name_refu
         resolve_form("mau-z", known)
     with pytest.raises(LayoutError, match="Không tìm thấy tệp mẫu biểu mau/khong-co.toml"):
         resolve_form("mau/khong-co.toml", known)
+
+
+def test_every_shipped_layout_written_as_a_file_loads_back_the_same(layouts, tmp_path):
+    from tthc_xl.core.layouts import layout_to_toml
+
+    for name, layout in layouts.items():
+        path = tmp_path / f"{name}.toml"
+        path.write_text(layout_to_toml(layout, origin="x.xlsx"), encoding="utf-8")
+        again = load_layout(path)
+        assert (again.name, again.title, again.description, again.identify) == (layout.name, layout.title, layout.description, layout.identify)
+        assert again.columns == layout.columns and again.rules == layout.rules and again.percent == layout.percent
