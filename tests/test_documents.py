@@ -259,3 +259,15 @@ def test_three_appendix_tables_exported_to_pdf_stay_three_tables(tmp_path, layou
     levels = {(f.unit, f.sheet, f.cell) for f in result.findings}
     assert levels == {("UBND xã An Hiệp", "Trang 4, bảng 1 (PHỤ LỤC 3 - CẤP XÃ)", "K5"), ("UBND xã An Hiệp", "Trang 4, bảng 1 (PHỤ LỤC 3 - CẤP XÃ)", "L5"),
                       ("Tổng cộng", "Trang 2, bảng 1 (PHỤ LỤC 1 - TOÀN TỈNH)", "K9"), ("Tổng cộng", "Trang 2, bảng 1 (PHỤ LỤC 1 - TOÀN TỈNH)", "L9")}
+
+
+def test_the_masters_notes_and_links_name_a_documents_table_and_open_the_document(report_pdf, tmp_path):
+    import openpyxl
+
+    master = tmp_path / "th.xlsx"
+    main(["consolidate", str(report_pdf), "--units", "soc-trang-so-nganh", "-o", str(master)])
+    book = openpyxl.load_workbook(master)
+    note = book["Phụ lục I"]["F11"].comment.text  # Sở Giáo dục và Đào tạo, row 11 of the master
+    assert f"Nguồn: {report_pdf.name}, Trang 2–3, bảng 1 (PHỤ LỤC I), ô F7." in note
+    links = {c.hyperlink.target for row in book["Kiểm tra"].iter_rows() for c in row if c.hyperlink and report_pdf.name in c.hyperlink.target}
+    assert links == {report_pdf.resolve().as_uri()}

@@ -28,7 +28,7 @@ from tthc_xl.core.fit import Fit, best_fit
 from tthc_xl.core.infer import columns_of, infer as infer_layout
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.levels import level_findings, split_levels
-from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Table
+from tthc_xl.core.model import DOCUMENT_SUFFIXES, GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Table
 from tthc_xl.core.vocabulary import load_vocabulary
 from tthc_xl.core.numbers import NotANumber, format_number, parse_number
 from tthc_xl.files.safe_open import ReadError  # noqa: F401 - defined there, public here: `from tthc_xl.files.read import ReadError`
@@ -39,7 +39,7 @@ from tthc_xl.core.units import UnitList, name_key
 SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 WORD = {".docx", ".docm"}
 CONVERTED = {".doc", ".odt", ".rtf"}  # read through LibreOffice, converted to .docx
-DOCUMENTS = WORD | CONVERTED | {".pdf"}
+DOCUMENTS = set(DOCUMENT_SUFFIXES)  # WORD, CONVERTED and .pdf
 READABLE = SPREADSHEETS | {".csv"} | DOCUMENTS
 MAX_ROWS = MAX_SHEET_ROWS  # rows below a table (a million blank rows) are not read
 CSV_MAX_BYTES = 16 * 2**20  # a CSV is read up to here (far more than MAX_ROWS rows)
