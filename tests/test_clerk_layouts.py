@@ -138,3 +138,14 @@ def test_every_shipped_layout_written_as_a_file_loads_back_the_same(layouts, tmp
         again = load_layout(path)
         assert (again.name, again.title, again.description, again.identify) == (layout.name, layout.title, layout.description, layout.identify)
         assert again.columns == layout.columns and again.rules == layout.rules and again.percent == layout.percent
+
+
+def test_a_clerks_copy_of_a_shipped_layout_wins_the_tie(appendix, tmp_path):
+    from tthc_xl.core.layouts import load_layouts, templates_dir
+
+    text = (templates_dir() / "forms" / "mau-a-soc-trang.toml").read_text(encoding="utf-8")
+    (tmp_path / "cua-toi.toml").write_text(text.replace('name = "mau-a"', 'name = "mau-a-cua-toi"'), encoding="utf-8")
+    (table,) = read_file(appendix, load_layouts([tmp_path])).tables
+    assert table.layout.name == "mau-a-cua-toi"
+    (table,) = read_file(appendix, load_layouts()).tables
+    assert table.layout.name == "mau-a"

@@ -100,8 +100,11 @@ def best_fit(
     """(the layout that fits best, None) or (None, the nearest layout's fit) when none fits."""
     fits = [fit(layout, numbers, spelled, headers, vocabulary) for layout in layouts.values()]
     fitting = [f for f in fits if f.fits]
-    if fitting:  # on a tie the layout loaded last: a clerk's own file (loaded after the shipped ones) wins
-        return max(reversed(fitting), key=lambda f: f.agreed).layout, None
+    if fitting:
+        # Among layouts that fit: the most columns agreeing, then the most of its `identify` words in the
+        # header; on a tie the layout loaded last (a clerk's own file is loaded after the shipped ones).
+        words = f" {fold(' '.join(' '.join(p) for p in headers.values()))} "
+        return max(reversed(fitting), key=lambda f: (f.agreed, sum(f" {w} " in words for w in f.layout.identify))).layout, None
     if not fits:
         return None, None
     # A layout with the table's number of columns is nearer than any other, whatever else differs.
