@@ -148,3 +148,22 @@ def test_the_report_quotes_a_master_built_with_an_inferred_layout(tmp_path, caps
     assert "đã tiếp nhận 1.415 hồ sơ TTHC" in text and "Kỳ trước chuyển sang: 140 hồ sơ" in text
     assert "Đã giải quyết 1.171 hồ sơ (chiếm 82,76 % trên tổng số 1.415 hồ sơ)" in text
     assert "Có 910 hồ sơ tiếp nhận qua hình thức trực tuyến" in text
+
+
+def test_a_total_column_followed_by_its_trong_do_group_adds_them_up(tmp_path, layouts):
+    header = [["STT", "Đơn vị", "Tổng số hồ sơ tiếp nhận", "Trong đó", None, "Đã giải quyết", None, None, "Đang giải quyết", None, None],
+              [None, None, None, "Kỳ trước chuyển sang", "Tiếp nhận mới", "Tổng số", "Đúng hạn", "Quá hạn", "Tổng số", "Trong hạn", "Quá hạn"]]
+    book = Workbook()
+    sheet = book.active
+    for row in header:
+        sheet.append(row)
+    sheet.append([f"({n})" for n in range(1, 12)])
+    sheet.append([1, "UBND xã An Hòa", 100, 30, 70, 80, 79, 1, 20, 20, 0])
+    sheet.append([2, "UBND xã Bình Minh", 50, 10, 41, 40, 40, 0, 10, 9, 1])  # 50 ≠ 10 + 41
+    for ref in ("A1:A2", "B1:B2", "C1:C2", "D1:E1", "F1:H1", "I1:K1"):
+        sheet.merge_cells(ref)
+    book.save(tmp_path / "xa.xlsx")
+    result = check_files([tmp_path / "xa.xlsx"], layouts)
+    (table,) = result.tables
+    assert {(r.left, r.right) for r in table.layout.rules} == {(3, (4, 5)), (6, (7, 8)), (9, (10, 11)), (3, (6, 9))}
+    assert [(f.unit, f.rule) for f in result.findings] == [("UBND xã Bình Minh", "(3) = (4) + (5)")]

@@ -71,15 +71,30 @@ def _layout(columns: list[Column], rules: list[Rule], name: str, source: str, de
 
 
 def _sum_rules(paths: dict[int, tuple[str, ...]], vocabulary: Vocabulary) -> list[Rule]:
-    """Each total column = its siblings under the same (non-empty) heading."""
+    """Each total column = its siblings under the same (non-empty) heading, or = the "Trong đó" group right after it."""
     rules = []
-    for n, path in paths.items():
-        if len(path) < 2 or not vocabulary.is_total(path[-1]):
+    numbers = sorted(paths)
+    for i, n in enumerate(numbers):
+        path = paths[n]
+        if len(path) >= 2 and vocabulary.is_total(path[-1]):
+            parts = _parts(path[:-1], n, paths, vocabulary)
+        elif i + 1 < len(numbers) and _opens_parts(path, paths[numbers[i + 1]], vocabulary):
+            # "Tổng số hồ sơ tiếp nhận" | "Trong đó": "Kỳ trước", "Tiếp nhận mới"
+            parts = _parts(paths[numbers[i + 1]][: len(path)], n, paths, vocabulary)
+        else:
             continue
-        parts = _parts(path[:-1], n, paths, vocabulary)
         if len(parts) >= 2:
             rules.append(Rule(n, "=", tuple(parts)))
     return rules
+
+
+def _opens_parts(path: tuple[str, ...], following: tuple[str, ...], vocabulary: Vocabulary) -> bool:
+    """A total-like column ("Tổng …") whose right neighbour starts a "Trong đó" group at the same level."""
+    depth = len(path)
+    leaf = fold(path[-1]) if path else ""
+    if len(following) <= depth or not any(leaf == w or leaf.startswith(w + " ") for w in vocabulary.total):
+        return False
+    return tuple(map(fold, following[: depth - 1])) == tuple(map(fold, path[:-1])) and vocabulary.is_parts(following[depth - 1])
 
 
 def _parts(heading: tuple[str, ...], total: int, paths: dict[int, tuple[str, ...]], vocabulary: Vocabulary) -> list[int]:
