@@ -167,3 +167,24 @@ def test_a_total_column_followed_by_its_trong_do_group_adds_them_up(tmp_path, la
     (table,) = result.tables
     assert {(r.left, r.right) for r in table.layout.rules} == {(3, (4, 5)), (6, (7, 8)), (9, (10, 11)), (3, (6, 9))}
     assert [(f.unit, f.rule) for f in result.findings] == [("UBND xã Bình Minh", "(3) = (4) + (5)")]
+
+
+def test_a_trong_do_of_one_column_is_a_part_at_most_its_total_not_the_whole(tmp_path, layouts):
+    header = [["STT", "Đơn vị", "Số hồ sơ nhận giải quyết", None, "Số hồ sơ đã giải quyết", None, None],
+              [None, None, "Tổng số", "Trong đó", "Tổng số", "Đúng hạn", "Quá hạn"],
+              [None, None, None, "Trực tuyến", None, None, None]]
+    book = Workbook()
+    sheet = book.active
+    for row in header:
+        sheet.append(row)
+    sheet.append(list(range(1, 8)))
+    sheet.append([1, "UBND xã An Hòa", 100, 60, 80, 79, 1])  # 60 of the 100 online: no error
+    sheet.append([2, "UBND xã Bình Minh", 50, 51, 40, 40, 0])  # 51 online of 50 received
+    for ref in ("A1:A3", "B1:B3", "C1:D1", "E1:G1", "C2:C3", "E2:E3", "F2:F3", "G2:G3"):
+        sheet.merge_cells(ref)
+    book.save(tmp_path / "xa.xlsx")
+    result = check_files([tmp_path / "xa.xlsx"], layouts)
+    (table,) = result.tables
+    assert {(r.left, r.op, r.right) for r in table.layout.rules} == {(4, "<=", (3,)), (5, "=", (6, 7))}
+    assert table.layout.percent[4] == 3
+    assert [(f.unit, f.rule) for f in result.findings] == [("UBND xã Bình Minh", "(4) ≤ (3)")]

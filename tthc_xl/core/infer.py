@@ -66,6 +66,8 @@ def _layout(columns: list[Column], rules: list[Rule], name: str, source: str, de
         if rule.op == "=":
             for part in rule.right:
                 part_of.setdefault(part, rule.left)
+        elif len(rule.right) == 1:  # a part at most its total: a share of it
+            part_of.setdefault(rule.left, rule.right[0])
     percent = {c.number: part_of.get(c.number, grand) for c in columns if c.kind == "count"}
     return Layout(name=name, title="", columns=tuple(columns), rules=tuple(rules), percent=percent, source=source, description=description)
 
@@ -85,6 +87,8 @@ def _sum_rules(paths: dict[int, tuple[str, ...]], vocabulary: Vocabulary) -> lis
             continue
         if len(parts) >= 2:
             rules.append(Rule(n, "=", tuple(parts)))
+        elif len(parts) == 1:  # "Tổng số" | "Trong đó: trực tuyến": a part, not the whole breakdown
+            rules.append(Rule(parts[0], "<=", (n,)))
     return rules
 
 

@@ -340,7 +340,10 @@ def header_paths(grid: Grid, number_row: NumberRow) -> tuple[dict[int, tuple[str
     top = number_row.row
     for row in range(number_row.row - 1, max(number_row.row - 1 - _HEADER_MAX, grid.top - 1), -1):
         values = grid.raw_row(row, cols.values())
-        if len(values) - values.count(None) < 2:
+        filled = len(values) - values.count(None)
+        # A header row has two texts or more; or one, beside cells merged down from the rows above it
+        # ("Trực tuyến" alone under "Trong đó"), which a title line never has.
+        if filled < 2 and not (filled == 1 and any(r1 < row <= r2 for (r1, _), (r2, _) in grid.merges)):
             break
         top = row
     paths: dict[int, list[str]] = {n: [] for n in cols}
