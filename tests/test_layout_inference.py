@@ -188,3 +188,23 @@ def test_a_trong_do_of_one_column_is_a_part_at_most_its_total_not_the_whole(tmp_
     assert {(r.left, r.op, r.right) for r in table.layout.rules} == {(4, "<=", (3,)), (5, "=", (6, 7))}
     assert table.layout.percent[4] == 3
     assert [(f.unit, f.rule) for f in result.findings] == [("UBND xã Bình Minh", "(4) ≤ (3)")]
+
+
+def test_a_trong_do_naming_only_some_channels_raises_no_error_on_clean_figures(tmp_path, layouts):
+    header = [["STT", "Đơn vị", "Số hồ sơ nhận giải quyết", None, None, "Số hồ sơ đã giải quyết", None, None],
+              [None, None, "Tổng số", "Trong đó", None, "Tổng số", "Đúng hạn", "Quá hạn"],
+              [None, None, None, "Trực tuyến", "Liên thông", None, None, None]]
+    book = Workbook()
+    sheet = book.active
+    for row in header:
+        sheet.append(row)
+    sheet.append(list(range(1, 9)))
+    sheet.append([1, "UBND xã An Hòa", 100, 40, 10, 80, 79, 1])  # in person (not a column) makes up the rest
+    sheet.append([2, "UBND xã Bình Minh", 50, 20, 60, 40, 40, 0])  # 60 inter-agency of 50 received
+    for ref in ("A1:A3", "B1:B3", "C1:E1", "F1:H1", "C2:C3", "D2:E2", "F2:F3", "G2:G3", "H2:H3"):
+        sheet.merge_cells(ref)
+    book.save(tmp_path / "xa.xlsx")
+    result = check_files([tmp_path / "xa.xlsx"], layouts)
+    (table,) = result.tables
+    assert {(r.left, r.op, r.right) for r in table.layout.rules} == {(4, "<=", (3,)), (5, "<=", (3,)), (6, "=", (7, 8))}
+    assert [(f.unit, f.rule) for f in result.findings] == [("UBND xã Bình Minh", "(5) ≤ (3)")]

@@ -43,7 +43,9 @@ def infer_from_header(headers: dict[int, tuple[str, ...]], numbers, vocabulary: 
     if not counts or any(c.key.startswith("c") and c.key[1:].isdigit() for c in counts):
         return None
     paths = {c.number: split_path(c.header) for c in counts}
-    rules = _sum_rules(paths, vocabulary) or _flat_sum_rules(counts, paths, headers, vocabulary)
+    keys = {c.number: c.key for c in counts}
+    sums = _sum_rules(paths, vocabulary) or _flat_sum_rules(counts, paths, headers, vocabulary)
+    rules = [rule for total, parts in sums for rule in _breakdown(total, parts, keys, vocabulary)]
     if not rules:
         return None
     rules += _conservation(counts, rules)
@@ -72,7 +74,19 @@ def _layout(columns: list[Column], rules: list[Rule], name: str, source: str, de
     return Layout(name=name, title="", columns=tuple(columns), rules=tuple(rules), percent=percent, source=source, description=description)
 
 
-def _sum_rules(paths: dict[int, tuple[str, ...]], vocabulary: Vocabulary) -> list[Rule]:
+def _breakdown(total: int, parts: list[int], keys: dict[int, str], vocabulary: Vocabulary) -> list[Rule]:
+    """`total = sum(parts)` when the parts are a whole breakdown of the total's stage (the vocabulary's
+    `complete` sets: kỳ trước + mới, trực tuyến + trực tiếp, đúng hạn + quá hạn…); else each part ≤ the
+    total ("Trong đó: trực tuyến, liên thông" names some of the channels, not all)."""
+    if len(parts) == 1:
+        return [Rule(parts[0], "<=", (total,))]
+    sets = vocabulary.complete.get(keys.get(total, ""))
+    if sets is None or any(set(whole) <= {keys.get(p) for p in parts} for whole in sets):
+        return [Rule(total, "=", tuple(parts))]
+    return [Rule(part, "<=", (total,)) for part in parts]
+
+
+def _sum_rules(paths: dict[int, tuple[str, ...]], vocabulary: Vocabulary) -> list[tuple[int, list[int]]]:
     """Each total column = its siblings under the same (non-empty) heading, or = the "Trong đó" group right after it."""
     rules = []
     numbers = sorted(paths)
@@ -85,10 +99,8 @@ def _sum_rules(paths: dict[int, tuple[str, ...]], vocabulary: Vocabulary) -> lis
             parts = _parts(paths[numbers[i + 1]][: len(path)], n, paths, vocabulary)
         else:
             continue
-        if len(parts) >= 2:
-            rules.append(Rule(n, "=", tuple(parts)))
-        elif len(parts) == 1:  # "Tổng số" | "Trong đó: trực tuyến": a part, not the whole breakdown
-            rules.append(Rule(parts[0], "<=", (n,)))
+        if parts:
+            rules.append((n, parts))
     return rules
 
 
@@ -125,7 +137,7 @@ def _parts(heading: tuple[str, ...], total: int, paths: dict[int, tuple[str, ...
     return parts
 
 
-def _flat_sum_rules(counts: list[Column], paths: dict[int, tuple[str, ...]], headers, vocabulary: Vocabulary) -> list[Rule]:
+def _flat_sum_rules(counts: list[Column], paths: dict[int, tuple[str, ...]], headers, vocabulary: Vocabulary) -> list[tuple[int, list[int]]]:
     """A one-row header: a total of a stage is the columns of that stage right after it, up to the next total."""
     stages = {}
     stage = None
@@ -144,7 +156,7 @@ def _flat_sum_rules(counts: list[Column], paths: dict[int, tuple[str, ...]], hea
                 break
             parts.append(other.number)
         if parts:
-            rules.append(Rule(column.number, "=", tuple(parts)))
+            rules.append((column.number, parts))
     return rules
 
 

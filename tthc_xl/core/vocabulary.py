@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from tthc_xl.core.layouts import LayoutError, templates_dir
@@ -35,6 +35,7 @@ class Vocabulary:
     label: tuple[str, ...]
     stages: tuple[tuple[str, tuple[str, ...]], ...]  # (stage key, words), most specific first
     meanings: tuple[Meaning, ...]
+    complete: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)  # total's key → sets of parts that make it whole
 
     @property
     def keys(self) -> set[str]:
@@ -135,6 +136,7 @@ def load_vocabulary(path=None) -> Vocabulary:
             label=words(data.get("label", [])),
             stages=tuple((str(s["key"]), words(s["words"])) for s in data.get("stage", [])),
             meanings=tuple(Meaning(str(m["key"]), str(m["stage"]), words(m["words"])) for m in data.get("meaning", [])),
+            complete={str(k): tuple(tuple(map(str, whole)) for whole in sets) for k, sets in data.get("complete", {}).items()},
         )
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise LayoutError(f"Không đọc được từ điển tiêu đề cột {path}: {exc}; hãy sửa theo tệp gốc trong templates/.") from None
