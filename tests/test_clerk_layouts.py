@@ -149,3 +149,11 @@ def test_a_clerks_copy_of_a_shipped_layout_wins_the_tie(appendix, tmp_path):
     assert table.layout.name == "mau-a-cua-toi"
     (table,) = read_file(appendix, load_layouts()).tables
     assert table.layout.name == "mau-a"
+
+
+def test_forms_from_without_output_lists_the_inferred_layout_with_its_rules(tmp_path, capsys):
+    source = write_13(tmp_path / "xa.xlsx")
+    assert main(["forms", "--from", str(source)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("suy-ra-tieu-de-cot (mẫu suy ra từ tiêu đề cột: (3) = (4) + (5) + (6) + (7); (8) = (9) + (10); ")
+    assert "  (7) received_interagency: Số hồ sơ nhận giải quyết - Trong đó - Tiếp nhận liên thông" in out

@@ -46,7 +46,7 @@ def _write_layout(args, layouts) -> int:
     """`forms --from FILE -o LAYOUT.toml`: the layout of the file's table (read or inferred) as a file to keep."""
     from tthc_xl.files.read import ReadError, layouts_in_file
 
-    if not args.output or not args.output.lower().endswith(".toml"):
+    if args.output and not args.output.lower().endswith(".toml"):
         print("Hãy ghi tên tệp mẫu biểu cần tạo, đuôi .toml: tthc-xl forms --from bao-cao.docx -o mau-moi.toml", file=sys.stderr)
         return EXIT_UNUSABLE
     try:
@@ -57,6 +57,14 @@ def _write_layout(args, layouts) -> int:
     if not found:
         print(f"Không tìm thấy bảng số liệu (có hàng đánh số cột) trong tệp {Path(args.source).name}.", file=sys.stderr)
         return EXIT_UNUSABLE
+    if not args.output:  # a preview: each table's layout, its columns' meanings and its rules
+        for layout in found:
+            rules = "; ".join(r.text for r in layout.rules) or "chưa có quy tắc"
+            print(f"{layout.label if layout.rules else layout.name}\t{len(layout.columns)} cột\tquy tắc: {rules}")
+            for column in layout.columns:
+                print(f"  ({column.number}) {column.key}: {' - '.join(column.header)}")
+        print("Ghi thành tệp mẫu biểu: thêm -o mau-moi.toml")
+        return EXIT_OK
     layout = found[0]
     output = Path(args.output)
     name = args.name or output.stem
