@@ -9,6 +9,8 @@ from pathlib import Path
 here = Path(__file__).parent
 sys.path.insert(0, str(here.parent / "tests"))
 
+sys.path.insert(0, str(here.parent))
+
 import soctrang  # noqa: E402
 
 soctrang.write_appendix(here / "phu-luc-i-soc-trang-10-2019.xlsx")
@@ -18,3 +20,13 @@ for old in units.iterdir():
     old.unlink()
 for path in soctrang.write_unit_files(units):
     print(path)
+
+# The same report as units send it: a Word document (narrative, then Phụ lục I as a Word table)
+# and the PDF LibreOffice exports from it (`tthc-xl check samples/bao-cao/`).
+from tthc_xl.files.convert import convert_with_libreoffice  # noqa: E402
+
+reports = here / "bao-cao"
+reports.mkdir(exist_ok=True)
+word = soctrang.write_report_docx(reports / "bao-cao-06-BC-TTHC-soc-trang-10-2019.docx")
+word.with_suffix(".pdf").write_bytes(convert_with_libreoffice(word, word.read_bytes(), "pdf"))
+print(word, word.with_suffix(".pdf"), sep="\n")

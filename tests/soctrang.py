@@ -434,3 +434,97 @@ def unit_file_values() -> dict[str, tuple[str, list[int]]]:
         _stem(i): (CANONICAL_NAMES.get(name, name), list(values))
         for i, (_, name, values) in enumerate(UNITS)
     }
+
+
+# --------------------------------------------------------------------------------------
+# The report as a Word document (narrative, then Phụ lục I as a Word table), and as PDF
+# --------------------------------------------------------------------------------------
+
+NARRATIVE = [
+    "Số: 06 /BC-TTHC",
+    "Sóc Trăng, ngày 24 tháng 10 năm 2019",
+    "BÁO CÁO",
+    "Tình hình kết quả giải quyết thủ tục hành chính tháng 10 năm 2019",
+    "1. Tình hình kết quả giải quyết TTHC:",
+    "- Trung tâm đã tiếp nhận 5.661 hồ sơ TTHC (tăng 96 hồ sơ so với tháng trước), trong đó:",
+    "+ Kỳ trước chuyển sang: 1.194 hồ sơ, tiếp nhận mới: 4.467 hồ sơ;",
+    "+ Đã giải quyết 3.892 hồ sơ (chiếm 68,75 % trên tổng số 5.661 hồ sơ); trong đó, trả hồ sơ trước hạn "
+    "và đúng hạn là 3.880 hồ sơ, chiếm 99,69 % (tăng 0,06 % so với tháng trước);",
+    "+ Đang giải quyết 1.769 hồ sơ (chiếm 31,25 % trên tổng số 5.661 hồ sơ);",
+    "(Chi tiết theo Phụ lục I đính kèm).",
+]
+
+# The number row as typed into narrow Word cells: the rules broken over two lines.
+WRAPPED_NUMBER_ROW: list[list[str]] = [
+    [""], ["2"], ["3=(4", "+5)"], ["4"], ["5"], ["6=(7+8", "+9)"], ["7"], ["8"], ["9"], ["10=(11", "+12)"], ["11"], ["12"], ["13"], ["14"],
+]
+
+
+def _table_rows(units=UNITS, total=True, percent=True) -> list[list]:
+    """Header, number row, unit rows, total and percentage rows of a Word appendix (figures as printed text)."""
+    rows: list[list] = [list(row) for row in HEADER_ROWS]
+    rows.append(list(WRAPPED_NUMBER_ROW))
+    rows += [[str(stt), name, *(_vn(v) for v in values)] for stt, name, values in units]
+    if total:
+        sums = {c: sum(v[i] for *_, v in units) for i, c in enumerate(COLUMNS)} if units is not UNITS else PRINTED_TOTAL
+        rows.append(["", "Tổng cộng", *(_vn(sums[c]) for c in COLUMNS)])
+    if percent and units is UNITS:
+        rows.append(["", "Tỷ lệ %", *(_percent_text(PRINTED_PERCENT[c]) for c in COLUMNS)])
+    return rows
+
+
+def add_word_table(document, rows: list[list], merges=MERGES) -> None:
+    """A Word table with the appendix's merged header cells and narrow figure columns."""
+    from docx.shared import Cm, Pt
+
+    table = document.add_table(rows=len(rows), cols=14)
+    table.style = "Table Grid"
+    widths = [Cm(0.9), Cm(4.0)] + [Cm(1.55)] * 12
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            cell = table.cell(r, c)
+            cell.width = widths[c]
+            lines = value if isinstance(value, list) else ([] if value is None else [value])
+            if lines:
+                cell.text = lines[0]
+                for line in lines[1:]:
+                    cell.add_paragraph(line)
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(9)
+    for ref in merges:
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        table.cell(min_row - 1, min_col - 1).merge(table.cell(max_row - 1, max_col - 1))
+    # The header and the number row repeat at the top of every page, as clerks set them.
+    from docx.oxml import OxmlElement
+
+    for row in table.rows[: len(HEADER_ROWS) + 1]:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+
+
+def write_report_docx(path, tables: list[tuple[str, list[list]]] | None = None) -> Path:
+    """The Sóc Trăng report as a real Word document: the narrative, then each appendix (title, table)."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm
+
+    path = Path(path)
+    document = Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    section.left_margin = section.right_margin = Cm(1.5)
+    for text in NARRATIVE:
+        document.add_paragraph(text)
+    for title, rows in tables or [(TITLE_ROWS[0], _table_rows())]:
+        document.add_page_break()
+        document.add_paragraph(title)
+        document.add_paragraph(TITLE_ROWS[1])
+        add_word_table(document, rows)
+    document.save(path)
+    return path
+
+
+def appendix_rows(units=UNITS) -> list[list]:
+    """The rows of a Word appendix of these units (with their own column sums as the total row)."""
+    return _table_rows(units)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tthc_xl.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE
-from tthc_xl.core.layouts import LayoutError, load_layouts
+from tthc_xl.core.layouts import LayoutError, clerk_layout_dirs, layout_to_toml, load_layouts, resolve_form, user_layout_dir
 from tthc_xl.core.model import ERROR
 from tthc_xl.core.units import load_units
 
@@ -30,13 +30,52 @@ COMMAND_MODULES: dict[str, str] = {
 CORE_COMMANDS = ("forms", "check", "new-master", "consolidate")
 
 
-def _layouts(args):
-    return load_layouts(args.forms_dir or ())
+def _layouts(args, master=None):
+    """The shipped layouts, then the clerk's (per-user folder, the folder beside the master), then --forms-dir."""
+    return load_layouts([*clerk_layout_dirs(master), *(args.forms_dir or ())])
 
 
 def cmd_forms(args) -> int:
-    for layout in _layouts(args).values():
-        print(f"{layout.name}\t{len(layout.columns)} cột\t{layout.description}")
+    layouts = _layouts(args)
+    if args.source:
+        return _write_layout(args, layouts)
+    for layout in layouts.values():
+        print(f"{layout.name}\t{len(layout.columns)} cột\t{layout.description}\t{layout.source}")
+    return EXIT_OK
+
+
+def _write_layout(args, layouts) -> int:
+    """`forms --from FILE -o LAYOUT.toml`: the layout of the file's table (read or inferred) as a file to keep."""
+    from tthc_xl.files.read import ReadError, layouts_in_file
+
+    if args.output and not args.output.lower().endswith(".toml"):
+        print("Hãy ghi tên tệp mẫu biểu cần tạo, đuôi .toml: tthc-xl forms --from bao-cao.docx -o mau-moi.toml", file=sys.stderr)
+        return EXIT_UNUSABLE
+    try:
+        found = layouts_in_file(args.source, layouts)
+    except ReadError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_UNUSABLE
+    if not found:
+        print(f"Không tìm thấy bảng số liệu (có hàng đánh số cột) trong tệp {Path(args.source).name}.", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if not args.output:  # a preview: each table's layout, its columns' meanings and its rules
+        for layout in found:
+            rules = "; ".join(r.text for r in layout.rules) or "chưa có quy tắc"
+            print(f"{layout.label if layout.rules else layout.name}\t{len(layout.columns)} cột\tquy tắc: {rules}")
+            for column in layout.columns:
+                print(f"  ({column.number}) {column.key}: {' - '.join(column.header)}")
+        print("Ghi thành tệp mẫu biểu: thêm -o mau-moi.toml")
+        return EXIT_OK
+    layout = found[0]
+    output = Path(args.output)
+    name = args.name or output.stem
+    output.write_text(layout_to_toml(layout, name, Path(args.source).name), encoding="utf-8")
+    rules = "; ".join(r.text for r in layout.rules) or "chưa có quy tắc nào, hãy thêm vào tệp"
+    print(f"Đã ghi mẫu biểu {output} (tên {name}, {len(layout.columns)} cột; quy tắc: {rules}).")
+    if len(found) > 1:
+        print(f"Tệp có {len(found)} bảng khác mẫu nhau; đã ghi mẫu của bảng thứ nhất.")
+    print(f"Hãy mở tệp kiểm tra lại, rồi dùng: tthc-xl check --form {output} …, hoặc chép tệp vào thư mục {user_layout_dir()}.")
     return EXIT_OK
 
 
@@ -44,11 +83,9 @@ def cmd_check(args) -> int:
     from tthc_xl.files.check import check_files
 
     layouts = _layouts(args)
-    if args.form and args.form not in layouts:
-        print(f"Không có mẫu biểu “{args.form}”. Các mẫu có sẵn: {', '.join(layouts)}.", file=sys.stderr)
-        return EXIT_UNUSABLE
+    form = resolve_form(args.form, layouts)
     units = load_units(args.units) if args.units else None
-    result = check_files(args.files, layouts, args.form, units)
+    result = check_files(args.files, layouts, form, units)
     print_summary(result)
     if args.json:
         write_json(args.json, result.as_json())
@@ -71,14 +108,12 @@ def cmd_new_master(args) -> int:
     from tthc_xl.files.sources import consolidate
     from tthc_xl.xlsx.render import save_master
 
-    layouts = _layouts(args)
-    if args.form not in layouts:
-        print(f"Không có mẫu biểu “{args.form}”. Các mẫu có sẵn: {', '.join(layouts)}.", file=sys.stderr)
-        return EXIT_UNUSABLE
+    layouts = _layouts(args, Path(args.output))
+    form = resolve_form(args.form, layouts, Path(args.output).resolve().parent)
     units = load_units(args.units) if args.units else None
-    outcome = consolidate([], layouts, args.form, units, _settings(args), output=str(args.output))
+    outcome = consolidate([], layouts, form, units, _settings(args), output=str(args.output))
     save_master(outcome, Path(args.output), chart_rows=history.chart_rows(args.output, outcome))
-    print(f"Đã tạo bảng tổng hợp {args.output} ({len(outcome.master.rows_of('unit'))} đơn vị, mẫu {args.form}).")
+    print(f"Đã tạo bảng tổng hợp {args.output} ({len(outcome.master.rows_of('unit'))} đơn vị, mẫu {form}).")
     return EXIT_OK
 
 
@@ -86,23 +121,23 @@ def cmd_consolidate(args) -> int:
     from tthc_xl.files import history
     from tthc_xl.files.sources import consolidate_results, read_master_table, read_sources, unit_files, units_from_table
 
-    layouts = _layouts(args)
     output = Path(args.output)
+    layouts = _layouts(args, output)
     units = load_units(args.units) if args.units else None
-    form = args.form
+    form = resolve_form(args.form, layouts, output.resolve().parent)
     settings = book = None
     if output.exists():
-        from tthc_xl.xlsx.render import open_or_new, read_settings
+        from tthc_xl.xlsx.render import open_or_new, read_form, read_settings
 
-        existing = read_master_table(output, layouts, form)
-        if existing is not None:
-            form = form or existing.layout.name
-            units = units or units_from_table(existing)
         book = open_or_new(output)
         settings = read_settings(book)
-    if form and form not in layouts:
-        print(f"Không có mẫu biểu “{form}”. Các mẫu có sẵn: {', '.join(layouts)}.", file=sys.stderr)
-        return EXIT_UNUSABLE
+        form = form or _remembered_form(read_form(book), layouts, output)
+        existing = read_master_table(output, layouts, form)
+        if existing is not None:
+            if not form and existing.layout.inferred:
+                layouts[existing.layout.name] = existing.layout  # inferred when the master was built: the same again
+            form = form or existing.layout.name
+            units = units or units_from_table(existing)
     previous = None
     if args.previous:
         previous = read_master_table(Path(args.previous), layouts, form)
@@ -129,6 +164,16 @@ def cmd_consolidate(args) -> int:
     return EXIT_FINDINGS if outcome.has_errors or failed else EXIT_OK
 
 
+def _remembered_form(remembered: str, layouts, output: Path) -> str | None:
+    """The layout the master was built with (a name or a layout file's path), when it can still be found."""
+    if not remembered:
+        return None
+    try:
+        return resolve_form(remembered, layouts, output.resolve().parent)
+    except LayoutError:
+        return None  # a layout file since moved: the layout is found again from the master's own header
+
+
 def _import_renderer() -> None:
     importlib.import_module("tthc_xl.xlsx.render")
 
@@ -144,7 +189,8 @@ def print_summary(result) -> None:
         print(f"  {note}")
     errors = sum(1 for f in result.findings if f.severity == ERROR)
     warnings = len(result.findings) - errors
-    form = getattr(result, "form", "") or result.as_json()["form"]
+    layout = result.master.layout if hasattr(result, "master") else result.layout
+    form = layout.label if layout is not None else getattr(result, "form", "")
     print(f"\nMẫu biểu: {form or '(không xác định)'}. {errors} lỗi, {warnings} cảnh báo.")
     for finding in result.findings:
         mark = "LỖI" if finding.severity == ERROR else "Cảnh báo"
@@ -161,18 +207,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--forms-dir", action="append", help="thư mục (hoặc tệp) mẫu biểu bổ sung")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    forms = commands.add_parser("forms", help="liệt kê các mẫu biểu")
+    forms = commands.add_parser("forms", help="liệt kê các mẫu biểu; --from: ghi mẫu biểu của bảng trong một tệp")
+    forms.add_argument("--from", dest="source", help="tệp báo cáo có bảng cần lấy mẫu (.xlsx, .docx, .pdf…)")
+    forms.add_argument("-o", "--output", help="tệp mẫu biểu cần ghi (.toml)")
+    forms.add_argument("--name", help="tên mẫu biểu (mặc định: tên tệp)")
     forms.set_defaults(run=cmd_forms)
 
     check = commands.add_parser("check", help="kiểm tra các tệp báo cáo")
     check.add_argument("files", nargs="+", help="tệp hoặc thư mục báo cáo")
-    check.add_argument("--form", help="tên mẫu biểu (xem `tthc-xl forms`)")
+    check.add_argument("--form", help="tên mẫu biểu (xem `tthc-xl forms`) hoặc đường dẫn tới tệp mẫu .toml")
     check.add_argument("--units", help="danh sách đơn vị (.csv)")
     check.add_argument("--json", help="ghi kết quả ra tệp JSON")
     check.set_defaults(run=cmd_check)
 
     new = commands.add_parser("new-master", help="tạo bảng tổng hợp trống cho một kỳ")
-    new.add_argument("--form", required=True, help="tên mẫu biểu")
+    new.add_argument("--form", required=True, help="tên mẫu biểu hoặc đường dẫn tới tệp mẫu .toml")
     new.add_argument("--units", help="danh sách đơn vị (.csv)")
     new.add_argument("--period", help="kỳ báo cáo, ví dụ “tháng 10 năm 2019”")
     new.add_argument("-o", "--output", required=True, help="tệp bảng tổng hợp (.xlsx)")
@@ -181,7 +230,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     cons = commands.add_parser("consolidate", help="tổng hợp báo cáo các đơn vị vào bảng tổng hợp")
     cons.add_argument("sources", nargs="*", help="tệp hoặc thư mục báo cáo đơn vị")
     cons.add_argument("-o", "--output", required=True, help="tệp bảng tổng hợp (.xlsx), tạo mới hoặc cập nhật")
-    cons.add_argument("--form", help="tên mẫu biểu")
+    cons.add_argument("--form", help="tên mẫu biểu hoặc đường dẫn tới tệp mẫu .toml (mặc định: mẫu bảng tổng hợp đã dùng)")
     cons.add_argument("--units", help="danh sách đơn vị (.csv)")
     cons.add_argument("--period", help="kỳ báo cáo")
     cons.add_argument("--previous", help="bảng tổng hợp kỳ trước")

@@ -154,10 +154,19 @@ def run_checks(workbook: Path | None = None, home: Path | None = None, server: b
         forms = load_layouts()
         units = sorted(p.stem for p in (folder / "units").glob("*.csv") if p.stem != "viet-tat")
         checks.append(Check(True, f"Mẫu biểu ({folder}): {', '.join(forms)}; danh sách đơn vị: {', '.join(units) or 'không có'}"))
+        from tthc_xl.core.layouts import clerk_layout_dirs, load_layouts as load_all, user_layout_dir
+        from tthc_xl.core.vocabulary import load_vocabulary
+
+        load_vocabulary()
+        own = [name for name in load_all(clerk_layout_dirs()) if name not in forms]
+        checks.append(Check(True, f"Mẫu biểu riêng ({user_layout_dir()}): {', '.join(own) or 'chưa có'}; từ điển tiêu đề cột: {folder / 'vocabulary.toml'}"))
     except Exception as exc:  # noqa: BLE001 - LayoutError or a broken form file: show it
         checks.append(Check(False, f"Không đọc được mẫu biểu: {exc}", hint="cài lại tthc-xl hoặc đặt biến TTHC_XL_TEMPLATES."))
+    documents = all(importlib.util.find_spec(m) is not None for m in ("docx", "pdfplumber"))
+    checks.append(Check(documents, "Gói đọc báo cáo Word và PDF (python-docx, pdfplumber)", required=False,
+                        hint="cài lại tthc-xl: pip install --upgrade tthc-xl."))
     soffice = shutil.which("soffice") or shutil.which("libreoffice") or _windows_soffice()
-    checks.append(Check(bool(soffice), f"LibreOffice (để in phụ lục bằng lệnh tthc-xl print){': ' + soffice if soffice else ''}",
+    checks.append(Check(bool(soffice), f"LibreOffice (để in phụ lục bằng lệnh tthc-xl print và đọc tệp .doc, .odt, .rtf){': ' + soffice if soffice else ''}",
                         required=False, hint="tải tại https://vi.libreoffice.org/download/ (nút «In phụ lục» trong Excel không cần)."))
     checks += _server_checks(required=server)
     return checks

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,6 +18,10 @@ from tthc_xl.core.text import fold
 from tthc_xl.resources import CHECKOUT, shipped
 
 _RULE = re.compile(r"^\s*(\d+)\s*(<=|>=|=|≤|≥)\s*\(?\s*(\d+(?:\s*\+\s*\d+)*)\s*\)?\s*$")
+
+
+INFERRED_SOURCES = ("hàng số thứ tự cột", "tiêu đề cột")
+INFERRED_NAMES = ("theo-hang-so", "suy-ra-tieu-de-cot")  # from a number row's spelled rules; from the header
 
 
 class LayoutError(ValueError):
@@ -110,6 +115,26 @@ class Layout:
     def by_key(self, values: dict[int, float]) -> dict[str, float]:
         """Values keyed by meaning (`received`, `resolved`…) instead of column number."""
         return {self.column(n).key: v for n, v in values.items() if n in self._by_number}
+
+    @cached_property
+    def signature(self) -> tuple:
+        """What makes two layouts the same for consolidation: columns, their meanings, the rules."""
+        return (
+            tuple((c.number, c.kind, c.key) for c in self.columns),
+            tuple(sorted((r.left, r.op, r.right, r.explained_by or 0) for r in self.rules)),
+        )
+
+    @property
+    def inferred(self) -> bool:
+        """Inferred from a table (its number row or its header), not written in a file."""
+        return self.source in INFERRED_SOURCES
+
+    @property
+    def label(self) -> str:
+        """The layout as every output names it; an inferred one with what it was inferred from and its rules."""
+        if not self.inferred:
+            return self.name
+        return f"{self.name} ({self.description}: {'; '.join(r.text for r in self.rules)})"
 
     def sums(self) -> set[tuple[int, tuple[int, ...]]]:
         """The sum rules as (total, parts), to compare with what a number row spells."""
@@ -206,7 +231,7 @@ def infer_layout(spelled: dict[int, str], headers: dict[int, tuple[str, ...]], l
     grand_total = counts[0]
     percent = {n: part_of.get(n, grand_total) for n in counts}
     return Layout(
-        name="theo-hang-so",
+        name=INFERRED_NAMES[0],
         title="",
         columns=tuple(columns),
         rules=tuple(rules),
@@ -214,3 +239,80 @@ def infer_layout(spelled: dict[int, str], headers: dict[int, tuple[str, ...]], l
         source="hàng số thứ tự cột",
         description="Mẫu suy ra từ hàng số thứ tự cột của bảng",
     )
+
+
+FORMS_FOLDER = "mau-bieu"  # a clerk's own layout files: beside the master, and in the per-user folder
+
+
+def user_layout_dir() -> Path:
+    """The clerk's own folder of layout files: %APPDATA%\\tthc-xl\\mau-bieu on Windows, ~/.config/tthc-xl/mau-bieu elsewhere."""
+    if sys.platform.startswith("win") and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "tthc-xl" / FORMS_FOLDER
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "tthc-xl" / FORMS_FOLDER
+
+
+def clerk_layout_dirs(master: Path | None = None) -> list[Path]:
+    """The clerk's layout folders that exist: the per-user one, then the one beside the master (it wins)."""
+    folders = [user_layout_dir()] + ([Path(master).resolve().parent / FORMS_FOLDER] if master else [])
+    return [folder for folder in folders if folder.is_dir()]
+
+
+def is_layout_path(form: str) -> bool:
+    return str(form).lower().endswith(".toml") or os.sep in str(form) or "/" in str(form)
+
+
+def resolve_form(form: str | None, layouts: dict[str, Layout], base: Path | None = None) -> str | None:
+    """The name of the layout `--form` names: a layout's name, or a path to a .toml (loaded into `layouts`).
+
+    A relative path is looked for from the current folder, then from `base` (the master's folder).
+    Raises LayoutError when it names nothing.
+    """
+    if not form or form in layouts:
+        return form
+    if form.split(" ", 1)[0] in INFERRED_NAMES:
+        return None  # remembered from a master whose layout was inferred: inferred again from its header
+    if is_layout_path(form):
+        candidates = [Path(form)] + ([Path(base) / form] if base and not Path(form).is_absolute() else [])
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            raise LayoutError(f"Không tìm thấy tệp mẫu biểu {form}: hãy kiểm tra đường dẫn (ví dụ --form mau-bieu/mau-moi.toml).")
+        layout = load_layout(path)
+        layouts[layout.name] = layout
+        return layout.name
+    raise LayoutError(f"Không có mẫu biểu “{form}”. Các mẫu có sẵn: {', '.join(layouts)}; hoặc ghi đường dẫn tới tệp .toml.")
+
+
+def _toml_text(value: str) -> str:
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def layout_to_toml(layout: Layout, name: str | None = None, origin: str = "") -> str:
+    """A layout file for `layout` (read or inferred), for the clerk to check, edit and keep; loads back equal."""
+    lines = []
+    if origin:
+        lines.append(f"# Mẫu biểu lấy từ bảng trong tệp {origin}" + (f" ({layout.description})." if layout.inferred else "."))
+    lines += [
+        "# Hãy kiểm tra tên, tiêu đề và ý nghĩa (key) của từng cột và các quy tắc rồi lưu lại; không cần lập trình.",
+        "# Quy tắc viết dạng “3 = 4 + 5” (cột tổng bằng tổng các cột thành phần) hoặc “14 <= 5”.",
+        f"name = {_toml_text(name or layout.name)}",
+        f"title = {_toml_text(layout.title)}",
+        f"description = {_toml_text(layout.description if not layout.inferred else 'Mẫu của đơn vị (lấy từ bảng đã đọc)')}",
+    ]
+    if layout.identify:
+        lines.append("identify = [" + ", ".join(map(_toml_text, layout.identify)) + "]")
+    for column in layout.columns:
+        lines += ["", "[[columns]]", f"number = {column.number}", f"key = {_toml_text(column.key)}"]
+        if column.kind != "count":
+            lines.append(f"kind = {_toml_text(column.kind)}")
+        lines.append("header = [" + ", ".join(map(_toml_text, column.header)) + "]")
+    if not layout.rules:
+        lines += ["", "# Chưa có quy tắc nào: hãy thêm, ví dụ:", "# [[rules]]", '# rule = "3 = 4 + 5"']
+    for rule in layout.rules:
+        sign = "=" if rule.op == "=" else "<="
+        lines += ["", "[[rules]]", f"rule = \"{rule.left} {sign} {' + '.join(map(str, rule.right))}\""]
+        if rule.explained_by:
+            lines.append(f"explained_by = {rule.explained_by}")
+    if layout.percent:
+        lines += ["", "[percent]"] + [f"{n} = {base}" for n, base in sorted(layout.percent.items())]
+    return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tthc_xl.core import style
-from tthc_xl.core.model import ERROR, Finding
+from tthc_xl.core.model import DOCUMENT_SUFFIXES, ERROR, Finding
 
 CHECK_HEADERS = ["STT", "Mức độ", "Ô", "Đơn vị", "Quy tắc", "Nội dung", "Ô nghi sai", "Giá trị gợi ý", "Tệp nguồn", "Ô nguồn"]
 CHECK_WIDTHS = (5, 9, 7, 30, 16, 80, 14, 14, 26, 9)
@@ -17,7 +17,9 @@ CHECK_WIDTHS = (5, 9, 7, 30, 16, 80, 14, 14, 26, 9)
 def note_text(finding: Finding) -> str:
     text = finding.message
     if finding.source:
-        text += f"\nNguồn: {Path(finding.source.file).name}, trang {finding.source.sheet}, ô {finding.source.cell}."
+        source = finding.source
+        where = source.sheet if source.file.lower().endswith(DOCUMENT_SUFFIXES) else f"trang {source.sheet}"
+        text += f"\nNguồn: {Path(source.file).name}, {where}, ô {source.cell}."
     return text
 
 
@@ -117,4 +119,6 @@ def _place(path: str, sheet: str, ref: str, book: str) -> str | None:
     target = Path(os.path.abspath(path))  # no resolve(): a link works through symlinks, and it costs a stat per folder
     if not target.is_file():
         return None
-    return f"{target.as_uri()}{_in_sheet(sheet, ref)}" if sheet else target.as_uri()
+    if not sheet or path.lower().endswith(DOCUMENT_SUFFIXES):  # Word and PDF readers know no sheet!cell address
+        return target.as_uri()
+    return f"{target.as_uri()}{_in_sheet(sheet, ref)}"

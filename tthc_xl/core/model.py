@@ -13,6 +13,8 @@ from tthc_xl.core.layouts import Layout, Rule
 
 
 UNIT, TOTAL, PERCENT, GROUP = "unit", "total", "percent", "group"
+# Reports read as documents: a source "sheet" there is a table ("Bảng 2 (…)", "Trang 2–3, bảng 1"), not a sheet.
+DOCUMENT_SUFFIXES = (".docx", ".docm", ".doc", ".odt", ".rtf", ".pdf")
 ERROR, WARNING = "error", "warning"
 
 

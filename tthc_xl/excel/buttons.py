@@ -35,7 +35,7 @@ from pathlib import Path
 from tthc_xl.core import style
 from tthc_xl.files.check import expand_sources
 from tthc_xl.files.sources import Consolidation, consolidate_results, read_sources, units_from_table
-from tthc_xl.core.layouts import Layout, LayoutError, load_layouts
+from tthc_xl.core.layouts import Layout, LayoutError, clerk_layout_dirs, load_layouts, resolve_form
 from tthc_xl.core.master import DERIVED, INPUT, RATIO, SUM, Master, Settings, derived_rules
 from tthc_xl.core.model import ERROR, GROUP, PERCENT, TOTAL, UNIT, Finding, Table
 from tthc_xl.core.a1 import cell_ref, column_letters
@@ -368,15 +368,24 @@ def unit_files_in(folder: Path, text: str, root: Path | None) -> list[Path]:
 # ----------------------------------------------------------------------------------------------
 
 
+def _layouts(book) -> dict[str, Layout]:
+    """The shipped layouts and the clerk's own (the per-user folder, the mau-bieu folder beside the workbook)."""
+    folder = _book_folder(book)
+    return load_layouts(clerk_layout_dirs(folder / "x.xlsx" if folder else None))
+
+
 def _consolidate(book, root: Path | None) -> Consolidation:
-    layouts = load_layouts()
+    layouts = _layouts(book)
     conf = read_book_settings(book)
-    form = conf.form
-    if form and form not in layouts:
-        raise ButtonError(f"không có mẫu biểu “{form}” (ô {FORM_NAME}). Các mẫu có sẵn: {', '.join(layouts)}.")
+    try:  # a layout's name, or the path of a layout file (relative to the workbook's folder)
+        form = resolve_form(conf.form, layouts, _book_folder(book))
+    except LayoutError:
+        raise ButtonError(f"không có mẫu biểu “{conf.form}” (ô {FORM_NAME}). Các mẫu có sẵn: {', '.join(layouts)}.") from None
     units = _units(conf.units, book)
     existing = master_table(book, layouts, form)
     if existing is not None:  # keep the master's own unit rows, as `tthc-xl consolidate` does
+        if not form and existing.layout.inferred:
+            layouts[existing.layout.name] = existing.layout
         form = form or existing.layout.name
         units = units or units_from_table(existing)
     folder = unit_folder(conf.folder, book, root)
@@ -853,9 +862,13 @@ def set_protection(book, sheet, protect: bool, unlocked: list[str] | None = None
 
 
 def _master_or_fail(book) -> tuple[Table, dict[str, Layout]]:
-    layouts = load_layouts()
+    layouts = _layouts(book)
     conf = read_book_settings(book)
-    table = master_table(book, layouts, conf.form if conf.form in layouts else None)
+    try:
+        form = resolve_form(conf.form, layouts, _book_folder(book))
+    except LayoutError:
+        form = None
+    table = master_table(book, layouts, form)
     if table is None:
         raise ButtonError(f"chưa có bảng tổng hợp trên trang “{MASTER_SHEET}”: hãy bấm «Tổng hợp» trước.")
     return table, layouts

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.model import ERROR, UNIT, Finding, Table
-from tthc_xl.files.read import READABLE, FileResult, read_file
+from tthc_xl.files.read import READABLE, FileResult
 from tthc_xl.core.rules import check_table
 from tthc_xl.core.units import UnitList
 
@@ -17,6 +17,7 @@ OK, FAILED = "ok", "lỗi"
 @dataclass
 class CheckResult:
     form: str
+    layout: Layout | None = None
     sources: list[dict] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
@@ -31,7 +32,8 @@ class CheckResult:
         return any(f.severity == ERROR for f in self.findings)
 
     def as_json(self) -> dict:
-        return {"form": self.form, "sources": self.sources, "findings": [f.as_json() for f in self.findings]}
+        rules = [r.text for r in self.layout.rules] if self.layout else []
+        return {"form": self.form, "form_rules": rules, "sources": self.sources, "findings": [f.as_json() for f in self.findings]}
 
 
 def expand_sources(sources) -> list[Path]:
@@ -70,7 +72,7 @@ def source_entries(result: FileResult) -> list[dict]:
     if result.error:
         return [{"file": result.file, "sheet": "", "unit": "", "status": FAILED, "error": result.error}]
     entries = []
-    for table in result.tables:
+    for table in result.tables + result.level_tables:
         units = [r.unit for r in table.rows_of(UNIT)]
         entries.append({"file": result.file, "sheet": table.sheet, "unit": units[0] if len(units) == 1 else "", "status": OK, "error": ""})
     return entries
@@ -78,15 +80,19 @@ def source_entries(result: FileResult) -> list[dict]:
 
 def check_files(sources, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None) -> CheckResult:
     result = CheckResult(form=form or "")
-    forms = []
-    for path in expand_sources(sources):
-        read = read_file(path, layouts, form, units)
+    forms: list[Layout] = []
+    from tthc_xl.files.sources import read_sources  # reads across the cores when there are many files (PDFs are slow)
+
+    for read in read_sources(expand_sources(sources), layouts, form, units):
         result.sources += source_entries(read)
         result.notes += read.notes
-        for table in read.tables:
+        for table in read.tables + read.level_tables:
             result.tables.append(table)
             result.findings += check_table(table)
-            forms.append(table.layout.name)
-    if not form and forms:
-        result.form = max(set(forms), key=forms.count)
+            forms.append(table.layout)
+        result.findings += read.findings
+    if forms:
+        signatures = [layout.signature for layout in forms]
+        result.layout = max(forms, key=lambda layout: signatures.count(layout.signature))
+        result.form = result.layout.label
     return result

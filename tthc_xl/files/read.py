@@ -25,8 +25,12 @@ from pathlib import Path
 import python_calamine
 
 from tthc_xl.core.a1 import cell_ref, column_letters
-from tthc_xl.core.layouts import Layout, infer_layout
-from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Row, Table
+from tthc_xl.core.fit import Fit, best_fit
+from tthc_xl.core.infer import columns_of, infer as infer_layout
+from tthc_xl.core.layouts import Layout
+from tthc_xl.core.levels import level_findings, split_levels
+from tthc_xl.core.model import DOCUMENT_SUFFIXES, GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Table
+from tthc_xl.core.vocabulary import load_vocabulary
 from tthc_xl.core.numbers import NotANumber, format_number, parse_number
 from tthc_xl.files.safe_open import ReadError  # noqa: F401 - defined there, public here: `from tthc_xl.files.read import ReadError`
 from tthc_xl.files.safe_open import MAX_SHEET_COLS, MAX_SHEET_ROWS, lock_file_message, open_workbook, password_message, read_bytes, sniff
@@ -34,11 +38,13 @@ from tthc_xl.core.text import fold
 from tthc_xl.core.units import UnitList, name_key
 
 SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
-READABLE = SPREADSHEETS | {".csv"}
+WORD = {".docx", ".docm"}
+CONVERTED = {".doc", ".odt", ".rtf"}  # read through LibreOffice, converted to .docx
+DOCUMENTS = set(DOCUMENT_SUFFIXES)  # WORD, CONVERTED and .pdf
+READABLE = SPREADSHEETS | {".csv"} | DOCUMENTS
 MAX_ROWS = MAX_SHEET_ROWS  # rows below a table (a million blank rows) are not read
 CSV_MAX_BYTES = 16 * 2**20  # a CSV is read up to here (far more than MAX_ROWS rows)
 _TOKEN = re.compile(r"^\(?\s*(\d{1,2})\s*\)?\s*(=.*)?$")
-_DIGITS = re.compile(r"\d+")
 _ROMAN = re.compile(r"^(i{1,3}|iv|v|vi{0,3}|ix|x)\.?$")
 _GROUP_WORDS = ("cap tinh", "cap huyen", "cap xa", "khoi ", "nhom ")
 _FOOTER_WORDS = ("nguoi lap", "nguoi ky", "thu truong", "noi nhan", "ghi chu", "xac nhan", "giam doc", "chanh van phong")
@@ -143,11 +149,16 @@ def read_grids(path: Path) -> list[Grid]:
         raise ReadError(f"Không tìm thấy tệp {path}.")
     suffix = path.suffix.lower()
     if suffix not in READABLE:
-        raise ReadError(f"Tệp {name} không phải bảng tính (.xlsx, .xls, .ods, .csv): hãy đề nghị đơn vị gửi lại đúng định dạng.")
+        raise ReadError(
+            f"Tệp {name} không phải bảng tính (.xlsx, .xls, .ods, .csv) hay văn bản (.docx, .doc, .odt, .rtf, .pdf): "
+            "hãy đề nghị đơn vị gửi lại đúng định dạng."
+        )
     try:
         data = read_bytes(path)
     except OSError as exc:
         raise ReadError(f"Không đọc được tệp {name} ({exc.strerror or exc}): hãy kiểm tra quyền đọc tệp hoặc chép tệp sang thư mục khác rồi chạy lại.") from None
+    if suffix in DOCUMENTS:
+        return _document_grids(path, data)
     if suffix == ".csv" and sniff(data[:4096]) not in ("zip", "ole"):
         return [_read_csv(path, data)]
     opened = open_workbook(path, data)
@@ -179,6 +190,24 @@ def read_grids(path: Path) -> list[Grid]:
             f"Không mở được tệp {name} ({type(exc).__name__}): tệp hỏng hoặc không đúng định dạng. "
             "Hãy mở thử bằng Excel, lưu lại thành .xlsx rồi chạy lại, hoặc đề nghị đơn vị gửi lại."
         ) from None
+
+
+def _document_grids(path: Path, data: bytes) -> list[Grid]:
+    """The tables of a Word, OpenDocument, RTF or PDF report (readers imported only when such a file comes)."""
+    suffix = path.suffix.lower()
+    if not data:
+        raise ReadError(f"Tệp {path.name} rỗng (0 byte), không có nội dung: hãy đề nghị đơn vị gửi lại tệp báo cáo.")
+    if suffix == ".pdf" or sniff(data[:4096]) == "pdf":
+        from tthc_xl.files.pdf import read_pdf_grids
+
+        return read_pdf_grids(path, data)
+    from tthc_xl.files.word import read_word_grids
+
+    if suffix in CONVERTED:
+        from tthc_xl.files.convert import convert_with_libreoffice
+
+        data = convert_with_libreoffice(path, data, "docx")
+    return read_word_grids(path, data)
 
 
 def _within_limits(values: list[list], top: int, left: int) -> tuple[list[list], int, int, bool]:
@@ -296,7 +325,10 @@ def header_paths(grid: Grid, number_row: NumberRow) -> tuple[dict[int, tuple[str
     top = number_row.row
     for row in range(number_row.row - 1, max(number_row.row - 1 - _HEADER_MAX, grid.top - 1), -1):
         values = grid.raw_row(row, cols.values())
-        if len(values) - values.count(None) < 2:
+        filled = len(values) - values.count(None)
+        # A header row has two texts or more; or one, beside cells merged down from the rows above it
+        # ("Trực tuyến" alone under "Trong đó"), which a title line never has.
+        if filled < 2 and not (filled == 1 and any(r1 < row <= r2 for (r1, _), (r2, _) in grid.merges)):
             break
         top = row
     paths: dict[int, list[str]] = {n: [] for n in cols}
@@ -315,30 +347,21 @@ def _squeezed(text: str) -> str:
     return " ".join(text.split())
 
 
-def match_layout(number_row: NumberRow, headers: dict[int, tuple[str, ...]], layouts: dict[str, Layout]) -> Layout | None:
-    """The layout whose columns, spelled rules and header words fit best; else one inferred from the row."""
-    sheet_numbers = set(number_row.columns)
-    spelled = set()
-    for n, text in number_row.spelled.items():
-        if "=" in text:
-            parts = tuple(int(p) for p in _DIGITS.findall(text.split("=", 1)[1]))
-            spelled.add((n, parts))
-    header_text = " ".join(fold(" ".join(p)) for p in headers.values())
-    best, best_score = None, 0.0
-    for layout in layouts.values():
-        if max(layout.numbers) != max(sheet_numbers) or not set(layout.count_columns) <= sheet_numbers:
-            continue
-        if not spelled <= layout.sums():
-            continue
-        words = sum(1 for w in layout.identify if w in header_text)
-        leaves = sum(1 for c in layout.columns if c.header and (leaf := fold(c.header[-1])) and leaf in header_text)
-        score = 1 + words + leaves / max(len(layout.columns), 1) + len(spelled)
-        if score > best_score:
-            best, best_score = layout, score
-    if best is not None:
-        return best
-    label = _label_number(headers)
-    return infer_layout(number_row.spelled, headers, label)
+def match_layout(
+    number_row: NumberRow, headers: dict[int, tuple[str, ...]], layouts: dict[str, Layout], infer: bool = True
+) -> tuple[Layout | None, Fit | None]:
+    """(layout, None): the layout whose columns fit, else one inferred from the number row or the header.
+
+    (None, nearest): nothing fits and nothing can be inferred; `nearest` says column by column how the
+    nearest layout differs. A layout is never chosen by its column count or a few shared words.
+    """
+    vocabulary = load_vocabulary()
+    numbers = set(number_row.columns)
+    layout, nearest = best_fit(layouts, numbers, number_row.spelled, headers, vocabulary)
+    if layout is not None or not infer:
+        return layout, nearest
+    inferred = infer_layout(number_row.spelled, numbers, headers, vocabulary, _label_number(headers))
+    return (inferred, None) if inferred is not None else (None, nearest)
 
 
 def _label_number(headers: dict[int, tuple[str, ...]]) -> int | None:
@@ -459,6 +482,8 @@ class FileResult:
     tables: list[Table] = field(default_factory=list)
     error: str = ""
     notes: list[str] = field(default_factory=list)
+    level_tables: list[Table] = field(default_factory=list)  # a document's province/commune tables, checked against `tables`
+    findings: list[Finding] = field(default_factory=list)  # what the file's tables say about each other (levels)
 
 
 def read_file(path: str | Path, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None) -> FileResult:
@@ -485,6 +510,7 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
     choices = {form: layouts[form]} if form else layouts
     hidden_tables: list[str] = []
     unknown = ""
+    refused: list[str] = []  # tables no layout fits, each with its message
     for grid in grids:
         numbered = find_number_rows(grid)
         if grid.hidden:
@@ -504,9 +530,10 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
         tables: list[tuple[NumberRow, Table]] = []
         for index, number_row in enumerate(starts):
             headers, _ = header_paths(grid, number_row)
-            layout = match_layout(number_row, headers, choices)
+            layout, nearest = match_layout(number_row, headers, choices, infer=not form)
             if layout is None:
-                unknown = unknown or _unknown_layout(path, grid, number_row, choices)
+                refused.append(_unknown_layout(path, grid, number_row, choices, nearest))
+                unknown = unknown or refused[-1]
                 continue
             end = header_paths(grid, starts[index + 1])[1] if index + 1 < len(starts) else None
             table = read_table(grid, number_row, layout, str(path), units, end=end)
@@ -533,14 +560,21 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
             f"Tệp {path.name} có {len(uncomputed)} ô công thức chưa được tính ({shown}): tệp được lưu bởi một chương trình "
             "không tính công thức, nên các ô này không được đọc (không coi là 0). Hãy mở tệp bằng Excel, bấm Lưu rồi gửi lại."
         )
+    _split_levels(result, path)
     if result.tables:
         result.error = ""
+        result.notes += refused  # the file's other tables were read; these were not, and the clerk is told why
     elif unknown:
         result.error = unknown
     elif hidden_tables:
         result.error = (
             f"Tệp {path.name} chỉ có bảng số liệu ở trang ẩn ({', '.join(f'“{s}”' for s in hidden_tables)}): nếu đó là báo cáo "
             "kỳ này, hãy bỏ ẩn trang (nhấp chuột phải vào tên trang › Bỏ ẩn), lưu lại rồi chạy lại."
+        )
+    elif not grids and path.suffix.lower() in DOCUMENTS:
+        result.error = (
+            f"Văn bản {path.name} không có bảng nào: nếu đây là công văn gửi kèm, hãy để nó ngoài thư mục báo cáo; nếu là "
+            "báo cáo, hãy đề nghị đơn vị gửi kèm phụ lục số liệu (bảng có hàng đánh số cột)."
         )
     else:
         result.error = (
@@ -550,19 +584,41 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
     return result
 
 
+def _split_levels(result: FileResult, path: Path) -> None:
+    """A document with an all-units table and its level tables: the whole is read, the levels checked against it."""
+    split = split_levels(result.tables)
+    if split is None:
+        return
+    whole, levels = split
+    result.tables, result.level_tables = [whole], levels
+    result.findings += level_findings(whole, levels)
+    result.notes.append(
+        f"Tệp {path.name} có bảng toàn bộ các đơn vị ({whole.sheet}) và {len(levels)} bảng theo cấp "
+        f"({', '.join(t.sheet for t in levels)}): đã tổng hợp bảng toàn bộ và đối chiếu từng dòng, dòng tổng của các cấp với nó."
+    )
+
+
 def _rows(number_rows) -> str:
     """"8 và 30", "8, 30 và 52": sheet rows (1-based) of number rows."""
     numbers = [str(n.row + 1) for n in number_rows]
     return numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} và {numbers[-1]}"
 
 
-def _unknown_layout(path: Path, grid: Grid, number_row: NumberRow, choices: dict[str, Layout]) -> str:
+def _unknown_layout(path: Path, grid: Grid, number_row: NumberRow, choices: dict[str, Layout], nearest: Fit | None) -> str:
+    """The clerk's message for a table no layout fits: the nearest layout, what differs, and how to write a layout file."""
     known = ", ".join(f"{name}: {max(layout.numbers)} cột" for name, layout in choices.items())
-    return (
+    message = (
         f"Bảng trong tệp {path.name} (trang “{grid.sheet}”, hàng đánh số cột ở dòng {number_row.row + 1}) có "
-        f"{max(number_row.columns)} cột đánh số, không khớp mẫu biểu nào đã biết ({known}): hãy đề nghị đơn vị dùng đúng "
-        "mẫu biểu. Nếu đây là mẫu mới: chọn mẫu bằng --form, thêm tệp mẫu vào templates/forms/, hoặc ghi quy tắc vào hàng "
-        "đánh số cột (ví dụ 3=(4+5))."
+        f"{max(number_row.columns)} cột đánh số, không khớp mẫu biểu nào đã biết ({known}) nên không được đọc "
+        "(không đọc theo một mẫu sai)."
+    )
+    if nearest is not None:
+        shown = nearest.differences[:8] + ([f"và {len(nearest.differences) - 8} cột khác"] if len(nearest.differences) > 8 else [])
+        message += f" Mẫu gần nhất là {nearest.layout.name}, khác ở: " + "; ".join(shown) + "."
+    return message + (
+        " Hãy đề nghị đơn vị dùng đúng mẫu biểu. Nếu đây là mẫu mới: ghi quy tắc vào hàng đánh số cột (ví dụ 3=(4+5)), "
+        f"hoặc tạo tệp mẫu bằng lệnh «tthc-xl forms --from \"{path}\" -o mau-moi.toml», sửa tệp đó cho đúng rồi chạy lại "
+        "với --form mau-moi.toml (hoặc chép tệp vào thư mục mẫu biểu)."
     )
 
 
@@ -598,3 +654,22 @@ def _name_single_unit(table: Table, grid: Grid, number_row: NumberRow, path: Pat
     row.label = row.unit = name
     if units is not None and (matched := units.match(name)):
         row.unit, row.group = matched.name, matched.group
+
+
+def layouts_in_file(path: str | Path, layouts: dict[str, Layout]) -> list[Layout]:
+    """The layout of each table of a file: the one it fits, the one inferred from it, or (when neither) its
+    columns with no rule, for `tthc-xl forms --from` to write as a file the clerk completes. Raises ReadError."""
+    path = Path(path)
+    found = []
+    for grid in read_grids(path):
+        if grid.hidden:
+            continue
+        for number_row in find_number_rows(grid):
+            headers, _ = header_paths(grid, number_row)
+            layout, _ = match_layout(number_row, headers, layouts)
+            if layout is None:
+                columns = columns_of(headers, number_row.columns, load_vocabulary(), _label_number(headers))
+                layout = Layout(name="mau-moi", title="", columns=tuple(columns), rules=(), source="")
+            if all(layout.signature != other.signature for other in found):
+                found.append(layout)
+    return found

@@ -40,6 +40,8 @@ class Consolidation:
         master = self.master
         return {
             "form": master.layout.name,
+            "form_description": master.layout.label,
+            "form_rules": [r.text for r in master.layout.rules],
             "sources": self.sources,
             "findings": [f.as_json() for f in self.findings],
             "missing": master.missing,
@@ -148,11 +150,11 @@ def choose_form(results: list[FileResult], form: str | None) -> Layout | None:
     tables = [t for r in results for t in r.tables]
     if form:
         return next((t.layout for t in tables if t.layout.name == form), None)
-    names = [t.layout.name for t in tables]
-    if not names:
+    signatures = [t.layout.signature for t in tables]
+    if not signatures:
         return None
-    best = max(dict.fromkeys(names), key=names.count)
-    return next(t.layout for t in tables if t.layout.name == best)
+    best = max(dict.fromkeys(signatures), key=signatures.count)
+    return next(t.layout for t in tables if t.layout.signature == best)
 
 
 def consolidate(
@@ -170,9 +172,11 @@ def consolidate(
 
 
 def unit_files(sources, output: str = "") -> list[Path]:
-    """The files named or found in the folders named; a master kept among the unit files is not one of them."""
+    """The files named or found in the folders named; a master kept among the unit files is not one of them,
+    nor its printed copy (`tthc-xl print` writes tong-hop.pdf beside tong-hop.xlsx)."""
     master = Path(output).resolve() if output else None
-    return [f for f in expand_sources(sources) if master is None or f.resolve() != master]
+    own = {master, master.with_suffix(".pdf")} if master else set()
+    return [f for f in expand_sources(sources) if f.resolve() not in own]
 
 
 def consolidate_results(
@@ -194,13 +198,14 @@ def consolidate_results(
     known = known_from_previous(previous, layout) if previous is not None else {}  # they pin cells in the check
     for result in results:
         outcome.notes += result.notes
+        outcome.findings += result.findings
         if result.error:
             outcome.sources.append({"file": result.file, "sheet": "", "unit": "", "status": FAILED, "error": result.error})
             continue
         for table in result.tables:
             entry = {"file": result.file, "sheet": table.sheet, "unit": "", "status": OK, "error": ""}
             outcome.sources.append(entry)
-            if table.layout.name != layout.name:
+            if table.layout.signature != layout.signature:
                 entry.update(status=FAILED, error=_other_layout(result.file, table, layout))
                 continue
             outcome.findings += check_table(table, aggregates_only=True)  # its unit rows are checked in the master
@@ -267,7 +272,7 @@ def _where(file: str, sheet: str) -> str:
 
 def _other_layout(file: str, table: Table, layout: Layout) -> str:
     return (
-        f"Tệp {Path(file).name} (trang “{table.sheet}”) dùng mẫu {table.layout.name}, khác mẫu {layout.name} của bảng tổng hợp: "
+        f"Tệp {Path(file).name} (trang “{table.sheet}”) dùng mẫu {table.layout.label}, khác mẫu {layout.label} của bảng tổng hợp: "
         "hãy đề nghị đơn vị báo cáo đúng mẫu."
     )
 

@@ -24,7 +24,7 @@ from tthc_xl.core import style
 from tthc_xl.core.marks import CHECK_FIRST_ROW, CHECK_HEADERS, CHECK_WIDTHS, Link, check_sheet, mark_plan
 from tthc_xl.xlsx.charts import add_chart_sheet
 from tthc_xl.files.locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
-from tthc_xl.core.contract import CHECK_SHEET, FOLDER_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
+from tthc_xl.core.contract import CHECK_SHEET, FOLDER_NAME, FORM_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
 from tthc_xl.core.master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, Finding
 from tthc_xl.xlsx.printing import apply_print_setup, print_settings
@@ -110,10 +110,39 @@ def save_master(outcome, path: Path, book: Workbook | None = None, chart_rows: l
     save_atomically(book, path, cached)
 
 
+def read_form(book: Workbook) -> str:
+    """The layout the master was built with, as its "Mẫu biểu" cell names it (a name or a layout file's path)."""
+    value = _named_value(book, FORM_NAME)
+    return str(value).strip() if value not in (None, "") else ""
+
+
+def write_form(book: Workbook, layout) -> None:
+    """Remember the layout on the settings sheet: its name, its file when it is not a shipped one, or what it was inferred from."""
+    if layout.inferred:
+        value = layout.label
+    elif layout.source and Path(layout.source).parent.name == "forms" and Path(layout.source).parent.parent.name == "templates":
+        value = layout.name
+    else:
+        value = str(Path(layout.source).resolve()) if layout.source else layout.name
+    if FORM_NAME in book.defined_names:
+        for sheet, ref in book.defined_names[FORM_NAME].destinations:
+            if sheet in book.sheetnames:
+                book[sheet][ref.replace("$", "")].value = value
+        return
+    if SETTINGS_SHEET not in book.sheetnames:
+        return
+    sheet = book[SETTINGS_SHEET]
+    row = sheet.max_row + 1
+    sheet.cell(row, 1, "Mẫu biểu").font = _font(bold=True)
+    sheet.cell(row, 2, value)
+    book.defined_names[FORM_NAME] = DefinedName(FORM_NAME, attr_text=f"{quote_sheetname(SETTINGS_SHEET)}!$B${row}")
+
+
 def render(outcome, book: Workbook, output: str, chart_rows: list | None = None) -> dict[str, dict[str, object]]:
     """Write the master onto the workbook; returns the computed value of every formula cell by sheet."""
     master = outcome.master
     write_settings(book, master.settings)
+    write_form(book, master.layout)
     if master.sheet in book.sheetnames:
         sheet = book[master.sheet]
         _clear_region(book, sheet)
