@@ -6,7 +6,6 @@ import datetime as dt
 import re
 import shutil
 import sqlite3
-import subprocess
 import zipfile
 
 import openpyxl
@@ -230,8 +229,7 @@ def test_chart_sheet_has_the_data_and_native_charts(charted, layouts):
 def test_libreoffice_converts_the_chart_sheet_to_pdf(charted, tmp_path):
     pdf = office.convert(charted, "pdf", tmp_path)
     # Reading order, not -layout: a chart title wraps, and -layout interleaves it with the table beside it.
-    raw = subprocess.run([office.require("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    text = " ".join(raw.split())
+    text = office.pdf_reading_text(pdf)
     for title in ("BIỂU ĐỒ TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH",
                   "Hồ sơ tiếp nhận và đã giải quyết theo tháng",
                   "Tỷ lệ giải quyết đúng hạn và tỷ lệ tiếp nhận trực tuyến theo tháng (%)"):

@@ -11,6 +11,8 @@ from pathlib import Path
 import docx
 import pytest
 
+import office
+
 from tthc_xl.report.check import check_paragraphs, check_report, read_paragraphs
 from tthc_xl.report.narrative import (
     DEFAULT_TEMPLATE,
@@ -79,10 +81,6 @@ EXPECTED_IN_TEXT = [
     "5.661", "1.194", "4.467", "3.892 hồ sơ (chiếm 68,75 %", "1.769 hồ sơ (chiếm 31,25 %",
     "578 hồ sơ", "10,21 %", "tăng 96 hồ sơ", "3.880 hồ sơ, chiếm 99,69 %", "giảm 04 hồ sơ",
 ]
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 # ---------------------------------------------------------------------------- text and context
@@ -284,9 +282,8 @@ def pdf(drafted, tmp_path_factory) -> Path:
 
 
 def test_libreoffice_renders_the_figures(pdf):
-    pdftotext = _require("pdftotext")
-    text = _flat(subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True,
-                                check=True).stdout)
+    _require("pdftotext")
+    text = office.pdf_reading_text(pdf)
     for expected in EXPECTED_IN_TEXT:
         assert expected in text, expected
     assert "BÁO CÁO" in text and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
