@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tthc_xl.core.contract import MASTER_SHEET
+from tthc_xl.core.contract import MASTER_SHEET, NOT_SENT
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Source, Table
 from tthc_xl.core.a1 import column_letters
@@ -210,13 +210,19 @@ def plan_rows(layout: Layout, groups: list[tuple[str, list[str]]], first_row: in
     return rows
 
 
-def fill(master: Master, reported: dict[str, Row]) -> None:
-    """Put each unit's reported figures in its row, then formulas and computed values everywhere."""
+def fill(master: Master, reported: dict[str, Row], mark_not_sent: bool = True) -> None:
+    """Put each unit's reported figures in its row, then formulas and computed values everywhere.
+
+    A unit not in `reported` shows "chưa gửi" (`mark_not_sent`, a master) or blank inputs under
+    its formulas (a blank sheet for the unit to fill)."""
     layout = master.layout
     derived = derived_rules(layout)
     for mrow in master.rows_of(UNIT):
         row = reported.get(mrow.label)
         mrow.reported = row is not None
+        if row is None and mark_not_sent:
+            _fill_not_sent(mrow, layout, derived)
+            continue
         values: dict[int, float] = {}
         for n in layout.count_columns:
             cell = row.cells.get(n) if row else None
@@ -237,7 +243,7 @@ def fill(master: Master, reported: dict[str, Row]) -> None:
     for mrow in master.rows:
         if mrow.kind in (GROUP, TOTAL):
             for n in layout.count_columns:
-                value = sum(by_row[r].slots[n].value or 0 for r in mrow.members)
+                value = sum(_count(by_row[r].slots[n].value) for r in mrow.members)
                 formula = _sum_formula(_letter(n), mrow.members)
                 mrow.slots[n] = Slot(value, formula, SUM)
     if not master.rows_of(TOTAL):
@@ -251,6 +257,22 @@ def fill(master: Master, reported: dict[str, Row]) -> None:
         base_ref = f"{_letter(base)}{total.row}"
         formula = f"=IF({base_ref}=0,0,{ref}/{base_ref})"
         percent.slots[n] = Slot(value, formula, RATIO)
+
+
+def _fill_not_sent(mrow: MasterRow, layout: Layout, derived: dict[int, tuple[int, ...]]) -> None:
+    """A unit that sent nothing: "chưa gửi" in its first figure cell, empty input cells, no formulas.
+
+    No formula means no cell whose value a reader must compute: the row holds nothing to count.
+    """
+    columns = layout.count_columns
+    for n in columns:
+        mrow.slots[n] = Slot(None, None, DERIVED if n in derived else INPUT)
+    if columns:
+        mrow.slots[columns[0]] = Slot(NOT_SENT, None, LABEL)
+
+
+def _count(value) -> float:
+    return value if isinstance(value, (int, float)) else 0
 
 
 def _letter(n: int) -> str:

@@ -286,7 +286,7 @@ def record_of(source, master_path=None) -> PeriodRecord:
         layout = master.layout
         units, groups = [], {}
         for row in master.rows_of(UNIT):
-            values = {n: s.value for n, s in row.slots.items() if s.value is not None}
+            values = {n: s.value for n, s in row.slots.items() if s.value is not None} if row.reported else {}
             units.append((row.label, by_key(layout, values)))
             groups[row.label] = row.group
         return PeriodRecord(parse_period(master.settings.period), layout.name,

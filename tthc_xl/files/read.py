@@ -25,6 +25,7 @@ from pathlib import Path
 import python_calamine
 
 from tthc_xl.core.a1 import cell_ref, column_letters
+from tthc_xl.core.contract import NOT_SENT
 from tthc_xl.core.layouts import Layout, infer_layout
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Row, Table
 from tthc_xl.core.numbers import NotANumber, format_number, parse_number
@@ -43,6 +44,7 @@ _ROMAN = re.compile(r"^(i{1,3}|iv|v|vi{0,3}|ix|x)\.?$")
 _GROUP_WORDS = ("cap tinh", "cap huyen", "cap xa", "khoi ", "nhom ")
 _FOOTER_WORDS = ("nguoi lap", "nguoi ky", "thu truong", "noi nhan", "ghi chu", "xac nhan", "giam doc", "chanh van phong")
 _HEADER_MAX = 5
+_NOT_SENT = fold(NOT_SENT)
 
 
 class UncomputedFormula(str):
@@ -416,6 +418,8 @@ def _read_count(grid: Grid, row: int, col: int, raw):
     try:
         return parse_number(raw), raw
     except NotANumber:
+        if isinstance(raw, str) and fold(raw) == _NOT_SENT:
+            return parse_number(None), None  # the master's own mark of a unit that has not reported: a blank cell
         return None, _shown(raw)
 
 
