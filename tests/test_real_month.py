@@ -101,3 +101,98 @@ def test_every_error_count_agrees(consolidated, month, capsys):
     assert error_count(out) == errors and "chưa được tính" not in out
     assert tthc("report", master, "-o", month / "bao-cao.docx") == 0
     assert f"bảng tổng hợp còn {errors} lỗi số liệu" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------- the report
+
+
+def section_1(docx_path) -> str:
+    from tthc_xl.report.check import read_paragraphs
+
+    paragraphs = read_paragraphs(docx_path)
+    start = paragraphs.index("1. Tình hình, kết quả giải quyết TTHC")
+    return "\n".join(paragraphs[start + 1 : start + 9])
+
+
+@pytest.fixture(scope="module")
+def september(tmp_path_factory):
+    """A whole previous month (16 units) in its own folder; Sở Thông tin và Truyền thông received 2 fewer."""
+    folder = tmp_path_factory.mktemp("thang-9")
+    appendix = soctrang.write_appendix(folder / "phu-luc-9-2019.xlsx")
+    book = openpyxl.load_workbook(appendix)
+    sheet = book[SHEET]
+    assert sheet["B9"].value == "Sở Thông tin và Truyền thông"
+    for ref, value in {"C9": 8, "E9": 7, "J9": 1, "K9": 1}.items():  # 8 = 1 + 7 and 8 = 7 + 1 still hold
+        sheet[ref] = value
+    for col in range(3, 15):
+        sheet.cell(25, col, sum(sheet.cell(row, col).value for row in range(9, 25)))
+    book.save(appendix)
+    master = folder / "tong-hop-9-2019.xlsx"
+    assert tthc("consolidate", appendix, "--units", "soc-trang-so-nganh", "--period", "tháng 9 năm 2019", "-o", master) == 1
+    return master
+
+
+def test_report_says_how_many_units_reported_and_names_the_missing(consolidated, month):
+    master, _, _ = consolidated
+    assert tthc("report", master, "-o", month / "bao-cao-1.docx") == 0
+    text = section_1(month / "bao-cao-1.docx")
+    first = text.splitlines()[0]
+    assert "3/16 đơn vị đã gửi báo cáo" in first and "còn 13 đơn vị chưa gửi báo cáo" in first
+    for name in ("Sở Công Thương", "Sở Y tế", "Công an tỉnh"):
+        assert name in first
+    assert "Sở Giáo dục và Đào tạo" not in first
+    assert "đã tiếp nhận 419 hồ sơ TTHC," in text  # the three units' figures, and no comparison
+
+
+def test_comparison_with_a_whole_previous_month_is_made_on_the_same_units(consolidated, september, month, capsys):
+    master, _, _ = consolidated
+    report = month / "bao-cao-2.docx"
+    capsys.readouterr()
+    assert tthc("report", master, "--previous", september, "-o", report) == 0
+    assert "trên cùng 3 đơn vị đã gửi báo cáo ở cả hai kỳ" in capsys.readouterr().out
+    text = section_1(report)
+    # September's 16 units received 5.659; its three units that reported in October received 417.
+    assert "đã tiếp nhận 419 hồ sơ TTHC (tăng 02 hồ sơ so với tháng trước)" in text
+    assert "Các so sánh với kỳ trước tính trên cùng 3 đơn vị đã gửi báo cáo ở cả hai kỳ." in text
+    assert "5.240" not in text
+    # check-report accepts the drafted report and flags a comparison of 3 units with 16.
+    assert tthc("check-report", report, master, "--previous", september, "--json", month / "kt-1.json") == 0
+    planted = month / "bao-cao-sai.docx"
+    replace_in_docx(report, planted, "(tăng 02 hồ sơ so với tháng trước)", "(giảm 5.240 hồ sơ so với tháng trước)")
+    assert tthc("check-report", planted, master, "--previous", september, "--json", month / "kt-2.json") == 1
+    findings = json.loads((month / "kt-2.json").read_text(encoding="utf-8"))["findings"]
+    assert [(f["quantity"], f["kind"], f["found"]) for f in findings] == [("received", "mixed_comparison", "giảm 5.240 hồ sơ")]
+    assert "3/16 đơn vị" in findings[0]["message"]
+
+
+def test_no_comparison_when_only_the_previous_totals_are_known(month, september, capsys):
+    """Consolidated with --previous, the master keeps only September's totals: nothing to compare on the same units."""
+    master = month / "tong-hop-co-ky-truoc.xlsx"
+    assert tthc("consolidate", month / "don-vi", "--units", "soc-trang-so-nganh", "--period", "tháng 10 năm 2019",
+                "--previous", september, "-o", master) == 1
+    report = month / "bao-cao-3.docx"
+    assert tthc("report", master, "-o", report) == 0
+    text = section_1(report)
+    assert "Chưa so sánh với kỳ trước vì hai kỳ không có cùng các đơn vị gửi báo cáo." in text
+    assert "so với tháng trước" not in text
+    planted = month / "bao-cao-sai-3.docx"
+    replace_in_docx(report, planted, "đã tiếp nhận 419 hồ sơ TTHC,", "đã tiếp nhận 419 hồ sơ TTHC (giảm 5.240 hồ sơ so với tháng trước),")
+    capsys.readouterr()
+    assert tthc("check-report", planted, master) == 1
+    assert "so sánh số liệu của 3/16 đơn vị đã gửi báo cáo kỳ này" in capsys.readouterr().out
+
+
+def replace_in_docx(source, target, old: str, new: str) -> None:
+    import docx
+
+    document = docx.Document(str(source))
+    done = 0
+    for paragraph in document.paragraphs:
+        if old in paragraph.text:
+            text = paragraph.text.replace(old, new)
+            for run in paragraph.runs[1:]:
+                run.text = ""
+            paragraph.runs[0].text = text
+            done += 1
+    assert done == 1
+    document.save(str(target))

@@ -62,7 +62,12 @@ class MasterData:
         return totals_of(self.table)
 
     def units(self) -> list[tuple[str, dict[str, int]]]:
-        return [(row.unit or row.label, by_key(self.layout, row.values())) for row in self.table.rows_of(UNIT)]
+        """The units that reported, with their values by meaning key."""
+        return [(row.unit or row.label, by_key(self.layout, row.values())) for row in self.table.rows_of(UNIT) if not row.blank]
+
+    def missing(self) -> list[str]:
+        """The units whose row is blank (the master says "chưa gửi"): not reported yet."""
+        return [row.unit or row.label for row in self.table.rows_of(UNIT) if row.blank]
 
 
 def _number(value):
