@@ -196,3 +196,80 @@ def replace_in_docx(source, target, old: str, new: str) -> None:
             done += 1
     assert done == 1
     document.save(str(target))
+
+
+# --------------------------------------------------------------------- wrong input, a trusted history
+
+
+def sqlite_rows(database) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT key, master FROM periods ORDER BY key").fetchall() + \
+            connection.execute("SELECT period, key, value FROM totals ORDER BY period, key").fetchall()
+
+
+def test_a_mistyped_folder_writes_nothing(tmp_path, capsys):
+    assert tthc("consolidate", tmp_path / "khong-co-thu-muc", "-o", tmp_path / "c2.xlsx", "--period", "tháng 12 năm 2031") == 2
+    err = capsys.readouterr().err
+    assert "Không tìm thấy thư mục hoặc tệp “" in err and "khong-co-thu-muc" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no master, no history
+
+
+def test_a_run_that_read_no_unit_stores_no_period(tmp_path, capsys):
+    (tmp_path / "trong").mkdir()
+    assert tthc("consolidate", tmp_path / "trong", "--units", "soc-trang-so-nganh", "-o", tmp_path / "m.xlsx",
+                "--period", "tháng 12 năm 2031") == 0
+    assert "Chưa lưu vào lịch sử: chưa có báo cáo của đơn vị nào" in capsys.readouterr().out
+    assert not (tmp_path / "lich-su-tthc.sqlite").exists()
+
+
+def test_output_must_be_an_excel_workbook(month, tmp_path, capsys):
+    for command in (["consolidate", month / "don-vi"], ["new-master", "--form", "mau-a", "--units", "soc-trang-so-nganh"]):
+        assert tthc(*command, "-o", tmp_path / "m3.csv") == 2
+        assert "phải có đuôi .xlsx hoặc .xlsm (đã ghi “m3.csv”)" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_master_asks_for_the_units_or_an_explicit_empty_master(tmp_path, capsys):
+    assert tthc("new-master", "--form", "mau-a", "-o", tmp_path / "m.xlsx") == 2
+    err = capsys.readouterr().err
+    assert "cần danh sách đơn vị: dùng --units" in err and "soc-trang-so-nganh" in err and "--empty" in err
+    assert not (tmp_path / "m.xlsx").exists()
+    assert tthc("new-master", "--form", "mau-a", "--empty", "-o", tmp_path / "m.xlsx") == 0
+    assert "(0 đơn vị, mẫu mau-a)" in capsys.readouterr().out
+
+
+def test_a_blank_unit_template_is_not_a_master(consolidated, tmp_path, capsys):
+    master, _, _ = consolidated
+    template = tmp_path / "so-tu-phap.xlsx"
+    assert tthc("template", "--form", "mau-a", "--unit", "Sở Tư pháp", "--period", "tháng 10 năm 2019", "-o", template) == 0
+    capsys.readouterr()
+    assert tthc("report", template, "-o", tmp_path / "r.docx") == 2
+    err = capsys.readouterr().err
+    assert "Tệp so-tu-phap.xlsx là mẫu báo cáo trống của một đơn vị (Sở Tư pháp), chưa có số liệu, không phải bảng tổng hợp" in err
+    assert tthc("report", master, "--previous", template, "-o", tmp_path / "r.docx") == 2
+    assert "là mẫu báo cáo trống của một đơn vị (Sở Tư pháp)" in capsys.readouterr().err
+    assert not (tmp_path / "r.docx").exists()
+
+
+def test_a_copy_of_the_master_leaves_the_history_untouched(month, capsys):
+    master = month / "tong-hop.xlsx"
+    database = month / "lich-su-tthc.sqlite"
+    assert tthc("consolidate", month / "don-vi", "-o", master) == 1  # the master itself: replaces its own period
+    before = sqlite_rows(database)
+    assert before[0] == ("2019-10", str(master.resolve()))
+    copy = month / "nhap.xlsx"
+    shutil.copy(master, copy)
+    one_unit = month / "mot-don-vi"
+    one_unit.mkdir()
+    shutil.copy(sorted((month / "don-vi").iterdir())[0], one_unit)
+    capsys.readouterr()
+    assert tthc("consolidate", one_unit, "-o", copy) == 1
+    out = capsys.readouterr().out
+    assert "Chưa lưu vào lịch sử: tệp nhap.xlsx là một bản sao của bảng tổng hợp tong-hop.xlsx" in out
+    # A scratch master made from nothing, for the same period, is refused too.
+    assert tthc("consolidate", one_unit, "--units", "soc-trang-so-nganh", "--period", "tháng 10 năm 2019",
+                "-o", month / "thu.xlsx") == 1
+    assert "đã được lưu vào lịch sử từ bảng tổng hợp tong-hop.xlsx; tệp thu.xlsx là một bảng tổng hợp khác" in capsys.readouterr().out
+    assert sqlite_rows(database) == before

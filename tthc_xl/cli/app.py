@@ -64,6 +64,33 @@ def _settings(args, existing=None):
     return settings
 
 
+MASTER_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def refused_output(output: Path) -> str:
+    """Why `-o` cannot be a master ("" when it can): a master is an Excel workbook."""
+    if output.suffix.lower() in MASTER_SUFFIXES:
+        return ""
+    return (f"Tệp bảng tổng hợp phải có đuôi .xlsx hoặc .xlsm (đã ghi “{output.name}”): ví dụ -o tong-hop.xlsx. "
+            "Chưa ghi gì.")
+
+
+def refused_sources(sources: list[str]) -> str:
+    """Why the named unit files or folders cannot be read ("" when they all exist)."""
+    absent = [s for s in sources if not Path(s).exists()]
+    if not absent:
+        return ""
+    return (f"Không tìm thấy {'thư mục hoặc tệp' if len(absent) == 1 else 'các thư mục hoặc tệp'} "
+            f"{', '.join(f'“{a}”' for a in absent)}: hãy kiểm tra lại tên và đường dẫn. Chưa ghi gì "
+            "(không tạo bảng tổng hợp, không ghi lịch sử).")
+
+
+def _unit_lists() -> str:
+    from tthc_xl.core.layouts import templates_dir
+
+    return ", ".join(sorted(p.stem for p in (templates_dir() / "units").glob("*.csv") if p.stem != "viet-tat"))
+
+
 def cmd_new_master(args) -> int:
     from tthc_xl.files import history
     from tthc_xl.files.sources import consolidate
@@ -73,8 +100,13 @@ def cmd_new_master(args) -> int:
     if args.form not in layouts:
         print(f"Không có mẫu biểu “{args.form}”. Các mẫu có sẵn: {', '.join(layouts)}.", file=sys.stderr)
         return EXIT_UNUSABLE
+    if not args.units and not args.empty:
+        print("Bảng tổng hợp cần danh sách đơn vị: dùng --units TỆP.csv (cột nhom, ten, bi_danh) hoặc tên một danh sách "
+              f"có sẵn ({_unit_lists()}). Nếu muốn tạo bảng chưa có đơn vị nào, hãy thêm --empty. Chưa ghi gì.",
+              file=sys.stderr)
+        return EXIT_UNUSABLE
     units = load_units(args.units) if args.units else None
-    outcome = consolidate([], layouts, args.form, units, _settings(args), output=str(args.output))
+    outcome = consolidate([], layouts, args.form, units, _settings(args).with_identity(), output=str(args.output))
     save_master(outcome, Path(args.output), chart_rows=history.chart_rows(args.output, outcome))
     print(f"Đã tạo bảng tổng hợp {args.output} ({len(outcome.master.rows_of('unit'))} đơn vị, mẫu {args.form}).")
     return EXIT_OK
@@ -86,6 +118,10 @@ def cmd_consolidate(args) -> int:
 
     layouts = _layouts(args)
     output = Path(args.output)
+    refused = refused_sources(args.sources)
+    if refused:
+        print(refused, file=sys.stderr)
+        return EXIT_UNUSABLE
     units = load_units(args.units) if args.units else None
     form = args.form
     settings = book = None
@@ -109,7 +145,7 @@ def cmd_consolidate(args) -> int:
             return EXIT_UNUSABLE
     # openpyxl (with numpy) takes a quarter of a second to import: done while the workers read.
     results = read_sources(unit_files(args.sources, str(output)), layouts, form, units, meanwhile=_import_renderer)
-    outcome = consolidate_results(results, layouts, form, units, _settings(args, settings), previous, output=str(output))
+    outcome = consolidate_results(results, layouts, form, units, _settings(args, settings).with_identity(), previous, output=str(output))
     from tthc_xl.xlsx.render import save_master
 
     save_master(outcome, output, book, chart_rows=history.chart_rows(output, outcome))
@@ -166,7 +202,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     new = commands.add_parser("new-master", help="tạo bảng tổng hợp trống cho một kỳ")
     new.add_argument("--form", required=True, help="tên mẫu biểu")
-    new.add_argument("--units", help="danh sách đơn vị (.csv)")
+    new.add_argument("--units", help="danh sách đơn vị (.csv, hoặc tên danh sách có sẵn)")
+    new.add_argument("--empty", action="store_true", help="tạo bảng chưa có đơn vị nào (cố ý, không dùng --units)")
     new.add_argument("--period", help="kỳ báo cáo, ví dụ “tháng 10 năm 2019”")
     new.add_argument("-o", "--output", required=True, help="tệp bảng tổng hợp (.xlsx)")
     new.set_defaults(run=cmd_new_master)
@@ -205,6 +242,10 @@ def main(argv=None) -> int:
     collecting = gc.isenabled()
     try:
         if args.command in ("consolidate", "new-master"):
+            refused = refused_output(Path(args.output))
+            if refused:
+                print(refused, file=sys.stderr)
+                return EXIT_UNUSABLE
             check_master_writable(Path(args.output))  # before reading any unit file, not after
         if args.command in CORE_COMMANDS:
             # A run builds a few hundred thousand objects that live until it ends; the cycle collector

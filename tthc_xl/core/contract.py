@@ -20,6 +20,8 @@ SETTINGS = [  # (defined name, label, Settings attribute)
 FOLDER_NAME = "ThuMucBaoCao"  # the unit reports' folder, on the settings sheet
 FORM_NAME = "MauBieu"  # optional settings: the form (see `tthc-xl forms`) and the unit list
 UNITS_NAME = "DanhSachDonVi"
+# A named constant holding the master's identity: the history beside it belongs to this master.
+IDENTITY_NAME = "MaBangTongHop"
 
 # What a unit row of the master shows, in its first figure cell, while its unit has sent nothing:
 # never zeros that read as data. A reader takes it for a blank row.

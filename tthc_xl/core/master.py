@@ -53,6 +53,15 @@ class Settings:
     report_number: str = ""  # "06/BC-TTHC"
     report_date: str = ""  # "24/10/2019"
     issuer: str = ""  # "Trung tâm Phục vụ hành chính công"
+    identity: str = ""  # the master's own id (a named constant), given when it is first written
+
+    def with_identity(self) -> "Settings":
+        """These settings, with a new identity if they have none."""
+        if not self.identity:
+            import uuid
+
+            self.identity = uuid.uuid4().hex[:16]
+        return self
 
     @property
     def title_lines(self) -> list[str]:

@@ -24,7 +24,7 @@ from tthc_xl.core import style
 from tthc_xl.core.marks import CHECK_FIRST_ROW, CHECK_HEADERS, CHECK_WIDTHS, Link, check_sheet, mark_plan
 from tthc_xl.xlsx.charts import add_chart_sheet
 from tthc_xl.files.locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
-from tthc_xl.core.contract import CHECK_SHEET, FOLDER_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
+from tthc_xl.core.contract import CHECK_SHEET, FOLDER_NAME, IDENTITY_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
 from tthc_xl.core.master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, Finding
 from tthc_xl.xlsx.printing import apply_print_setup, print_settings
@@ -63,6 +63,8 @@ def read_settings(book: Workbook) -> Settings:
         value = _named_value(book, name)
         if value not in (None, ""):
             setattr(settings, attribute, str(value).strip())
+    if IDENTITY_NAME in book.defined_names:
+        settings.identity = (book.defined_names[IDENTITY_NAME].attr_text or "").strip('"')
     return settings
 
 
@@ -77,6 +79,8 @@ def _named_value(book: Workbook, name: str):
 
 def write_settings(book: Workbook, settings: Settings) -> None:
     """Named cells for the settings; created on a "Cài đặt" sheet when the workbook has none."""
+    if settings.identity:
+        book.defined_names[IDENTITY_NAME] = DefinedName(IDENTITY_NAME, attr_text=f'"{settings.identity}"')
     if all(name in book.defined_names for name, _, _ in SETTINGS):
         for name, _, attribute in SETTINGS:
             value = getattr(settings, attribute)
