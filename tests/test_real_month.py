@@ -273,3 +273,25 @@ def test_a_copy_of_the_master_leaves_the_history_untouched(month, capsys):
                 "-o", month / "thu.xlsx") == 1
     assert "đã được lưu vào lịch sử từ bảng tổng hợp tong-hop.xlsx; tệp thu.xlsx là một bảng tổng hợp khác" in capsys.readouterr().out
     assert sqlite_rows(database) == before
+
+
+def test_history_command_lists_shows_and_removes_periods(tmp_path, capsys):
+    everything = tmp_path / "du"
+    soctrang.write_unit_files(everything, ods=False)
+    master = tmp_path / "tong-hop.xlsx"
+    assert tthc("consolidate", everything, "--units", "soc-trang-so-nganh", "--period", "tháng 10 năm 2019", "-o", master) == 1
+    capsys.readouterr()
+    assert tthc("history", tmp_path) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"Lịch sử {tmp_path / 'lich-su-tthc.sqlite'}: 1 kỳ."
+    assert out[1].startswith("- tháng 10 năm 2019 (2019-10): 16/16 đơn vị, tiếp nhận 5.661 hồ sơ; từ tong-hop.xlsx, lưu lúc ")
+    assert tthc("history", master, "--show", "Tháng 10/2019") == 0
+    out = capsys.readouterr().out
+    assert "  cột (3) tổng số: 5.661" in out.splitlines() and "Đơn vị đã gửi báo cáo: 16/16" in out
+    assert tthc("history", tmp_path, "--remove", "tháng 9 năm 2019") == 2
+    assert "không có kỳ “tháng 9 năm 2019”. Các kỳ đã lưu: “tháng 10 năm 2019”." in capsys.readouterr().err
+    assert tthc("history", tmp_path, "--remove", "tháng 10 năm 2019") == 0
+    assert tthc("history", tmp_path) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith(": 0 kỳ.")
+    assert tthc("history", tmp_path / "du") == 2
+    assert "Chưa có lịch sử" in capsys.readouterr().err

@@ -24,6 +24,7 @@ COMMAND_MODULES: dict[str, str] = {
     "serve": "tthc_xl.cli.serve",
     "doctor": "tthc_xl.cli.doctor",
     "print": "tthc_xl.cli.printing",
+    "history": "tthc_xl.cli.history",
 }
 CORE_COMMANDS = ("forms", "check", "new-master", "consolidate")
 

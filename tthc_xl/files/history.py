@@ -396,7 +396,7 @@ def changes(before: PeriodRecord, after: PeriodRecord) -> list[str]:
     """What a re-archived period changes, for the clerk: the totals and the units that differ."""
     from tthc_xl.core.numbers import format_number
 
-    label = _key_labels(after.form or before.form)
+    label = key_labels(after.form or before.form)
     lines = []
     for key in dict.fromkeys([*before.totals, *after.totals]):
         old, new = before.totals.get(key), after.totals.get(key)
@@ -416,7 +416,7 @@ def _shown(value, format_number) -> str:
     return "(không có)" if value is None else format_number(value)
 
 
-def _key_labels(form: str):
+def key_labels(form: str):
     try:
         layout = load_layouts().get(form)
     except Exception:  # a broken forms folder: the keys themselves
