@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
+import functools
 import gc
 import importlib
 import json
@@ -185,11 +188,103 @@ def write_json(path: str, data: dict) -> None:
     Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
+@functools.lru_cache(maxsize=1)
+def _vietnamese() -> tuple[dict[str, str], dict[str, str]]:
+    """(argparse's own sentences, argument names) in Vietnamese, from templates/cli/tieng-viet.csv."""
+    from tthc_xl.core.layouts import templates_dir
+
+    sentences: dict[str, str] = {}
+    names: dict[str, str] = {}
+    path = templates_dir() / "cli" / "tieng-viet.csv"
+    if path.exists():
+        with open(path, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                table = sentences if row["loai"] == "cau" else names
+                table[row["goc"].replace("\\n", "\n")] = row["tieng_viet"].replace("\\n", "\n")
+    return sentences, names
+
+
+@contextlib.contextmanager
+def _in_vietnamese():
+    """argparse speaks through its module's gettext functions: Vietnamese while our parser talks."""
+    sentences, _ = _vietnamese()
+    saved = argparse._, argparse.ngettext
+    argparse._ = lambda text: sentences.get(text, text)
+    argparse.ngettext = lambda one, many, n: sentences.get(one if n == 1 else many, one if n == 1 else many)
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved
+
+
+class VietnameseParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage, help and errors are in Vietnamese."""
+
+    def __init__(self, *args, **kwargs):
+        with _in_vietnamese():  # the -h help and the group titles are made here
+            super().__init__(*args, **kwargs)
+
+    def parse_args(self, args=None, namespace=None):
+        with _in_vietnamese():
+            return super().parse_args(args, namespace)
+
+    def parse_known_args(self, args=None, namespace=None):
+        with _in_vietnamese():
+            return super().parse_known_args(args, namespace)
+
+    def format_usage(self):
+        with _in_vietnamese():
+            return super().format_usage()
+
+    def format_help(self):
+        with _in_vietnamese():
+            return super().format_help()
+
+    def error(self, message):
+        with _in_vietnamese():
+            self.print_usage(sys.stderr)
+            command = f" {self.prog.split(' ', 1)[1]}" if " " in self.prog else ""
+            self.exit(EXIT_UNUSABLE, f"{self.prog}: lỗi: {message}\nXem hướng dẫn: tthc-xl{command} -h\n")
+
+
+GUIDE = """tthc-xl: tổng hợp, kiểm tra và in phụ lục kết quả giải quyết thủ tục hành chính.
+
+Việc thường làm mỗi kỳ:
+  tthc-xl consolidate THƯ_MỤC_BÁO_CÁO --units DANH_SÁCH --period "tháng 10 năm 2025" -o tong-hop.xlsx
+                                    tổng hợp báo cáo các đơn vị vào bảng tổng hợp, đánh dấu lỗi
+  tthc-xl check TỆP…                kiểm tra báo cáo của đơn vị (hoặc bảng tổng hợp)
+  tthc-xl print tong-hop.xlsx       in phụ lục ra PDF (bản sạch)
+  tthc-xl report tong-hop.xlsx -o bao-cao.docx
+                                    soạn báo cáo từ bảng tổng hợp
+  tthc-xl check-report bao-cao.docx tong-hop.xlsx
+                                    đối chiếu số liệu trong báo cáo với bảng tổng hợp
+  tthc-xl history                   xem các kỳ đã lưu trong lịch sử
+
+Khác: new-master (bảng tổng hợp trống), template (mẫu báo cáo cho đơn vị), forms (các mẫu biểu),
+doctor (kiểm tra cài đặt), serve (máy chủ cho Excel).
+Hướng dẫn chi tiết một lệnh: tthc-xl LỆNH -h
+"""
+
+
+def _vietnamese_names(parser: argparse.ArgumentParser) -> None:
+    """Argument placeholders in Vietnamese (TỆP, KỲ…) and each sub-command's description from its help."""
+    _, names = _vietnamese()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                if not sub.description and helps.get(name):
+                    sub.description = helps[name][0].upper() + helps[name][1:] + "."
+                _vietnamese_names(sub)
+        elif action.metavar is None and action.dest in names and (action.option_strings or action.nargs != 0):
+            action.metavar = names[action.dest]
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole command line, or (for a core `command`) the core commands only."""
-    parser = argparse.ArgumentParser(prog="tthc-xl", description="Tổng hợp và kiểm tra phụ lục kết quả giải quyết TTHC.")
+    parser = VietnameseParser(prog="tthc-xl", description="Tổng hợp và kiểm tra phụ lục kết quả giải quyết TTHC.")
     parser.add_argument("--forms-dir", action="append", help="thư mục (hoặc tệp) mẫu biểu bổ sung")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="LỆNH", title="các lệnh")
 
     forms = commands.add_parser("forms", help="liệt kê các mẫu biểu")
     forms.set_defaults(run=cmd_forms)
@@ -221,6 +316,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     if command not in CORE_COMMANDS:
         for module in dict.fromkeys(COMMAND_MODULES.values()):
             importlib.import_module(module).add_commands(commands)
+    _vietnamese_names(parser)
     return parser
 
 
@@ -239,6 +335,9 @@ def main(argv=None) -> int:
     from tthc_xl.files.locking import MasterError, MasterNotWritable, check_master_writable
 
     argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        print(GUIDE, end="")
+        return EXIT_OK
     args = build_parser(_command(argv)).parse_args(argv)
     collecting = gc.isenabled()
     try:
