@@ -41,7 +41,7 @@ CSV_MAX_BYTES = 16 * 2**20  # a CSV is read up to here (far more than MAX_ROWS r
 _TOKEN = re.compile(r"^\(?\s*(\d{1,2})\s*\)?\s*(=.*)?$")
 _DIGITS = re.compile(r"\d+")
 _ROMAN = re.compile(r"^(i{1,3}|iv|v|vi{0,3}|ix|x)\.?$")
-_GROUP_WORDS = ("cap tinh", "cap huyen", "cap xa", "khoi ", "nhom ")
+_GROUP_WORDS = ("cap tinh", "cap huyen", "cap xa", "khoi ", "nhom ", "so, nganh", "so nganh", "ubnd cap xa", "ubnd cap huyen")
 _FOOTER_WORDS = ("nguoi lap", "nguoi ky", "thu truong", "noi nhan", "ghi chu", "xac nhan", "giam doc", "chanh van phong")
 _HEADER_MAX = 5
 _NOT_SENT = fold(NOT_SENT)
