@@ -17,6 +17,7 @@ import pytest
 import soctrang
 
 from tthc_xl.cli import app as cli
+from tthc_xl.core import style
 from tthc_xl.core.units import load_units
 
 SHEET = "Phụ lục I"
@@ -295,3 +296,26 @@ def test_history_command_lists_shows_and_removes_periods(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[-1].endswith(": 0 kỳ.")
     assert tthc("history", tmp_path / "du") == 2
     assert "Chưa có lịch sử" in capsys.readouterr().err
+
+
+def test_suspects_are_input_cells_never_a_formula_of_the_master(tmp_path):
+    """Sở Tư pháp received 10 (= 4 + 6), resolved 5 and has 3 pending: 3 = 6 + 10 breaks. Columns 3, 6 and 10
+    are formulas in the master; the clerk is sent to the cells typed into instead."""
+    sources = tmp_path / "don-vi"
+    sources.mkdir()
+    import csv
+
+    with open(sources / "tu-phap.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerows([soctrang.FLAT_HEADER, ["" if v is None else v for v in soctrang.NUMBER_ROW],
+                          [1, "Sở Tư pháp", 10, 4, 6, 5, 5, 0, 0, 3, 3, 0, 0, 0]])
+    master = tmp_path / "m.xlsx"
+    assert tthc("consolidate", sources, "--units", "soc-trang-so-nganh", "-o", master, "--json", tmp_path / "kq.json") == 1
+    (finding,) = json.loads((tmp_path / "kq.json").read_text(encoding="utf-8"))["findings"]
+    sheet = openpyxl.load_workbook(master)[SHEET]
+    assert [sheet[ref].value for ref in ("C20", "F20", "J20")] == ["=D20+E20", "=G20+H20+I20", "=K20+L20"]
+    assert finding["cell"] == "C20" and finding["rule"] == "(3) = (6) + (10)"
+    assert finding["suspects"] == ["D20", "E20", "G20", "H20", "I20", "K20", "L20"]
+    assert not any(str(sheet[ref].value).startswith("=") for ref in finding["suspects"])
+    assert finding["message"].endswith("Ô nghi sai (một trong số): D20, E20, G20, H20, I20, K20, L20.")
+    assert sheet["D20"].fill.fgColor.rgb.endswith(style.SUSPECT_FILL) and not sheet["C20"].fill.fgColor.rgb.endswith(style.SUSPECT_FILL)

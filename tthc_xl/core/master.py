@@ -6,6 +6,7 @@ holds layout column n (A = 1 STT, B = 2 unit, C = 3 …).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from tthc_xl.core.contract import MASTER_SHEET, NOT_SENT
@@ -309,6 +310,30 @@ def build_master(
     master.rows = plan_rows(layout, groups, master.first_data_row)
     fill(master, reported)
     master.missing = [r.label for r in master.rows_of(UNIT) if not r.reported]
-    master.findings = check_table(master.table())
+    master.findings = suspects_behind_formulas(master, check_table(master.table()))
     return master
+
+
+def suspects_behind_formulas(master: Master, findings: list[Finding]) -> list[Finding]:
+    """Findings whose suspects name the cells a clerk can type: a formula cell of a unit row (=D9+E9)
+    is replaced by the input cells behind it, and a fix for it (which no one can type) is dropped."""
+    derived = derived_rules(master.layout)
+    behind: dict[str, list[str]] = {}
+    for mrow in master.rows_of(UNIT):
+        for n, parts in derived.items():
+            slot = mrow.slots.get(n)
+            if slot is not None and slot.formula:
+                behind[f"{_letter(n)}{mrow.row}"] = [f"{_letter(p)}{mrow.row}" for p in parts]
+    for finding in findings:
+        if not any(ref in behind for ref in finding.suspects):
+            continue
+        inputs = list(dict.fromkeys(ref for suspect in finding.suspects for ref in behind.get(suspect, [suspect])))
+        sentence = f" Ô nghi sai (một trong số): {', '.join(inputs)}."
+        if finding.fix and any(ref in behind for ref in finding.fix):
+            finding.message = re.sub(r" Ô nghi sai: [A-Z]+\d+; giá trị đúng có thể là [^.]*(?:\.\d+)*[^ ]*\.", sentence, finding.message, count=1)
+            finding.fix = None
+        else:
+            finding.message = finding.message.replace(f" Ô nghi sai (một trong số): {', '.join(finding.suspects)}.", sentence)
+        finding.suspects = inputs
+    return findings
 
