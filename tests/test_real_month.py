@@ -252,6 +252,9 @@ def test_a_blank_unit_template_is_not_a_master(consolidated, tmp_path, capsys):
     assert tthc("report", master, "--previous", template, "-o", tmp_path / "r.docx") == 2
     assert "là mẫu báo cáo trống của một đơn vị (Sở Tư pháp)" in capsys.readouterr().err
     assert not (tmp_path / "r.docx").exists()
+    assert tthc("consolidate", master.parent / "don-vi", "--previous", template, "-o", tmp_path / "m.xlsx") == 2
+    assert "--previous: Tệp so-tu-phap.xlsx là mẫu báo cáo trống của một đơn vị" in capsys.readouterr().err
+    assert not (tmp_path / "m.xlsx").exists()
 
 
 def test_a_copy_of_the_master_leaves_the_history_untouched(month, capsys):

@@ -147,6 +147,10 @@ def cmd_consolidate(args) -> int:
         if previous is None:
             print(f"Không đọc được bảng tổng hợp kỳ trước {args.previous}.", file=sys.stderr)
             return EXIT_UNUSABLE
+        refused = history.not_a_master(Path(args.previous), previous)
+        if refused:
+            print(f"--previous: {refused}", file=sys.stderr)
+            return EXIT_UNUSABLE
     # openpyxl (with numpy) takes a quarter of a second to import: done while the workers read.
     results = read_sources(unit_files(args.sources, str(output)), layouts, form, units, meanwhile=_import_renderer)
     outcome = consolidate_results(results, layouts, form, units, _settings(args, settings).with_identity(), previous, output=str(output))

@@ -410,29 +410,10 @@ def _read_master(path, layouts):
         data = history.read_master(path, layouts)
     except history.HistoryError as exc:
         raise ReportError(str(exc)) from None
-    problem = not_a_master(data)
+    problem = history.not_a_master(data.path, data.table)
     if problem:
         raise ReportError(problem)
     return data
-
-
-def not_a_master(data) -> str:
-    """What a file read as a master really is, when it is not one ("" for a master): a unit's report
-    or its blank template (one unit row, no "Tổng cộng"), or a master no unit has reported to yet."""
-    from tthc_xl.core.model import TOTAL, UNIT
-
-    name = data.path.name
-    units = data.table.rows_of(UNIT)
-    choose = "hãy chọn tệp bảng tổng hợp (tệp có trang “Phụ lục I” với dòng “Tổng cộng”, do tthc-xl tạo)."
-    if not data.table.rows_of(TOTAL) and len(units) <= 1:
-        unit = f" ({units[0].unit or units[0].label})" if units and (units[0].unit or units[0].label) else ""
-        if all(c.value in (None, 0) for row in units for c in row.cells.values()):
-            return f"Tệp {name} là mẫu báo cáo trống của một đơn vị{unit}, chưa có số liệu, không phải bảng tổng hợp: {choose}"
-        return f"Tệp {name} là báo cáo của một đơn vị{unit}, không phải bảng tổng hợp: {choose}"
-    if units and all(row.blank for row in units):
-        return (f"Bảng tổng hợp {name} chưa có số liệu của đơn vị nào (cả {len(units)} đơn vị “chưa gửi”): "
-                "hãy tổng hợp báo cáo của các đơn vị (tthc-xl consolidate) rồi soạn báo cáo.")
-    return ""
 
 
 def _report_date(text: str) -> str:
