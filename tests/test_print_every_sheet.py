@@ -13,9 +13,8 @@ import subprocess
 from collections import Counter
 from itertools import combinations
 
-import pytest
-
 import office
+import pytest
 import soctrang
 
 from tthc_xl.cli import app as cli

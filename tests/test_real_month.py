@@ -13,7 +13,6 @@ import zipfile
 
 import openpyxl
 import pytest
-
 import soctrang
 
 from tthc_xl.cli import app as cli
@@ -267,7 +266,7 @@ def test_a_copy_of_the_master_leaves_the_history_untouched(month, capsys):
     shutil.copy(master, copy)
     one_unit = month / "mot-don-vi"
     one_unit.mkdir()
-    shutil.copy(sorted((month / "don-vi").iterdir())[0], one_unit)
+    shutil.copy(min((month / "don-vi").iterdir()), one_unit)
     capsys.readouterr()
     assert tthc("consolidate", one_unit, "-o", copy) == 1
     out = capsys.readouterr().out

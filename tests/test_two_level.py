@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 import openpyxl
-
 import soctrang
 
 from tthc_xl.cli import app as cli

@@ -56,7 +56,7 @@ class Settings:
     issuer: str = ""  # "Trung tâm Phục vụ hành chính công"
     identity: str = ""  # the master's own id (a named constant), given when it is first written
 
-    def with_identity(self) -> "Settings":
+    def with_identity(self) -> Settings:
         """These settings, with a new identity if they have none."""
         if not self.identity:
             import uuid

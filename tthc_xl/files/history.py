@@ -434,9 +434,11 @@ def _shown(value, format_number) -> str:
 
 
 def key_labels(form: str):
+    from tthc_xl.core.layouts import LayoutError
+
     try:
         layout = load_layouts().get(form)
-    except Exception:  # a broken forms folder: the keys themselves
+    except (LayoutError, OSError):  # a broken forms folder: the keys themselves
         layout = None
     columns = {c.key: c for c in layout.columns if c.key} if layout else {}
     return lambda key: f"cột ({columns[key].number}) {columns[key].header[-1].lower()}" if key in columns else key
