@@ -321,3 +321,18 @@ def test_suspects_are_input_cells_never_a_formula_of_the_master(tmp_path):
     assert not any(str(sheet[ref].value).startswith("=") for ref in finding["suspects"])
     assert finding["message"].endswith("Ô nghi sai (một trong số): D20, E20, G20, H20, I20, K20, L20.")
     assert sheet["D20"].fill.fgColor.rgb.endswith(style.SUSPECT_FILL) and not sheet["C20"].fill.fgColor.rgb.endswith(style.SUSPECT_FILL)
+
+
+def test_the_printed_appendix_says_not_sent_in_full(consolidated, tmp_path):
+    import office
+
+    master, _, _ = consolidated
+    pdf = tmp_path / "phu-luc.pdf"
+    assert tthc("print", master, "-o", pdf) == 0
+    lines = office.pdf_text(pdf).splitlines()
+    names = [u.name for u in load_units("soc-trang-so-nganh").units]
+    late = [name for offset, name in enumerate(names) if offset not in REPORTED]
+    for offset, name in enumerate(names, start=1):
+        line = next(line for line in lines if line.startswith(f"{offset} {name}"))
+        rest = line[len(f"{offset} {name}"):].split()
+        assert (rest == ["chưa", "gửi"]) == (name in late), line

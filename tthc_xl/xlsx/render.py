@@ -247,6 +247,8 @@ def write_table(master: Master, sheet) -> dict[str, object]:
             changes += [("fill", shared(_fill, style.INPUT_FILL)), ("protection", unlocked)]
         elif role in (DERIVED, SUM, RATIO):
             changes += [("fill", shared(_fill, style.FORMULA_FILL))]
+        elif role == LABEL:  # "chưa gửi" of a unit not reported: reads across the empty cells to its right
+            changes = [("alignment", shared(Alignment, horizontal="left", vertical="center")), ("font", shared(_font, italic=True))]
         figure_looks[role] = styles.program(*changes)
     for mrow in master.rows:
         strong = mrow.kind in (GROUP, TOTAL, PERCENT)
