@@ -336,3 +336,9 @@ def test_the_printed_appendix_says_not_sent_in_full(consolidated, tmp_path):
         line = next(line for line in lines if line.startswith(f"{offset} {name}"))
         rest = line[len(f"{offset} {name}"):].split()
         assert (rest == ["chưa", "gửi"]) == (name in late), line
+
+
+def test_the_chart_sheet_marks_a_partial_month(consolidated):
+    master, _, _ = consolidated
+    sheet = openpyxl.load_workbook(master)["Biểu đồ"]
+    assert [c.value for c in sheet[5][:2]] == ["T10/2019 (3/16 đơn vị)", 419]

@@ -85,6 +85,13 @@ def _chart_common(chart, title: str, y_title: str) -> None:
     chart.y_axis.delete = False
 
 
+def _period_label(record) -> str:
+    """"T10/2025", or "T10/2025 (3/16 đơn vị)" for a period whose figures miss some units."""
+    label = record.period.label or "(chưa ghi kỳ)"
+    reported = sum(1 for _, values in record.units if values)
+    return f"{label} ({reported}/{len(record.units)} đơn vị)" if reported < len(record.units) else label
+
+
 def add_chart_sheet(book, history_rows, sheet_name: str = SHEET) -> Worksheet | None:
     """Draw (or draw again) the chart sheet from `history_rows`, oldest first, the current last.
 
@@ -115,7 +122,7 @@ def add_chart_sheet(book, history_rows, sheet_name: str = SHEET) -> Worksheet | 
     _header(sheet, head, ["Kỳ", "Tiếp nhận", "Đã giải quyết", "Tỷ lệ giải quyết đúng hạn", "Tỷ lệ tiếp nhận trực tuyến"])
     for offset, record in enumerate(rows, start=1):
         r = head + offset
-        _value(sheet, r, 1, record.period.label or "(chưa ghi kỳ)")
+        _value(sheet, r, 1, _period_label(record))
         _value(sheet, r, 2, record.totals.get("received"), style.COUNT_FORMAT)
         _value(sheet, r, 3, record.totals.get("resolved"), style.COUNT_FORMAT)
         _value(sheet, r, 4, on_time_rate(record.totals), RATE_FORMAT)
