@@ -168,8 +168,17 @@ def test_comparison_with_a_whole_previous_month_is_made_on_the_same_units(consol
 def test_no_comparison_when_only_the_previous_totals_are_known(month, september, capsys):
     """Consolidated with --previous, the master keeps only September's totals: nothing to compare on the same units."""
     master = month / "tong-hop-co-ky-truoc.xlsx"
+    capsys.readouterr()
     assert tthc("consolidate", month / "don-vi", "--units", "soc-trang-so-nganh", "--period", "tháng 10 năm 2019",
-                "--previous", september, "-o", master) == 1
+                "--previous", september, "-o", master, "--json", month / "kq-ky-truoc.json") == 1
+    # Two of the three units carried over other figures than they had pending in September: 3 + 2 errors.
+    errors = error_count(capsys.readouterr().out)
+    assert errors == 5
+    data = json.loads((month / "kq-ky-truoc.json").read_text(encoding="utf-8"))
+    assert sum(1 for f in data["findings"] if f["severity"] == "error") == errors
+    assert openpyxl.load_workbook(master)["Kiểm tra"]["A1"].value.startswith(f"KẾT QUẢ KIỂM TRA: {errors} lỗi")
+    assert tthc("report", master, "--previous", september, "-o", month / "bao-cao-4.docx") == 0
+    assert f"bảng tổng hợp còn {errors} lỗi số liệu" in capsys.readouterr().out
     report = month / "bao-cao-3.docx"
     assert tthc("report", master, "-o", report) == 0
     text = section_1(report)

@@ -284,15 +284,20 @@ def _previous_totals(previous: Table, layout: Layout) -> dict[int, float]:
 
 def carried_over_findings(master: Master, previous: Table, output: str) -> list[Finding]:
     """Each unit's carried-over figure against its pending figure at the end of the previous period."""
-    layout = master.layout
+    return carried_over_in(master.table(), previous, output, master.sheet)
+
+
+def carried_over_in(table: Table, previous: Table, output: str, sheet: str) -> list[Finding]:
+    """carried_over_findings for a master's table (built or read back from its file)."""
+    layout = table.layout
     keys = {c.key: c.number for c in layout.columns}
     if "carried_over" not in keys or "pending" not in keys:
         return []
     carried, pending = keys["carried_over"], keys["pending"]
     before = {r.unit: r.values().get(pending) for r in previous.rows_of(UNIT) if not r.blank}
     found = []
-    for row in master.table().rows:
-        if row.unit not in before or before[row.unit] is None or carried not in row.values():
+    for row in table.rows_of(UNIT):
+        if row.blank or row.unit not in before or before[row.unit] is None or carried not in row.values():
             continue
         now, then = row.values()[carried], before[row.unit]
         if now == then:
@@ -300,7 +305,7 @@ def carried_over_findings(master: Master, previous: Table, output: str) -> list[
         cell = row.cells[carried]
         found.append(
             Finding(
-                output, master.sheet, cell.ref, row.unit, "kỳ trước chuyển sang", ERROR,
+                output, sheet, cell.ref, row.unit, "kỳ trước chuyển sang", ERROR,
                 f"{row.unit}: kỳ trước chuyển sang (cột {carried}) = {format_number(now)} nhưng cuối kỳ trước còn "
                 f"{format_number(then)} hồ sơ đang giải quyết (cột {pending}). Ô nghi sai: {cell.ref}; giá trị đúng có thể là {format_number(then)}.",
                 suspects=[cell.ref], fix={cell.ref: then}, column=carried, source=cell.source,

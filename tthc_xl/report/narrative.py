@@ -553,11 +553,18 @@ def comparable(now, missing, before, before_units):
     return same, len(names), before
 
 
-def master_findings(path, layouts=None) -> int:
-    """How many errors the master's table still has (the report quotes the table as it is)."""
+def master_findings(path, layouts=None, previous=None) -> int:
+    """How many errors the master's table still has (the report quotes the table as it is); with the
+    previous master, also each unit's carried-over figure against its pending one then, as
+    `consolidate --previous` counts them."""
     from tthc_xl.core.layouts import load_layouts
     from tthc_xl.core.model import ERROR
     from tthc_xl.core.rules import check_table
+    from tthc_xl.files.sources import carried_over_in
 
-    data = _read_master(path, layouts or load_layouts())
-    return sum(1 for f in check_table(data.table) if f.severity == ERROR)
+    layouts = layouts or load_layouts()
+    data = _read_master(path, layouts)
+    findings = check_table(data.table)
+    if previous is not None:
+        findings += carried_over_in(data.table, _read_master(previous, layouts).table, str(path), data.table.sheet)
+    return sum(1 for f in findings if f.severity == ERROR)
