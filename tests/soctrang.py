@@ -528,3 +528,38 @@ def write_report_docx(path, tables: list[tuple[str, list[list]]] | None = None) 
 def appendix_rows(units=UNITS) -> list[list]:
     """The rows of a Word appendix of these units (with their own column sums as the total row)."""
     return _table_rows(units)
+
+
+# --------------------------------------------------------------------------------------
+# A province of two levels (since 1 July 2025): departments and communes, no districts
+# --------------------------------------------------------------------------------------
+
+TWO_LEVEL_UNITS = "tinh-hai-cap"  # templates/units/tinh-hai-cap.csv: groups "Sở, ngành" and "UBND cấp xã"
+
+
+def two_level_rows() -> list[tuple[str, list[int]]]:
+    """Each unit of the two-level list with a real Sóc Trăng row's figures (illustrative), in list order.
+
+    The communes' one-stop centres write their commune's People's Committee name ("UBND xã Kế Sách"),
+    which the list's aliases match."""
+    from tthc_xl.core.units import load_units
+
+    units = load_units(TWO_LEVEL_UNITS).units
+    rows = []
+    for index, unit in enumerate(units):
+        name = unit.aliases[0] if unit.group == "UBND cấp xã" else unit.name
+        rows.append((name, list(UNITS[index % len(UNITS)][2])))
+    return rows
+
+
+def write_two_level_unit_files(folder) -> list[Path]:
+    """One CSV per unit of the two-level list, as a unit's clerk exports it: header, number row, its row."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index, (name, values) in enumerate(two_level_rows(), start=1):
+        path = folder / f"{index:02d}_{_slug(name)}.csv"
+        _write_csv(path, [FLAT_HEADER, [v for v in NUMBER_ROW], [1, name, *values]], encoding="utf-8-sig")
+        paths.append(path)
+    return paths
+

@@ -216,7 +216,9 @@ def test_new_master_has_a_row_per_unit_and_blank_inputs(tmp_path):
     sheet = book[SHEET]
     assert sheet["A2"].value == "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH THÁNG 11 NĂM 2019"
     assert [sheet.cell(r, 2).value for r in (9, 24, 25, 26)] == ["Sở Thông tin và Truyền thông", "Công an tỉnh", "Tổng cộng", "Tỷ lệ %"]
-    assert sheet["D9"].value is None and sheet["C9"].value == "=D9+E9"
+    # No unit has reported: each row says so, with no formula that would show zeros as data.
+    assert sheet["C9"].value == "chưa gửi" and sheet["D9"].value is None and sheet["F9"].value is None
+    assert sheet["C25"].value == "=SUM(C9:C24)"
     assert book["Kiểm tra"]["A1"].value.endswith("16 đơn vị chưa gửi báo cáo")
     assert book["Cài đặt"]["B3"].value == "tháng 11 năm 2019"
 

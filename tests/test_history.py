@@ -6,7 +6,6 @@ import datetime as dt
 import re
 import shutil
 import sqlite3
-import subprocess
 import zipfile
 
 import openpyxl
@@ -111,7 +110,11 @@ def test_rearchiving_a_period_replaces_it(folder, unit_folder, layouts, soc_tran
     october_path = folder / "tong-hop-10-2019.xlsx"
     other = consolidate_files([appendix], layouts, None, soc_trang_units, Settings(period="tháng 10 năm 2019"))
     archived = history.archive(october_path, other)
-    assert archived.replaced and archived.message.startswith("Đã cập nhật số liệu kỳ “tháng 10 năm 2019”")
+    assert archived.replaced and "Đã cập nhật số liệu kỳ “tháng 10 năm 2019”" in archived.message
+    # What the re-run changed, shown before the period is replaced.
+    assert archived.message.startswith("Kỳ “tháng 10 năm 2019” đã có trong lịch sử; so với lần lưu trước: đã thay đổi")
+    assert "  Tổng cộng, cột (3) tổng số: 5.661 → 5.565" in archived.message.splitlines()
+    assert "  1 đơn vị thay đổi số liệu: Công an tỉnh" in archived.message.splitlines()
     assert history.load(folder, "tháng 10 năm 2019").totals["received"] == 5565
     assert history.archive(october_path).replaced  # from the file: 5.661 again
     assert [r.period.key for r in history.periods(folder)] == ["2019-09", "2019-10"]
@@ -230,8 +233,7 @@ def test_chart_sheet_has_the_data_and_native_charts(charted, layouts):
 def test_libreoffice_converts_the_chart_sheet_to_pdf(charted, tmp_path):
     pdf = office.convert(charted, "pdf", tmp_path)
     # Reading order, not -layout: a chart title wraps, and -layout interleaves it with the table beside it.
-    raw = subprocess.run([office.require("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    text = " ".join(raw.split())
+    text = office.pdf_reading_text(pdf)
     for title in ("BIỂU ĐỒ TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH",
                   "Hồ sơ tiếp nhận và đã giải quyết theo tháng",
                   "Tỷ lệ giải quyết đúng hạn và tỷ lệ tiếp nhận trực tuyến theo tháng (%)"):

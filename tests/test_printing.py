@@ -49,8 +49,7 @@ def pages(pdf: Path) -> list[str]:
 
 def plain_text(pdf: Path) -> str:
     """The text in reading order with all whitespace as single spaces: a wrapped name reads whole."""
-    text = subprocess.run([office.require("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return " ".join(text.split())
+    return office.pdf_reading_text(pdf)
 
 
 def page_sizes(pdf: Path) -> list[tuple[float, float]]:

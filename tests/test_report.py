@@ -11,6 +11,8 @@ from pathlib import Path
 import docx
 import pytest
 
+import office
+
 from tthc_xl.report.check import check_paragraphs, check_report, read_paragraphs
 from tthc_xl.report.narrative import (
     DEFAULT_TEMPLATE,
@@ -55,7 +57,7 @@ SOC_TRANG = Figures(
 )
 
 # A fuller previous month, chosen so that the share changes match the real report
-# (early + on time 99,63 % → 99,69 %: "tăng 0,06 %"; online 7,10 % → 10,21 %: "tăng 3,11 %").
+# (early + on time 99,63 % → 99,69 %: "tăng 0,06 điểm phần trăm"; online 7,10 % → 10,21 %: "tăng 3,11 điểm phần trăm").
 FULL_PREVIOUS = dataclasses.replace(SOC_TRANG, previous={
     "received": 5565, "resolved": 4324, "resolved_early": 4200, "resolved_on_time": 108,
     "resolved_late": 16, "returned": 0, "received_online": 395,
@@ -79,10 +81,6 @@ EXPECTED_IN_TEXT = [
     "5.661", "1.194", "4.467", "3.892 hồ sơ (chiếm 68,75 %", "1.769 hồ sơ (chiếm 31,25 %",
     "578 hồ sơ", "10,21 %", "tăng 96 hồ sơ", "3.880 hồ sơ, chiếm 99,69 %", "giảm 04 hồ sơ",
 ]
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 # ---------------------------------------------------------------------------- text and context
@@ -112,8 +110,8 @@ def test_text_names_units_and_leaves_placeholders_for_causes():
 
 def test_text_with_full_previous_month_reads_like_the_real_report():
     text = report_text(FULL_PREVIOUS)
-    assert "trả hồ sơ trước hạn và đúng hạn là 3.880 hồ sơ, chiếm 99,69 % (tăng 0,06 % so với tháng trước)" in text
-    assert "(chiếm 10,21 % trên tổng số 5.661 hồ sơ, tăng 3,11 % so với tháng trước)." in text
+    assert "trả hồ sơ trước hạn và đúng hạn là 3.880 hồ sơ, chiếm 99,69 % (tăng 0,06 điểm phần trăm so với tháng trước)" in text
+    assert "(chiếm 10,21 % trên tổng số 5.661 hồ sơ, tăng 3,11 điểm phần trăm so với tháng trước)." in text
 
 
 def test_context_is_preformatted():
@@ -133,8 +131,8 @@ def test_context_is_preformatted():
     assert context["thay_doi"]["received"] == "tăng 96 hồ sơ"
     assert context["thay_doi"]["resolved_late"] == "giảm 04 hồ sơ"
     assert context["thay_doi"]["returned"] == "tăng 04 hồ sơ"
-    assert context["thay_doi_ty_le"]["resolved_in_time"] == "tăng 0,06 %"
-    assert context["thay_doi_ty_le"]["received_online"] == "tăng 3,11 %"
+    assert context["thay_doi_ty_le"]["resolved_in_time"] == "tăng 0,06 điểm phần trăm"
+    assert context["thay_doi_ty_le"]["received_online"] == "tăng 3,11 điểm phần trăm"
     assert context["so_sanh"]["received"] == "tăng 96 hồ sơ so với tháng trước"
     assert context["don_vi"]["resolved_late"] == "Sở Tư pháp"
 
@@ -284,9 +282,8 @@ def pdf(drafted, tmp_path_factory) -> Path:
 
 
 def test_libreoffice_renders_the_figures(pdf):
-    pdftotext = _require("pdftotext")
-    text = _flat(subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True,
-                                check=True).stdout)
+    _require("pdftotext")
+    text = office.pdf_reading_text(pdf)
     for expected in EXPECTED_IN_TEXT:
         assert expected in text, expected
     assert "BÁO CÁO" in text and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
@@ -355,7 +352,7 @@ def test_check_flags_wrong_counts_changes_and_rates_in_typed_text():
         ("carried_over", "count", "1.149", "1.194"),
         ("pending_overdue", "count", "2", "22"),
         ("resolved_late", "change", "giảm 05 hồ sơ", "giảm 04 hồ sơ"),
-        ("received_online", "rate_change", "tăng 1,31 %", "tăng 3,11 %"),
+        ("received_online", "rate_change", "tăng 1,31 %", "tăng 3,11 điểm phần trăm"),
         ("received", "count", "5.166", "5.661"),
     }
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
+import functools
 import gc
 import importlib
 import json
@@ -26,6 +29,7 @@ COMMAND_MODULES: dict[str, str] = {
     "print": "tthc_xl.cli.printing",
     "workbook": "tthc_xl.cli.workbook",
     "ho-so": "tthc_xl.cli.dossiers",
+    "history": "tthc_xl.cli.history",
 }
 CORE_COMMANDS = ("forms", "check", "new-master", "consolidate")
 
@@ -103,6 +107,33 @@ def _settings(args, existing=None):
     return settings
 
 
+MASTER_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def refused_output(output: Path) -> str:
+    """Why `-o` cannot be a master ("" when it can): a master is an Excel workbook."""
+    if output.suffix.lower() in MASTER_SUFFIXES:
+        return ""
+    return (f"Tệp bảng tổng hợp phải có đuôi .xlsx hoặc .xlsm (đã ghi “{output.name}”): ví dụ -o tong-hop.xlsx. "
+            "Chưa ghi gì.")
+
+
+def refused_sources(sources: list[str]) -> str:
+    """Why the named unit files or folders cannot be read ("" when they all exist)."""
+    absent = [s for s in sources if not Path(s).exists()]
+    if not absent:
+        return ""
+    return (f"Không tìm thấy {'thư mục hoặc tệp' if len(absent) == 1 else 'các thư mục hoặc tệp'} "
+            f"{', '.join(f'“{a}”' for a in absent)}: hãy kiểm tra lại tên và đường dẫn. Chưa ghi gì "
+            "(không tạo bảng tổng hợp, không ghi lịch sử).")
+
+
+def _unit_lists() -> str:
+    from tthc_xl.core.layouts import templates_dir
+
+    return ", ".join(sorted(p.stem for p in (templates_dir() / "units").glob("*.csv") if p.stem != "viet-tat"))
+
+
 def cmd_new_master(args) -> int:
     from tthc_xl.files import history
     from tthc_xl.files.sources import consolidate
@@ -110,8 +141,13 @@ def cmd_new_master(args) -> int:
 
     layouts = _layouts(args, Path(args.output))
     form = resolve_form(args.form, layouts, Path(args.output).resolve().parent)
+    if not args.units and not args.empty:
+        print("Bảng tổng hợp cần danh sách đơn vị: dùng --units TỆP.csv (cột nhom, ten, bi_danh) hoặc tên một danh sách "
+              f"có sẵn ({_unit_lists()}). Nếu muốn tạo bảng chưa có đơn vị nào, hãy thêm --empty. Chưa ghi gì.",
+              file=sys.stderr)
+        return EXIT_UNUSABLE
     units = load_units(args.units) if args.units else None
-    outcome = consolidate([], layouts, form, units, _settings(args), output=str(args.output))
+    outcome = consolidate([], layouts, form, units, _settings(args).with_identity(), output=str(args.output))
     save_master(outcome, Path(args.output), chart_rows=history.chart_rows(args.output, outcome))
     print(f"Đã tạo bảng tổng hợp {args.output} ({len(outcome.master.rows_of('unit'))} đơn vị, mẫu {form}).")
     return EXIT_OK
@@ -122,6 +158,10 @@ def cmd_consolidate(args) -> int:
     from tthc_xl.files.sources import consolidate_results, read_master_table, read_sources, unit_files, units_from_table
 
     output = Path(args.output)
+    refused = refused_sources(args.sources)
+    if refused:
+        print(refused, file=sys.stderr)
+        return EXIT_UNUSABLE
     layouts = _layouts(args, output)
     units = load_units(args.units) if args.units else None
     form = resolve_form(args.form, layouts, output.resolve().parent)
@@ -144,9 +184,13 @@ def cmd_consolidate(args) -> int:
         if previous is None:
             print(f"Không đọc được bảng tổng hợp kỳ trước {args.previous}.", file=sys.stderr)
             return EXIT_UNUSABLE
+        refused = history.not_a_master(Path(args.previous), previous)
+        if refused:
+            print(f"--previous: {refused}", file=sys.stderr)
+            return EXIT_UNUSABLE
     # openpyxl (with numpy) takes a quarter of a second to import: done while the workers read.
     results = read_sources(unit_files(args.sources, str(output)), layouts, form, units, meanwhile=_import_renderer)
-    outcome = consolidate_results(results, layouts, form, units, _settings(args, settings), previous, output=str(output))
+    outcome = consolidate_results(results, layouts, form, units, _settings(args, settings).with_identity(), previous, output=str(output))
     if args.dossiers:
         from tthc_xl.cli.dossiers import add_to_consolidation
 
@@ -201,11 +245,103 @@ def write_json(path: str, data: dict) -> None:
     Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
+@functools.lru_cache(maxsize=1)
+def _vietnamese() -> tuple[dict[str, str], dict[str, str]]:
+    """(argparse's own sentences, argument names) in Vietnamese, from templates/cli/tieng-viet.csv."""
+    from tthc_xl.core.layouts import templates_dir
+
+    sentences: dict[str, str] = {}
+    names: dict[str, str] = {}
+    path = templates_dir() / "cli" / "tieng-viet.csv"
+    if path.exists():
+        with open(path, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                table = sentences if row["loai"] == "cau" else names
+                table[row["goc"].replace("\\n", "\n")] = row["tieng_viet"].replace("\\n", "\n")
+    return sentences, names
+
+
+@contextlib.contextmanager
+def _in_vietnamese():
+    """argparse speaks through its module's gettext functions: Vietnamese while our parser talks."""
+    sentences, _ = _vietnamese()
+    saved = argparse._, argparse.ngettext
+    argparse._ = lambda text: sentences.get(text, text)
+    argparse.ngettext = lambda one, many, n: sentences.get(one if n == 1 else many, one if n == 1 else many)
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved
+
+
+class VietnameseParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage, help and errors are in Vietnamese."""
+
+    def __init__(self, *args, **kwargs):
+        with _in_vietnamese():  # the -h help and the group titles are made here
+            super().__init__(*args, **kwargs)
+
+    def parse_args(self, args=None, namespace=None):
+        with _in_vietnamese():
+            return super().parse_args(args, namespace)
+
+    def parse_known_args(self, args=None, namespace=None):
+        with _in_vietnamese():
+            return super().parse_known_args(args, namespace)
+
+    def format_usage(self):
+        with _in_vietnamese():
+            return super().format_usage()
+
+    def format_help(self):
+        with _in_vietnamese():
+            return super().format_help()
+
+    def error(self, message):
+        with _in_vietnamese():
+            self.print_usage(sys.stderr)
+            command = f" {self.prog.split(' ', 1)[1]}" if " " in self.prog else ""
+            self.exit(EXIT_UNUSABLE, f"{self.prog}: lỗi: {message}\nXem hướng dẫn: tthc-xl{command} -h\n")
+
+
+GUIDE = """tthc-xl: tổng hợp, kiểm tra và in phụ lục kết quả giải quyết thủ tục hành chính.
+
+Việc thường làm mỗi kỳ:
+  tthc-xl consolidate THƯ_MỤC_BÁO_CÁO --units DANH_SÁCH --period "tháng 10 năm 2025" -o tong-hop.xlsx
+                                    tổng hợp báo cáo các đơn vị vào bảng tổng hợp, đánh dấu lỗi
+  tthc-xl check TỆP…                kiểm tra báo cáo của đơn vị (hoặc bảng tổng hợp)
+  tthc-xl print tong-hop.xlsx       in phụ lục ra PDF (bản sạch)
+  tthc-xl report tong-hop.xlsx -o bao-cao.docx
+                                    soạn báo cáo từ bảng tổng hợp
+  tthc-xl check-report bao-cao.docx tong-hop.xlsx
+                                    đối chiếu số liệu trong báo cáo với bảng tổng hợp
+  tthc-xl history                   xem các kỳ đã lưu trong lịch sử
+
+Khác: new-master (bảng tổng hợp trống), template (mẫu báo cáo cho đơn vị), forms (các mẫu biểu),
+doctor (kiểm tra cài đặt), serve (máy chủ cho Excel).
+Hướng dẫn chi tiết một lệnh: tthc-xl LỆNH -h
+"""
+
+
+def _vietnamese_names(parser: argparse.ArgumentParser) -> None:
+    """Argument placeholders in Vietnamese (TỆP, KỲ…) and each sub-command's description from its help."""
+    _, names = _vietnamese()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                if not sub.description and helps.get(name):
+                    sub.description = helps[name][0].upper() + helps[name][1:] + "."
+                _vietnamese_names(sub)
+        elif action.metavar is None and action.dest in names and (action.option_strings or action.nargs != 0):
+            action.metavar = names[action.dest]
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole command line, or (for a core `command`) the core commands only."""
-    parser = argparse.ArgumentParser(prog="tthc-xl", description="Tổng hợp và kiểm tra phụ lục kết quả giải quyết TTHC.")
+    parser = VietnameseParser(prog="tthc-xl", description="Tổng hợp và kiểm tra phụ lục kết quả giải quyết TTHC.")
     parser.add_argument("--forms-dir", action="append", help="thư mục (hoặc tệp) mẫu biểu bổ sung")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="LỆNH", title="các lệnh")
 
     forms = commands.add_parser("forms", help="liệt kê các mẫu biểu; --from: ghi mẫu biểu của bảng trong một tệp")
     forms.add_argument("--from", dest="source", help="tệp báo cáo có bảng cần lấy mẫu (.xlsx, .docx, .pdf…)")
@@ -222,7 +358,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     new = commands.add_parser("new-master", help="tạo bảng tổng hợp trống cho một kỳ")
     new.add_argument("--form", required=True, help="tên mẫu biểu hoặc đường dẫn tới tệp mẫu .toml")
-    new.add_argument("--units", help="danh sách đơn vị (.csv)")
+    new.add_argument("--units", help="danh sách đơn vị (.csv, hoặc tên danh sách có sẵn)")
+    new.add_argument("--empty", action="store_true", help="tạo bảng chưa có đơn vị nào (cố ý, không dùng --units)")
     new.add_argument("--period", help="kỳ báo cáo, ví dụ “tháng 10 năm 2019”")
     new.add_argument("-o", "--output", required=True, help="tệp bảng tổng hợp (.xlsx)")
     new.set_defaults(run=cmd_new_master)
@@ -242,6 +379,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     if command not in CORE_COMMANDS:
         for module in dict.fromkeys(COMMAND_MODULES.values()):
             importlib.import_module(module).add_commands(commands)
+    _vietnamese_names(parser)
     return parser
 
 
@@ -260,10 +398,17 @@ def main(argv=None) -> int:
     from tthc_xl.files.locking import MasterError, MasterNotWritable, check_master_writable
 
     argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        print(GUIDE, end="")
+        return EXIT_OK
     args = build_parser(_command(argv)).parse_args(argv)
     collecting = gc.isenabled()
     try:
         if args.command in ("consolidate", "new-master"):
+            refused = refused_output(Path(args.output))
+            if refused:
+                print(refused, file=sys.stderr)
+                return EXIT_UNUSABLE
             check_master_writable(Path(args.output))  # before reading any unit file, not after
         if args.command in CORE_COMMANDS:
             # A run builds a few hundred thousand objects that live until it ends; the cycle collector

@@ -49,7 +49,7 @@ def cmd_report(args) -> int:
     layouts = _layouts_of(args)
     try:
         figures = figures_from_master(args.master, args.previous, layouts=layouts)
-        errors = master_findings(args.master, layouts)
+        errors = master_findings(args.master, layouts, args.previous)
     except ReportError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_UNUSABLE

@@ -21,3 +21,9 @@ FOLDER_NAME = "ThuMucBaoCao"  # the unit reports' folder, on the settings sheet
 FORM_NAME = "MauBieu"  # optional settings: the form (see `tthc-xl forms`) and the unit list
 UNITS_NAME = "DanhSachDonVi"
 PYTHON_NAME = "DuongDanPython"  # the button workbook's python.exe, on its control sheet (read by xlwings.conf)
+# A named constant holding the master's identity: the history beside it belongs to this master.
+IDENTITY_NAME = "MaBangTongHop"
+
+# What a unit row of the master shows, in its first figure cell, while its unit has sent nothing:
+# never zeros that read as data. A reader takes it for a blank row.
+NOT_SENT = "chưa gửi"

@@ -11,7 +11,10 @@ from tthc_xl.core import style
 from tthc_xl.core.model import DOCUMENT_SUFFIXES, ERROR, Finding
 
 CHECK_HEADERS = ["STT", "Mức độ", "Ô", "Đơn vị", "Quy tắc", "Nội dung", "Ô nghi sai", "Giá trị gợi ý", "Tệp nguồn", "Ô nguồn"]
-CHECK_WIDTHS = (5, 9, 7, 30, 16, 80, 14, 14, 26, 9)
+# Widths (Excel character units) that print on one landscape A4 page across, at a legible size;
+# the text of the wrapped columns (unit, rule, message, suspects, fix, file) wraps, never cut.
+CHECK_WIDTHS = (5, 8, 7, 22, 12, 50, 11, 11, 24, 7)
+CHECK_WRAPPED = (4, 5, 6, 7, 8, 9)
 
 
 def note_text(finding: Finding) -> str:
@@ -92,8 +95,8 @@ def check_sheet(findings: list[Finding], missing: list[str], sources: list[dict]
     rows.append([None] * 10)
     sheet.bold.append(CHECK_FIRST_ROW + len(rows))
     rows.append(["ĐƠN VỊ CHƯA GỬI BÁO CÁO"] + [None] * 9)
-    for unit in missing:
-        rows.append([None, unit, None, None, None, "chưa gửi báo cáo", None, None, None, None])
+    for unit in missing:  # in the wrapped columns: a long name or file name wraps, never cut
+        rows.append([None, None, None, unit, None, "chưa gửi báo cáo", None, None, None, None])
     rows.append([None] * 10)
     sheet.bold.append(CHECK_FIRST_ROW + len(rows))
     rows.append(["TỆP ĐÃ ĐỌC"] + [None] * 9)
@@ -102,7 +105,9 @@ def check_sheet(findings: list[Finding], missing: list[str], sources: list[dict]
         target = _place(source["file"], source["sheet"], "A1", book)
         if source["error"]:
             sheet.fills.append((CHECK_FIRST_ROW + len(rows), 6, style.ERROR_FILL))
-        rows.append([None, Link(name, target) if target else name, source["sheet"], source["unit"], None, source["error"] or "đã tổng hợp", None, None, None, None])
+        sheet_name = source["sheet"] if Path(name).suffix.lower() != ".csv" else None  # a CSV's one "sheet" is its name again
+        rows.append([None, None, None, source["unit"], sheet_name, source["error"] or "đã tổng hợp", None, None,
+                     Link(name, target) if target else name, None])
     for note in notes:
         rows.append([None] * 5 + [note] + [None] * 4)
     return sheet

@@ -6,9 +6,10 @@ holds layout column n (A = 1 STT, B = 2 unit, C = 3 …).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from tthc_xl.core.contract import MASTER_SHEET
+from tthc_xl.core.contract import MASTER_SHEET, NOT_SENT
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Known, Row, Source, Table
 from tthc_xl.core.a1 import column_letters
@@ -53,6 +54,15 @@ class Settings:
     report_number: str = ""  # "06/BC-TTHC"
     report_date: str = ""  # "24/10/2019"
     issuer: str = ""  # "Trung tâm Phục vụ hành chính công"
+    identity: str = ""  # the master's own id (a named constant), given when it is first written
+
+    def with_identity(self) -> Settings:
+        """These settings, with a new identity if they have none."""
+        if not self.identity:
+            import uuid
+
+            self.identity = uuid.uuid4().hex[:16]
+        return self
 
     @property
     def title_lines(self) -> list[str]:
@@ -210,13 +220,19 @@ def plan_rows(layout: Layout, groups: list[tuple[str, list[str]]], first_row: in
     return rows
 
 
-def fill(master: Master, reported: dict[str, Row]) -> None:
-    """Put each unit's reported figures in its row, then formulas and computed values everywhere."""
+def fill(master: Master, reported: dict[str, Row], mark_not_sent: bool = True) -> None:
+    """Put each unit's reported figures in its row, then formulas and computed values everywhere.
+
+    A unit not in `reported` shows "chưa gửi" (`mark_not_sent`, a master) or blank inputs under
+    its formulas (a blank sheet for the unit to fill)."""
     layout = master.layout
     derived = derived_rules(layout)
     for mrow in master.rows_of(UNIT):
         row = reported.get(mrow.label)
         mrow.reported = row is not None
+        if row is None and mark_not_sent:
+            _fill_not_sent(mrow, layout, derived)
+            continue
         values: dict[int, float] = {}
         for n in layout.count_columns:
             cell = row.cells.get(n) if row else None
@@ -237,7 +253,7 @@ def fill(master: Master, reported: dict[str, Row]) -> None:
     for mrow in master.rows:
         if mrow.kind in (GROUP, TOTAL):
             for n in layout.count_columns:
-                value = sum(by_row[r].slots[n].value or 0 for r in mrow.members)
+                value = sum(_count(by_row[r].slots[n].value) for r in mrow.members)
                 formula = _sum_formula(_letter(n), mrow.members)
                 mrow.slots[n] = Slot(value, formula, SUM)
     if not master.rows_of(TOTAL):
@@ -251,6 +267,22 @@ def fill(master: Master, reported: dict[str, Row]) -> None:
         base_ref = f"{_letter(base)}{total.row}"
         formula = f"=IF({base_ref}=0,0,{ref}/{base_ref})"
         percent.slots[n] = Slot(value, formula, RATIO)
+
+
+def _fill_not_sent(mrow: MasterRow, layout: Layout, derived: dict[int, tuple[int, ...]]) -> None:
+    """A unit that sent nothing: "chưa gửi" in its first figure cell, empty input cells, no formulas.
+
+    No formula means no cell whose value a reader must compute: the row holds nothing to count.
+    """
+    columns = layout.count_columns
+    for n in columns:
+        mrow.slots[n] = Slot(None, None, DERIVED if n in derived else INPUT)
+    if columns:
+        mrow.slots[columns[0]] = Slot(NOT_SENT, None, LABEL)
+
+
+def _count(value) -> float:
+    return value if isinstance(value, (int, float)) else 0
 
 
 def _letter(n: int) -> str:
@@ -282,6 +314,30 @@ def build_master(
     master.rows = plan_rows(layout, groups, master.first_data_row)
     fill(master, reported)
     master.missing = [r.label for r in master.rows_of(UNIT) if not r.reported]
-    master.findings = check_table(master.table(), known=known)
+    master.findings = suspects_behind_formulas(master, check_table(master.table(), known=known))
     return master
+
+
+def suspects_behind_formulas(master: Master, findings: list[Finding]) -> list[Finding]:
+    """Findings whose suspects name the cells a clerk can type: a formula cell of a unit row (=D9+E9)
+    is replaced by the input cells behind it, and a fix for it (which no one can type) is dropped."""
+    derived = derived_rules(master.layout)
+    behind: dict[str, list[str]] = {}
+    for mrow in master.rows_of(UNIT):
+        for n, parts in derived.items():
+            slot = mrow.slots.get(n)
+            if slot is not None and slot.formula:
+                behind[f"{_letter(n)}{mrow.row}"] = [f"{_letter(p)}{mrow.row}" for p in parts]
+    for finding in findings:
+        if not any(ref in behind for ref in finding.suspects):
+            continue
+        inputs = list(dict.fromkeys(ref for suspect in finding.suspects for ref in behind.get(suspect, [suspect])))
+        sentence = f" Ô nghi sai (một trong số): {', '.join(inputs)}."
+        if finding.fix and any(ref in behind for ref in finding.fix):
+            finding.message = re.sub(r" Ô nghi sai: [A-Z]+\d+; giá trị đúng có thể là [^.]*(?:\.\d+)*[^ ]*\.", sentence, finding.message, count=1)
+            finding.fix = None
+        else:
+            finding.message = finding.message.replace(f" Ô nghi sai (một trong số): {', '.join(finding.suspects)}.", sentence)
+        finding.suspects = inputs
+    return findings
 

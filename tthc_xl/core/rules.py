@@ -92,6 +92,8 @@ def _disagreements(table: Table, units: list[int], known: Mapping[str, Mapping[i
     found = []
     for i in units:
         row = table.rows[i]
+        if row.blank:  # a unit that has not reported yet has no carried-over figure to compare
+            continue
         for n, k in known.get(row.unit, {}).items():
             cell = row.cells.get(n)
             if k.origin == PREVIOUS_PENDING and cell is not None and cell.value is not None and cell.value != k.value:

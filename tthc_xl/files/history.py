@@ -62,7 +62,12 @@ class MasterData:
         return totals_of(self.table)
 
     def units(self) -> list[tuple[str, dict[str, int]]]:
-        return [(row.unit or row.label, by_key(self.layout, row.values())) for row in self.table.rows_of(UNIT)]
+        """The units that reported, with their values by meaning key."""
+        return [(row.unit or row.label, by_key(self.layout, row.values())) for row in self.table.rows_of(UNIT) if not row.blank]
+
+    def missing(self) -> list[str]:
+        """The units whose row is blank (the master says "chưa gửi"): not reported yet."""
+        return [row.unit or row.label for row in self.table.rows_of(UNIT) if row.blank]
 
 
 def _number(value):
@@ -113,6 +118,23 @@ def read_master(path, layouts: dict[str, Layout] | None = None) -> MasterData:
         _settings_from_title(settings, grid, table)
     previous = _previous_row(grid, table) if grid is not None else None
     return MasterData(path, table, settings, previous)
+
+
+def not_a_master(path: Path, table: Table) -> str:
+    """What a file read as a master really is, when it is not one ("" for a master): a unit's report
+    or its blank template (one unit row, no "Tổng cộng"), or a master no unit has reported to yet."""
+    name = Path(path).name
+    units = table.rows_of(UNIT)
+    choose = "hãy chọn tệp bảng tổng hợp (tệp có trang “Phụ lục I” với dòng “Tổng cộng”, do tthc-xl tạo)."
+    if not table.rows_of(TOTAL) and len(units) <= 1:
+        unit = f" ({units[0].unit or units[0].label})" if units and (units[0].unit or units[0].label) else ""
+        if all(c.value in (None, 0) for row in units for c in row.cells.values()):
+            return f"Tệp {name} là mẫu báo cáo trống của một đơn vị{unit}, chưa có số liệu, không phải bảng tổng hợp: {choose}"
+        return f"Tệp {name} là báo cáo của một đơn vị{unit}, không phải bảng tổng hợp: {choose}"
+    if units and all(row.blank for row in units):
+        return (f"Bảng tổng hợp {name} chưa có số liệu của đơn vị nào (cả {len(units)} đơn vị “chưa gửi”): "
+                "hãy tổng hợp báo cáo của các đơn vị (tthc-xl consolidate) rồi dùng lại.")
+    return ""
 
 
 def _read_settings(path: Path):
@@ -197,6 +219,7 @@ class PeriodRecord:
     groups: dict[str, str] = field(default_factory=dict)  # unit → its group ("Cấp tỉnh"…)
     master: str = ""
     archived_at: str = ""
+    identity: str = ""  # the MaBangTongHop of the master it came from
 
 
 @dataclass
@@ -207,6 +230,7 @@ class Archived:
     period: Period | None
     replaced: bool = False
     notes: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # what a re-run of the period changed, line by line
 
     @property
     def ok(self) -> bool:
@@ -217,6 +241,10 @@ class Archived:
         """Vietnamese lines for the clerk."""
         lines = []
         if self.ok:
+            if self.replaced:
+                lines.append(f"Kỳ “{self.period.text}” đã có trong lịch sử; so với lần lưu trước: "
+                             + ("không có số liệu nào thay đổi." if not self.changes else "đã thay đổi"))
+                lines += [f"  {change}" for change in self.changes]
             verb = "Đã cập nhật" if self.replaced else "Đã lưu"
             lines.append(f"{verb} số liệu kỳ “{self.period.text}” vào lịch sử: {self.database}")
         return "\n".join(lines + self.notes)
@@ -252,6 +280,10 @@ CREATE TABLE IF NOT EXISTS units (
     position INTEGER NOT NULL, unit TEXT NOT NULL, grp TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (period, unit)
 );
+CREATE TABLE IF NOT EXISTS owners (  -- the identity (MaBangTongHop) of the master each period came from
+    period TEXT PRIMARY KEY REFERENCES periods(key) ON DELETE CASCADE,
+    identity TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS unit_values (
     period TEXT NOT NULL REFERENCES periods(key) ON DELETE CASCADE,
     unit TEXT NOT NULL, key TEXT NOT NULL, value NUMERIC,
@@ -286,7 +318,7 @@ def record_of(source, master_path=None) -> PeriodRecord:
         layout = master.layout
         units, groups = [], {}
         for row in master.rows_of(UNIT):
-            values = {n: s.value for n, s in row.slots.items() if s.value is not None}
+            values = {n: s.value for n, s in row.slots.items() if s.value is not None} if row.reported else {}
             units.append((row.label, by_key(layout, values)))
             groups[row.label] = row.group
         return PeriodRecord(parse_period(master.settings.period), layout.name,
@@ -313,6 +345,9 @@ def archive(master_path, consolidation_or_master=None) -> Archived:
         return Archived(None, None, notes=[f"Chưa lưu vào lịch sử: {exc}"])
     period = record.period
     notes = []
+    if not any(values for _, values in record.units):
+        return Archived(None, None, notes=[
+            "Chưa lưu vào lịch sử: chưa có báo cáo của đơn vị nào, nên kỳ này chưa có số liệu để lưu."])
     if not period.text:
         return Archived(None, None, notes=[
             "Chưa lưu vào lịch sử: bảng tổng hợp chưa ghi kỳ báo cáo. Hãy ghi ô “Kỳ báo cáo” trên trang "
@@ -324,11 +359,104 @@ def archive(master_path, consolidation_or_master=None) -> Archived:
             "nhưng báo cáo sẽ không tự so sánh được với kỳ trước và cùng kỳ năm trước."
         )
     record.archived_at = dt.datetime.now().isoformat(timespec="seconds")
+    record.identity = _identity_of(consolidation_or_master, master_path)
     try:
+        refused = claim(database, period, record.identity, master_path.resolve())
+        if refused:
+            return Archived(None, None, notes=[f"Chưa lưu vào lịch sử: {refused}"])
+        before = load(database, period)
         replaced = store(database, record)
     except (sqlite3.Error, OSError, HistoryError) as exc:
         return Archived(None, period, notes=[f"Chưa lưu được lịch sử vào {database}: {exc}"])
-    return Archived(database, period, replaced, notes)
+    return Archived(database, period, replaced, notes, changes(before, record) if before else [])
+
+
+def _identity_of(source, master_path: Path) -> str:
+    master = getattr(source, "master", source)
+    settings = getattr(master, "settings", None)
+    if settings is None:
+        settings = _read_settings(master_path)
+    return getattr(settings, "identity", "") or ""
+
+
+def claim(database, period: Period, identity: str, master: Path) -> str:
+    """"" when `master` may store `period` in the history, else why not (Vietnamese).
+
+    A period belongs to the master file that stored it: only that file replaces it. Another file
+    (a copy of it, which carries the same identity, or a scratch master) is refused while that file
+    exists; a master moved or renamed (the old path gone) takes the period over.
+    """
+    connection = _connect(database_path(database), write=False)
+    if connection is None:
+        return ""
+    try:
+        row = connection.execute(
+            "SELECT p.master, o.identity FROM periods p LEFT JOIN owners o ON o.period = p.key WHERE p.key = ?", (period.key,)
+        ).fetchone()
+    finally:
+        connection.close()
+    if row is None or not row[0]:
+        return ""
+    owner, owner_identity = Path(row[0]), row[1] or ""
+    if owner == master or not owner.exists():
+        return ""
+    if identity and owner_identity == identity:
+        return (f"tệp {master.name} là một bản sao của bảng tổng hợp {owner.name}, bảng đã lưu kỳ “{period.text}” vào lịch "
+                f"sử. Bản sao không ghi đè lịch sử; hãy tổng hợp vào {owner.name}, hoặc xóa kỳ này khỏi lịch sử trước "
+                f"(tthc-xl history --remove \"{period.text}\").")
+    return (f"kỳ “{period.text}” đã được lưu vào lịch sử từ bảng tổng hợp {owner.name}; tệp {master.name} là một bảng "
+            f"tổng hợp khác nên không ghi đè. Nếu {master.name} mới là bảng chính thức của kỳ này, hãy xóa kỳ khỏi lịch sử "
+            f"(tthc-xl history --remove \"{period.text}\") rồi tổng hợp lại.")
+
+
+def changes(before: PeriodRecord, after: PeriodRecord) -> list[str]:
+    """What a re-archived period changes, for the clerk: the totals and the units that differ."""
+    from tthc_xl.core.numbers import format_number
+
+    label = key_labels(after.form or before.form)
+    lines = []
+    for key in dict.fromkeys([*before.totals, *after.totals]):
+        old, new = before.totals.get(key), after.totals.get(key)
+        if old != new:
+            lines.append(f"Tổng cộng, {label(key)}: {_shown(old, format_number)} → {_shown(new, format_number)}")
+    old_units, new_units = ({name: v for name, v in r.units if v} for r in (before, after))
+    sent = [name for name in new_units if name not in old_units]
+    gone = [name for name in old_units if name not in new_units]
+    changed = [name for name in new_units if name in old_units and new_units[name] != old_units[name]]
+    for names, what in ((sent, "mới có số liệu"), (changed, "thay đổi số liệu"), (gone, "không còn số liệu")):
+        if names:
+            lines.append(f"{len(names)} đơn vị {what}: {', '.join(names)}")
+    return lines
+
+
+def _shown(value, format_number) -> str:
+    return "(không có)" if value is None else format_number(value)
+
+
+def key_labels(form: str):
+    from tthc_xl.core.layouts import LayoutError
+
+    try:
+        layout = load_layouts().get(form)
+    except (LayoutError, OSError):  # a broken forms folder: the keys themselves
+        layout = None
+    columns = {c.key: c for c in layout.columns if c.key} if layout else {}
+    return lambda key: f"cột ({columns[key].number}) {columns[key].header[-1].lower()}" if key in columns else key
+
+
+def remove(database, period) -> bool:
+    """Remove one period from the history; True when it was there."""
+    key = _as_period(period).key
+    connection = _connect(database_path(database), write=False)
+    if connection is None:
+        return False
+    connection.close()
+    connection = _connect(database_path(database), write=True)
+    try:
+        with connection:
+            return connection.execute("DELETE FROM periods WHERE key = ?", (key,)).rowcount > 0
+    finally:
+        connection.close()
 
 
 def store(database, record: PeriodRecord) -> bool:
@@ -346,6 +474,8 @@ def store(database, record: PeriodRecord) -> bool:
                 (key, period.kind, period.text, period.start and period.start.isoformat(),
                  period.end and period.end.isoformat(), record.form, record.master, record.archived_at),
             )
+            if record.identity:
+                connection.execute("INSERT INTO owners (period, identity) VALUES (?, ?)", (key, record.identity))
             connection.executemany("INSERT INTO totals (period, key, value) VALUES (?, ?, ?)",
                                    [(key, k, v) for k, v in record.totals.items()])
             connection.executemany(

@@ -31,6 +31,7 @@ from tthc_xl.core.layouts import Layout
 from tthc_xl.core.levels import level_findings, split_levels
 from tthc_xl.core.model import DOCUMENT_SUFFIXES, GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Table
 from tthc_xl.core.vocabulary import load_vocabulary
+from tthc_xl.core.contract import NOT_SENT
 from tthc_xl.core.numbers import NotANumber, format_number, parse_number
 from tthc_xl.files.safe_open import ReadError  # noqa: F401 - defined there, public here: `from tthc_xl.files.read import ReadError`
 from tthc_xl.files.safe_open import MAX_SHEET_COLS, MAX_SHEET_ROWS, lock_file_message, open_workbook, password_message, read_bytes, sniff
@@ -46,9 +47,10 @@ MAX_ROWS = MAX_SHEET_ROWS  # rows below a table (a million blank rows) are not r
 CSV_MAX_BYTES = 16 * 2**20  # a CSV is read up to here (far more than MAX_ROWS rows)
 _TOKEN = re.compile(r"^\(?\s*(\d{1,2})\s*\)?\s*(=.*)?$")
 _ROMAN = re.compile(r"^(i{1,3}|iv|v|vi{0,3}|ix|x)\.?$")
-_GROUP_WORDS = ("cap tinh", "cap huyen", "cap xa", "khoi ", "nhom ")
+_GROUP_WORDS = ("cap tinh", "cap huyen", "cap xa", "khoi ", "nhom ", "so, nganh", "so nganh", "ubnd cap xa", "ubnd cap huyen")
 _FOOTER_WORDS = ("nguoi lap", "nguoi ky", "thu truong", "noi nhan", "ghi chu", "xac nhan", "giam doc", "chanh van phong")
 _HEADER_MAX = 5
+_NOT_SENT = fold(NOT_SENT)
 
 
 class UncomputedFormula(str):
@@ -439,6 +441,8 @@ def _read_count(grid: Grid, row: int, col: int, raw):
     try:
         return parse_number(raw), raw
     except NotANumber:
+        if isinstance(raw, str) and fold(raw) == _NOT_SENT:
+            return parse_number(None), None  # the master's own mark of a unit that has not reported: a blank cell
         return None, _shown(raw)
 
 

@@ -17,7 +17,7 @@ _COUNT_LEADS = re.compile(rf"(?::|\blà)\s*({_NUM})(?![\d/]|[.,]\d)(?!\s*%)", re
 _PERCENT = re.compile(rf"(?:chiếm|đạt|tỷ lệ|tỉ lệ)\s*(?:là\s*)?:?\s*({_NUM})\s*%", re.IGNORECASE)
 _BASE = re.compile(rf"trên\s+tổng\s+số\s+({_NUM})", re.IGNORECASE)
 _CHANGE = re.compile(
-    rf"(tăng|giảm)\s+({_NUM})\s*(hồ\s+sơ|%)\s*so\s+với\s+(cùng\s+kỳ|(?:tháng|quý|năm|kỳ)\s+trước)",
+    rf"(tăng|giảm)\s+({_NUM})\s*(hồ\s+sơ|%|điểm\s+phần\s+trăm)\s*so\s+với\s+(cùng\s+kỳ|(?:tháng|quý|năm|kỳ)\s+trước)",
     re.IGNORECASE,
 )
 _SAME = re.compile(
@@ -212,7 +212,8 @@ def check_paragraphs(paragraphs: list[str], figures: Figures) -> list[dict]:
                          f"Tổng số hồ sơ tiếp nhận ghi {match.group(1)}, theo số liệu là {expected}.")
 
             for match in list(_CHANGE.finditer(clause)) + list(_SAME.finditer(clause)):
-                _check_change(match, i, clause, quantity, totals, previous, last_year, flag)
+                if not _mixed_comparison(match, i, clause, quantity, figures, flag):
+                    _check_change(match, i, clause, quantity, totals, previous, last_year, flag)
     return findings
 
 
@@ -242,7 +243,7 @@ def _check_change(match, i, clause, quantity, totals, previous, last_year, flag)
     if match.re is _CHANGE:
         word, number, unit, _ = match.groups()
         found = (1 if word.lower() == "tăng" else -1) * parse_number(number)
-        is_rate = unit == "%"
+        is_rate = not unit.lower().startswith("hồ")  # "%" or "điểm phần trăm"
         if is_rate and (rate_diff is None or _close(found, rate_diff, number)):
             return
         if not is_rate and (count_diff is None or found == count_diff):
@@ -257,6 +258,28 @@ def _check_change(match, i, clause, quantity, totals, previous, last_year, flag)
     where = "cùng kỳ năm trước" if other is last_year else "kỳ trước"
     flag(i, clause, written, expected, quantity, "rate_change" if is_rate else "change",
          f"So với {where}, {LABELS[quantity]} ghi “{written}”, theo số liệu là “{expected}”.")
+
+
+def _mixed_comparison(match, i, clause, quantity, figures: Figures, flag) -> bool:
+    """Flag a change "so với kỳ trước" quoted while units are missing, when it compares this period's
+    reporting units with all of the previous period's (or no comparison on the same units exists)."""
+    if not figures.missing or figures.previous_all is None or match.groups()[-1].lower().startswith("cùng"):
+        return False
+    if figures.previous is not None:  # a comparison on the same units exists: is this one against all?
+        if match.re is not _CHANGE:
+            return False
+        word, number, unit, _ = match.groups()
+        found = (1 if word.lower() == "tăng" else -1) * parse_number(number)
+        totals, whole = _with_in_time(figures.totals), _with_in_time(figures.previous_all)
+        if not unit.lower().startswith("hồ") or quantity not in totals or quantity not in whole:
+            return False
+        if found != totals[quantity] - whole[quantity] or found == totals[quantity] - _with_in_time(figures.previous).get(quantity):
+            return False
+    written = re.split(r"\s+so\s+với", match.group(0))[0]
+    flag(i, clause, written, "", quantity, "mixed_comparison",
+         f"“{written}” so sánh số liệu của {figures.reported_count}/{figures.unit_count} đơn vị đã gửi báo cáo kỳ này với "
+         "số liệu của tất cả đơn vị kỳ trước: hãy so sánh trên cùng các đơn vị (xem báo cáo do tthc-xl soạn) hoặc bỏ so sánh.")
+    return True
 
 
 def check_report(docx_path, figures: Figures) -> list[dict]:

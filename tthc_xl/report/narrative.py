@@ -88,6 +88,18 @@ class Figures:
     same_period_last_year: dict[str, int] | None = None
     meta: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # where the comparisons came from (Vietnamese)
+    # Units that have not reported yet, and how many the master has: the figures are partial
+    # when `missing` is not empty. `compared_units`: the comparisons were made on these units
+    # only (the same in both periods); `previous_all`: the previous period's totals over all its
+    # units, kept when a comparison was restricted or refused (check-report tells a mixed one).
+    missing: list[str] = field(default_factory=list)
+    unit_count: int = 0
+    compared_units: int | None = None
+    previous_all: dict[str, int] | None = None
+
+    @property
+    def reported_count(self) -> int:
+        return self.unit_count - len(self.missing)
 
 
 # --------------------------------------------------------------------------------------------
@@ -139,11 +151,12 @@ def change_phrase(diff: int) -> str:
 
 
 def rate_change_phrase(diff: float) -> str:
-    """"tăng 0,06 %", "giảm 1,20 %", "không đổi" (difference of the printed percentages)."""
+    """"tăng 0,06 điểm phần trăm", "giảm 1,20 điểm phần trăm", "không đổi" (difference of the
+    printed percentages: a rate changes by points, not by a percentage of itself)."""
     diff = round(diff, 2)
     if diff == 0:
         return "không đổi"
-    return f"{'tăng' if diff > 0 else 'giảm'} {format_percent(abs(diff))} %"
+    return f"{'tăng' if diff > 0 else 'giảm'} {format_percent(abs(diff))} điểm phần trăm"
 
 
 def date_phrase(text: str) -> str:
@@ -189,6 +202,12 @@ def _unit_list(units: list[tuple[str, dict[str, int]]], key: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 SECTION_1 = [
+    # Partial figures: who has reported and who has not, before any figure.
+    """{% if chua_gui %}- Số liệu dưới đây tổng hợp từ {{ da_gui }}/{{ so_don_vi }} đơn vị đã gửi báo cáo, chưa phải số liệu
+    của cả {{ ky }}; còn {{ chua_gui|length }} đơn vị chưa gửi báo cáo: {{ chua_gui|join(", ") }}.
+    {%- if so_sanh_cung_don_vi %} Các so sánh với kỳ trước tính trên cùng {{ so_sanh_cung_don_vi }} đơn vị đã gửi báo cáo ở cả hai kỳ.
+    {%- elif khong_so_sanh %} Chưa so sánh với kỳ trước vì hai kỳ không có cùng các đơn vị gửi báo cáo.{% endif %}
+    {%- endif %}""",
     # Received in total.
     """{% if 'received' in tong %}- {{ chu_the }} đã tiếp nhận {{ tong.received|so }} hồ sơ TTHC
     {%- if so_sanh.received %} ({{ so_sanh.received }}){% endif %}
@@ -325,6 +344,12 @@ def report_context(figures: Figures) -> dict:
         "nhan": {"resolved_in_time": in_time_label},
         "nguyen_nhan": CAUSE,
         "ly_do_tra_lai": RETURN_REASON,
+        "chua_gui": list(figures.missing),
+        "da_gui": figures.reported_count,
+        "so_don_vi": figures.unit_count,
+        "ky": _comparison_word(meta.get("ky_bao_cao", "")).replace(" trước", ""),
+        "so_sanh_cung_don_vi": figures.compared_units if figures.missing or figures.compared_units else None,
+        "khong_so_sanh": figures.missing and figures.previous is None and figures.previous_all is not None,
     }
     context["muc_1"] = _render_section_1(context)
     return context
@@ -382,9 +407,13 @@ def _read_master(path, layouts):
     from tthc_xl.files import history
 
     try:
-        return history.read_master(path, layouts)
+        data = history.read_master(path, layouts)
     except history.HistoryError as exc:
         raise ReportError(str(exc)) from None
+    problem = history.not_a_master(data.path, data.table)
+    if problem:
+        raise ReportError(problem)
+    return data
 
 
 def _report_date(text: str) -> str:
@@ -451,16 +480,19 @@ def figures_from_master(path, previous=None, meta=None, layouts=None) -> Figures
     notes: list[str] = []
     folder = path.parent
 
+    missing = data.missing()
+    before_units = None  # the previous period's units that reported, when known: [(name, values)]
+
     def from_history(find, what):
         try:
             record = find(folder, period)
         except (sqlite3.Error, history.HistoryError) as exc:
             notes.append(f"Không đọc được lịch sử {history.database_path(folder)}: {exc}")
-            return None
+            return None, None
         if record is None:
-            return None
+            return None, None
         notes.append(f"So sánh với {what}: lịch sử ({record.period.text}, {history.database_path(folder)}).")
-        return dict(record.totals)
+        return dict(record.totals), [(name, values) for name, values in record.units if values]
 
     before = None
     if isinstance(previous, dict):
@@ -468,6 +500,7 @@ def figures_from_master(path, previous=None, meta=None, layouts=None) -> Figures
     elif previous is not None:
         previous_data = _read_master(previous, layouts)
         before = previous_data.totals()
+        before_units = [(name, {}) for name in previous_data.missing()] + previous_data.units()
         notes.append(f"So sánh với {ky_truoc}: bảng tổng hợp {Path(previous).name}"
                      + (f" ({previous_data.settings.period})." if previous_data.settings.period else "."))
         previous_period = history.parse_period(previous_data.settings.period)
@@ -478,22 +511,58 @@ def figures_from_master(path, previous=None, meta=None, layouts=None) -> Figures
         before = data.previous
         notes.append(f"So sánh với {ky_truoc}: dòng “Tổng cộng kỳ trước” của bảng tổng hợp.")
     else:
-        before = from_history(history.previous_record, ky_truoc)
-    last_year = from_history(history.last_year_record, "cùng kỳ năm trước")
+        before, before_units = from_history(history.previous_record, ky_truoc)
+    last_year, last_year_units = from_history(history.last_year_record, "cùng kỳ năm trước")
+    now = data.units()
+    before, compared, previous_all = comparable(now, missing, before, before_units)
+    last_year, _, _ = comparable(now, missing, last_year, last_year_units)
+    if previous_all is not None and before is None:
+        notes.append(f"Không so sánh với {ky_truoc}: hai kỳ không có cùng các đơn vị đã gửi báo cáo "
+                     f"(kỳ này {len(now)}/{len(now) + len(missing)} đơn vị).")
+    elif compared is not None:
+        notes.append(f"So sánh với {ky_truoc} trên cùng {compared} đơn vị đã gửi báo cáo ở cả hai kỳ.")
     if before is None:
         if period.text and not period.parsed:
             notes.append(f"Không nhận ra kỳ báo cáo “{period.text}” nên không tìm được kỳ trước trong lịch sử.")
         notes.append(f"Chưa có số liệu kỳ trước: báo cáo không so sánh với {ky_truoc} "
                      "(dùng --previous BẢNG_TỔNG_HỢP_KỲ_TRƯỚC, hoặc tổng hợp kỳ trước trong cùng thư mục).")
-    return Figures(totals=totals, units=data.units(), previous=before, same_period_last_year=last_year,
-                   meta=merged, notes=notes)
+    return Figures(totals=totals, units=now, previous=before, same_period_last_year=last_year,
+                   meta=merged, notes=notes, missing=missing, unit_count=len(now) + len(missing),
+                   compared_units=compared, previous_all=previous_all)
 
 
-def master_findings(path, layouts=None) -> int:
-    """How many errors the master's table still has (the report quotes the table as it is)."""
+def comparable(now, missing, before, before_units):
+    """(totals to compare with, how many units they cover, the other period's full totals).
+
+    Whole periods compare as they are. When either period is partial (a unit has not reported),
+    the other period's figures are summed over this period's reporting units, which must all have
+    reported then; otherwise there is no comparison. `before_units`: [(name, values)] of the other
+    period, a unit with no values not reported; None when only its totals are known.
+    """
+    if before is None:
+        return None, None, None
+    partial = bool(missing) or (before_units is not None and any(not values for _, values in before_units))
+    if not partial:
+        return before, None, None
+    then = {name: values for name, values in (before_units or []) if values}
+    names = [name for name, _ in now]
+    if before_units is None or not names or any(name not in then for name in names):
+        return None, None, before
+    keys = dict.fromkeys(key for name in names for key in then[name])
+    same = {key: sum(then[name].get(key, 0) for name in names) for key in keys}
+    return same, len(names), before
+
+
+def master_findings(path, layouts=None, previous=None) -> int:
+    """How many errors the master's table still has (the report quotes the table as it is); with the
+    previous master, also each unit's carried-over figure against its pending one then, as
+    `consolidate --previous` counts them."""
     from tthc_xl.core.layouts import load_layouts
     from tthc_xl.core.model import ERROR
-    from tthc_xl.core.rules import check_table
+    from tthc_xl.core.rules import check_table, known_from_previous
 
-    data = _read_master(path, layouts or load_layouts())
-    return sum(1 for f in check_table(data.table) if f.severity == ERROR)
+    layouts = layouts or load_layouts()
+    data = _read_master(path, layouts)
+    known = known_from_previous(_read_master(previous, layouts).table, data.table.layout) if previous is not None else None
+    findings = check_table(data.table, known=known)
+    return sum(1 for f in findings if f.severity == ERROR)

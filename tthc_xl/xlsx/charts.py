@@ -8,10 +8,14 @@ sheet belongs to the tool: it is drawn again on every consolidation.
 
 from __future__ import annotations
 
+import math
+
 from functools import lru_cache
 
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tthc_xl.core import style
@@ -20,6 +24,7 @@ SHEET = "Biểu đồ"
 TITLE = "BIỂU ĐỒ TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"
 RATE_FORMAT = style.PERCENT_FORMAT
 MAX_UNITS = 30  # bars in the by-unit chart
+ROW_CM = 15 / 72 * 2.54  # a default row: 15 points
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -80,6 +85,13 @@ def _chart_common(chart, title: str, y_title: str) -> None:
     chart.y_axis.delete = False
 
 
+def _period_label(record) -> str:
+    """"T10/2025", or "T10/2025 (3/16 đơn vị)" for a period whose figures miss some units."""
+    label = record.period.label or "(chưa ghi kỳ)"
+    reported = sum(1 for _, values in record.units if values)
+    return f"{label} ({reported}/{len(record.units)} đơn vị)" if reported < len(record.units) else label
+
+
 def add_chart_sheet(book, history_rows, sheet_name: str = SHEET) -> Worksheet | None:
     """Draw (or draw again) the chart sheet from `history_rows`, oldest first, the current last.
 
@@ -110,7 +122,7 @@ def add_chart_sheet(book, history_rows, sheet_name: str = SHEET) -> Worksheet | 
     _header(sheet, head, ["Kỳ", "Tiếp nhận", "Đã giải quyết", "Tỷ lệ giải quyết đúng hạn", "Tỷ lệ tiếp nhận trực tuyến"])
     for offset, record in enumerate(rows, start=1):
         r = head + offset
-        _value(sheet, r, 1, record.period.label or "(chưa ghi kỳ)")
+        _value(sheet, r, 1, _period_label(record))
         _value(sheet, r, 2, record.totals.get("received"), style.COUNT_FORMAT)
         _value(sheet, r, 3, record.totals.get("resolved"), style.COUNT_FORMAT)
         _value(sheet, r, 4, on_time_rate(record.totals), RATE_FORMAT)
@@ -125,7 +137,7 @@ def add_chart_sheet(book, history_rows, sheet_name: str = SHEET) -> Worksheet | 
     counts.set_categories(categories)
     counts.y_axis.number_format = style.COUNT_FORMAT
     counts.y_axis.scaling.min = 0
-    sheet.add_chart(counts, "H4")
+    charts = [counts]
 
     rate_cols = [c for c, rate in ((4, on_time_rate), (5, online_rate)) if any(rate(r.totals) is not None for r in rows)]
     if rate_cols:
@@ -140,7 +152,7 @@ def add_chart_sheet(book, history_rows, sheet_name: str = SHEET) -> Worksheet | 
         for series in rates.series:
             series.marker.symbol = "circle"
             series.smooth = False
-        sheet.add_chart(rates, "H20")
+        charts.append(rates)
 
     # Received by unit, current period.
     unit_head = last + 3
@@ -165,14 +177,30 @@ def add_chart_sheet(book, history_rows, sheet_name: str = SHEET) -> Worksheet | 
         by_unit.legend = None
         by_unit.y_axis.number_format = style.COUNT_FORMAT
         by_unit.gapWidth = 40
-        sheet.add_chart(by_unit, "R4")
+        charts.append(by_unit)
 
-    sheet.column_dimensions["A"].width = 36
+    # The charts under the tables, one after another, as wide as the tables: the sheet prints one
+    # page wide at its own size (side by side, the whole sheet shrank to an unreadable page).
+    # A chart never straddles two pages: the two period charts start a page, the units' chart another.
+    row = unit_head + len(units) + 2
+    for index, chart in enumerate(charts):
+        if index != 1:
+            sheet.row_breaks.append(Break(id=row - 1))
+            row += 1  # a blank row under the break: a chart touching it would draw on the page before too
+        sheet.add_chart(chart, f"A{row}")
+        row += math.ceil(chart.height / ROW_CM) + 1
+    sheet.print_area = f"A1:E{row}"  # the tables' width: a chart's frame a hair wider adds no page
+    sheet.column_dimensions["A"].width = 34
     for col in "BCDE":
         sheet.column_dimensions[col].width = 14
-    sheet.page_setup.orientation = "landscape"
+    # Portrait at a fixed scale (the tables are about 17 cm wide): no fitting, so that the page breaks
+    # above hold (LibreOffice ignores manual breaks when it fits a sheet to pages).
+    sheet.page_setup.orientation = "portrait"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 1  # one landscape page
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.scale = 80  # room for wider stand-in fonts of a machine without Calibri
+    sheet.sheet_properties.pageSetUpPr.fitToPage = False
+    sheet.page_margins = PageMargins(left=round(20 / 25.4, 4), right=round(12 / 25.4, 4), top=round(20 / 25.4, 4),
+                                     bottom=round(20 / 25.4, 4), header=round(10 / 25.4, 4), footer=round(10 / 25.4, 4))
+    sheet.oddFooter.center.text = "Trang &P/&N"
+    sheet.oddFooter.center.font = f"{style.FONT},Regular"
     return sheet

@@ -73,7 +73,7 @@ class PrintSettings:
     """How one appendix sheet prints, as plain data both adapters apply."""
 
     landscape: bool
-    title_rows: tuple[int, int]  # first and last sheet row repeated on every page
+    title_rows: tuple[int, int] | None  # first and last sheet row repeated on every page
     area: tuple[int, int, int, int]  # first row, first column, last row, last column (1-based)
     margins: Margins
     column_widths: dict[int, float] = field(default_factory=dict)  # column → Excel character units
@@ -120,6 +120,35 @@ def print_settings(master: Master) -> PrintSettings:
         column_widths=widths,
         row_heights=row_heights(master, widths),
     )
+
+
+def check_print_settings(content) -> PrintSettings:
+    """The "Kiểm tra" sheet (a marks.CheckSheet): landscape, one page wide, its header row on every
+    page, each row as tall as its wrapped text so that no two rows overlap."""
+    from tthc_xl.core.marks import CHECK_FIRST_ROW, CHECK_WIDTHS, CHECK_WRAPPED
+
+    widths = dict(enumerate(CHECK_WIDTHS, start=1))
+    size = style.TABLE_SIZE
+    heights = {1: _height(1, style.TITLE_SIZE)}
+    for offset, values in enumerate(content.rows):
+        row = CHECK_FIRST_ROW + offset
+        face = "bold" if row == CHECK_FIRST_ROW or row in content.bold else "regular"
+        lines = [_lines(_text_of(value), widths[col], size, face) for col, value in enumerate(values, start=1)
+                 if value is not None and col in CHECK_WRAPPED]
+        heights[row] = _height(max(lines, default=1), size)
+    last = CHECK_FIRST_ROW + len(content.rows) - 1
+    return PrintSettings(landscape=True, title_rows=(CHECK_FIRST_ROW, CHECK_FIRST_ROW), area=(1, 1, last, len(CHECK_WIDTHS)),
+                         margins=Margins(*LANDSCAPE_MARGINS), column_widths=widths, row_heights=heights)
+
+
+def settings_print_settings(last_row: int, widths: dict[int, float]) -> PrintSettings:
+    """The "Cài đặt" sheet: its labels and values on one portrait page."""
+    return PrintSettings(landscape=False, title_rows=None, area=(1, 1, last_row, len(widths)), margins=Margins(*PORTRAIT_MARGINS),
+                         column_widths=widths, fit_height=1, center_horizontally=False)
+
+
+def _text_of(value) -> str:
+    return str(getattr(value, "text", value))
 
 
 def column_widths(master: Master) -> dict[int, float]:
@@ -284,7 +313,8 @@ def apply_print_setup(sheet, settings: PrintSettings) -> None:
     footer.text = settings.footer
     footer.font = f"{settings.font},Regular"
     footer.size = settings.font_size
-    sheet.print_title_rows = f"{settings.title_rows[0]}:{settings.title_rows[1]}"
+    if settings.title_rows:
+        sheet.print_title_rows = f"{settings.title_rows[0]}:{settings.title_rows[1]}"
     row1, col1, row2, col2 = settings.area
     sheet.print_area = f"{get_column_letter(col1)}{row1}:{get_column_letter(col2)}{row2}"
     for col, width in settings.column_widths.items():
@@ -366,9 +396,25 @@ def clean_copy(master_path, target, sheets: list[str] | None = None) -> list[str
     for name in keep:
         if name in tables:
             _strip_marks(book[name])
+        else:
+            _strip_colour(book[name])
     target = Path(target)
     book.save(target)
     return keep
+
+
+def _strip_colour(sheet) -> None:
+    """Another sheet of the clean copy (Kiểm tra, Cài đặt…): no fill, no note, links in plain black."""
+    plain = PatternFill(fill_type=None)
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell, MergedCell):
+                continue
+            cell.fill = plain
+            cell.comment = None
+            if cell.hyperlink is not None:
+                cell.hyperlink = None
+                cell.font = Font(name=style.FONT, size=cell.font.size or style.TABLE_SIZE)
 
 
 def _strip_marks(sheet) -> None:

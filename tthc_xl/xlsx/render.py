@@ -21,13 +21,13 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 
 from tthc_xl.core import style
-from tthc_xl.core.marks import CHECK_FIRST_ROW, CHECK_HEADERS, CHECK_WIDTHS, Link, check_sheet, mark_plan
+from tthc_xl.core.marks import CHECK_FIRST_ROW, CHECK_HEADERS, CHECK_WIDTHS, CHECK_WRAPPED, Link, check_sheet, mark_plan
 from tthc_xl.xlsx.charts import add_chart_sheet
 from tthc_xl.files.locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
-from tthc_xl.core.contract import CHECK_SHEET, FOLDER_NAME, FORM_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
+from tthc_xl.core.contract import CHECK_SHEET, FOLDER_NAME, FORM_NAME, IDENTITY_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
 from tthc_xl.core.master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, Finding
-from tthc_xl.xlsx.printing import apply_print_setup, print_settings
+from tthc_xl.xlsx.printing import apply_print_setup, check_print_settings, print_settings, settings_print_settings
 
 
 _THIN = Side(style="thin", color="000000")
@@ -63,6 +63,8 @@ def read_settings(book: Workbook) -> Settings:
         value = _named_value(book, name)
         if value not in (None, ""):
             setattr(settings, attribute, str(value).strip())
+    if IDENTITY_NAME in book.defined_names:
+        settings.identity = (book.defined_names[IDENTITY_NAME].attr_text or "").strip('"')
     return settings
 
 
@@ -77,6 +79,8 @@ def _named_value(book: Workbook, name: str):
 
 def write_settings(book: Workbook, settings: Settings) -> None:
     """Named cells for the settings; created on a "Cài đặt" sheet when the workbook has none."""
+    if settings.identity:
+        book.defined_names[IDENTITY_NAME] = DefinedName(IDENTITY_NAME, attr_text=f'"{settings.identity}"')
     if all(name in book.defined_names for name, _, _ in SETTINGS):
         for name, _, attribute in SETTINGS:
             value = getattr(settings, attribute)
@@ -98,6 +102,7 @@ def write_settings(book: Workbook, settings: Settings) -> None:
         book.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(SETTINGS_SHEET)}!$B${index}")
     sheet.column_dimensions["A"].width = 28
     sheet.column_dimensions["B"].width = 60
+    apply_print_setup(sheet, settings_print_settings(2 + len(rows), {1: 28, 2: 60}))
 
 
 def save_master(outcome, path: Path, book: Workbook | None = None, chart_rows: list | None = None) -> None:
@@ -273,6 +278,8 @@ def write_table(master: Master, sheet) -> dict[str, object]:
             changes += [("fill", shared(_fill, style.INPUT_FILL)), ("protection", unlocked)]
         elif role in (DERIVED, SUM, RATIO):
             changes += [("fill", shared(_fill, style.FORMULA_FILL))]
+        elif role == LABEL:  # "chưa gửi" of a unit not reported: reads across the empty cells to its right
+            changes = [("alignment", shared(Alignment, horizontal="left", vertical="center")), ("font", shared(_font, italic=True))]
         figure_looks[role] = styles.program(*changes)
     for mrow in master.rows:
         strong = mrow.kind in (GROUP, TOTAL, PERCENT)
@@ -359,11 +366,15 @@ def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], s
     header = styles.program(("font", shared(_font, bold=True)), ("fill", shared(_fill, style.HEADER_FILL)), ("border", _BORDER))
     boxed = [  # the findings' table; a link keeps the Hyperlink style's font
         (
-            styles.program(("border", _BORDER), ("alignment", shared(Alignment, vertical="top", wrap_text=col == 6)), ("font", shared(_font))),
-            styles.program(("border", _BORDER), ("alignment", shared(Alignment, vertical="top"))),
+            styles.program(("border", _BORDER), ("alignment", shared(Alignment, vertical="top", wrap_text=col in CHECK_WRAPPED)), ("font", shared(_font))),
+            styles.program(("border", _BORDER), ("alignment", shared(Alignment, vertical="top", wrap_text=col in CHECK_WRAPPED))),
         )
         for col in range(1, len(CHECK_HEADERS) + 1)
     ]
+    below = [styles.program(("alignment", shared(Alignment, vertical="top", wrap_text=col in CHECK_WRAPPED)), ("font", shared(_font)))
+             for col in range(1, len(CHECK_HEADERS) + 1)]
+    below_link = [styles.program(("alignment", shared(Alignment, vertical="top", wrap_text=col in CHECK_WRAPPED)))
+                  for col in range(1, len(CHECK_HEADERS) + 1)]
     for offset, values in enumerate(content.rows):
         row = CHECK_FIRST_ROW + offset
         in_table = row <= content.last_finding
@@ -381,12 +392,15 @@ def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], s
                 styles.apply(cell, header)
             elif in_table:
                 styles.apply(cell, boxed[col - 1][isinstance(value, Link)])
+            else:
+                styles.apply(cell, (below_link if isinstance(value, Link) else below)[col - 1])
     for row in content.bold:
         styles.apply(sheet.cell(row, 1), styles.program(("font", shared(_font, bold=True))))
     for row, col, colour in content.fills:
         styles.apply(sheet.cell(row, col), styles.program(("fill", shared(_fill, colour))))
     for col, width in zip("ABCDEFGHIJ", CHECK_WIDTHS):
         sheet.column_dimensions[col].width = width
+    apply_print_setup(sheet, check_print_settings(content))
 
 
 def save_atomically(book: Workbook, path: Path, cached: dict[str, dict[str, object]]) -> None:

@@ -28,7 +28,7 @@ def unit_master(layout: Layout, unit: str, period: str) -> Master:
     ]
     master = Master(layout, settings, [], sheet=SHEET, title=title)
     master.rows = plan_rows(layout, [("", [unit])], master.first_data_row, totals=False)
-    fill(master, {})
+    fill(master, {}, mark_not_sent=False)
     return master
 
 
