@@ -118,6 +118,15 @@ def test_print_writes_the_pdf_next_to_the_master_and_never_touches_the_master(so
     assert "(6) phải bằng (7) + (8) + (9)" in sheet["F11"].comment.text
 
 
+def test_every_letter_prints_in_the_table_font(soc_trang):
+    """Liberation Serif (Times New Roman's stand-in) carries every Vietnamese letter: none is set in a
+    fallback font (Liberation 1.07 lacks ệ, ố…, and LibreOffice then prints those letters in DejaVu)."""
+    _, pdf, _ = soc_trang
+    listing = subprocess.run([office.require("pdffonts"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    fonts = {line.split()[0].split("+")[-1] for line in listing.splitlines()[2:] if line.strip()}
+    assert fonts and all(font.startswith("LiberationSerif") for font in fonts), fonts
+
+
 def test_pages_are_a4_landscape(soc_trang, tmp_path):
     _, pdf, _ = soc_trang
     sizes = page_sizes(pdf)
