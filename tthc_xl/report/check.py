@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tthc_xl.core.model import ERROR, WARNING
-from tthc_xl.core.numbers import format_number, format_percent, parse_number
+from tthc_xl.core.numbers import format_number, format_percent
 from tthc_xl.core.units import name_key
 from tthc_xl.report.narrative import (
     SHARE_BASE, Figures, _with_in_time, change_phrase, rate_change_phrase, shares, so,
@@ -224,7 +224,7 @@ def _check_identity(identity, known: dict[str, _Known], vocab: Vocabulary):
         if any(t == sum(rest) for t, *rest in combos):
             return None, involved, RIGHT, ""
         if certain and all(t < sum(rest) for t, *rest in combos):
-            message = (f"{parts_text} = {format_number(sum(combos[0][1:]))}, lớn hơn {sides}.")
+            message = _capital(f"{parts_text} = {format_number(sum(combos[0][1:]))}, lớn hơn {sides}.")
             return (_finding(whole.figures[0], ERROR, "sum", whole.shown(), format_number(sum(combos[0][1:])),
                              message, involved), involved, WRONG, message)
         return None
@@ -242,9 +242,13 @@ def _check_identity(identity, known: dict[str, _Known], vocab: Vocabulary):
                    "rút hồ sơ); hãy hỏi lại đơn vị.")
         return (_finding(whole.figures[0], WARNING, "conservation", whole.shown(), format_number(expected), message,
                          involved), involved, WARNED, message)
-    message = f"{parts_text} = {format_number(expected)}, không bằng {sides}."
+    message = _capital(f"{parts_text} = {format_number(expected)}, không bằng {sides}.")
     return (_finding(whole.figures[0], ERROR, "sum", whole.shown(), format_number(expected), message, involved),
             involved, WRONG, message)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _decimals(written: str) -> int:

@@ -106,11 +106,11 @@ class Figure:
             self.note = note or self.note
 
 
-# A number as typed: "2.099", "26,6", "09"; OCR's "6 635" (only before a noun or %); "43.23" before %.
+# A number as typed: "2.099", "26,6", "09"; OCR's "6 635" (6.635, or 6 and 635) and "43.23" before %.
 _NUMBER = re.compile(
     r"(?<![\d.,/])(?:"
     r"(?P<dotted>\d{1,3}(?:\.\d{3})+(?:,\d+)?)"
-    r"|(?P<spaced>\d{1,3}(?: \d{3})+)(?=\s*(?:ho so|luot|truong hop|phieu|%))"
+    r"|(?P<spaced>\d{1,3}(?: \d{3})+)(?![\d.,]\d)"
     r"|(?P<point>\d{1,3}\.\d{1,2})(?=\s*%)"
     r"|(?P<plain>\d+(?:,\d+)?)"
     r")(?![\d/]|[.,]\d)"
@@ -259,10 +259,10 @@ def _reading(match, low: str, start: int) -> tuple[float | None, tuple[float, ..
 
 
 def _percent_reading(match, value, readings):
-    """A percentage above 100 written without a comma ("4323 %") is OCR's 43,23 or 4,323."""
+    """A percentage above 100 written without a comma ("4323 %") is OCR's 43,23 (or 432,3)."""
     digits = match.group("plain")
     if value is not None and value > 100 and digits and "," not in digits and len(digits) >= 3:
-        return None, tuple(int(digits) / 10 ** k for k in (2, 1, 3) if int(digits) / 10 ** k <= 100)
+        return None, tuple(int(digits) / 10 ** k for k in (2, 1) if int(digits) / 10 ** k <= 100)
     return value, readings
 
 
