@@ -126,7 +126,8 @@ def cmd_check_report(args) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_UNUSABLE
     tables = figures_from_tables(document.tables, layouts, report.name)
-    result = check_text(document.paragraphs, figures, tables, previous, layouts, master_name or "bảng tổng hợp")
+    result = check_text(document.paragraphs, figures, tables, previous, layouts, master_name or "bảng tổng hợp",
+                        f"kỳ trước ({Path(args.previous).name})" if args.previous else "kỳ trước")
     against_master = [f for f in result.findings if args.master and f["against"] == master_name]
     own = [f for f in result.findings if f not in against_master]
     own.sort(key=lambda f: (f["severity"] != ERROR, f["paragraph"]))

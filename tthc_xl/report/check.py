@@ -84,7 +84,8 @@ def read_paragraphs(docx_path) -> list[str]:
 
 
 def check_text(paragraphs: list[str], master: Figures | None = None, tables=(), previous: dict | None = None,
-               layouts=None, master_name: str = "bảng tổng hợp", vocabulary: Vocabulary | None = None) -> ReportCheck:
+               layouts=None, master_name: str = "bảng tổng hợp", previous_name: str = "kỳ trước",
+               vocabulary: Vocabulary | None = None) -> ReportCheck:
     """Check every figure of `paragraphs` (see the module's docstring).
 
     `master`: a master's figures (totals, units, previous period); `tables`: (name, Figures) of the
@@ -102,9 +103,11 @@ def check_text(paragraphs: list[str], master: Figures | None = None, tables=(), 
     for finding, involved, verdict, note in own:
         if finding is not None and all(id(f) in agreeing for f in involved):
             continue  # the table says the same; its own inconsistency is a table issue, reported there
+        against = previous_name if involved[0].kind in (CHANGE, RATE_CHANGE) else OWN
         for figure in involved:
-            figure.decide(verdict, OWN, note)
+            figure.decide(verdict, against, note)
         if finding is not None:
+            finding["against"] = against
             result.findings.append(finding)
     return result
 
