@@ -263,7 +263,25 @@ def test_text_files_in_other_encodings_read_alike(encoding, tthc, tmp_path):
         f["written"] for f in tthc(write_report(TRA_CU, "txt", tmp_path / "utf8"))[3]["figures"])
 
 
-def test_a_scanned_pdf_says_it_has_no_text(tthc, tmp_path):
+def test_pdfs_read_alike_without_poppler(tthc, tmp_path, monkeypatch):
+    """pdftotext where poppler is installed, pdfplumber on a clerk's Windows machine: the same figures."""
+    from tthc_xl.files import text_docs
+
+    pdf = write_report(LANG_SON, "pdf", tmp_path)
+    with_poppler = tthc(pdf)[3]
+    monkeypatch.setattr(text_docs, "_pdftotext_path", lambda: None)
+    without = tthc(pdf)[3]
+    assert [(f["paragraph"], f["written"], f["verdict"]) for f in without["figures"]] == [
+        (f["paragraph"], f["written"], f["verdict"]) for f in with_poppler["figures"]]
+    assert len(without["figures"]) == 25 and without["findings"] == with_poppler["findings"]
+
+
+@pytest.mark.parametrize("poppler", [True, False])
+def test_a_scanned_pdf_says_it_has_no_text(poppler, tthc, tmp_path, monkeypatch):
+    from tthc_xl.files import text_docs
+
+    if not poppler:
+        monkeypatch.setattr(text_docs, "_pdftotext_path", lambda: None)
     from PIL import Image
 
     scan = tmp_path / "ban-quet.pdf"
@@ -274,12 +292,17 @@ def test_a_scanned_pdf_says_it_has_no_text(tthc, tmp_path):
     assert not EXCEPTION_NAME.search(stderr)
 
 
+@pytest.mark.parametrize("poppler", [True, False])
 @pytest.mark.parametrize("name, content, expected", [
     ("bao-cao.docx", b"khong phai tep Word", "bao-cao.docx: tệp bị hỏng"),
     ("bao-cao.pdf", b"%PDF-1.4\n\x00\x01 hong", "bao-cao.pdf: tệp PDF bị hỏng"),
     ("bao-cao.doc", b"{\\rtf1 ", "LibreOffice không mở được tệp"),
 ])
-def test_broken_reports_are_named_without_an_exception(name, content, expected, tthc, tmp_path):
+def test_broken_reports_are_named_without_an_exception(name, content, expected, poppler, tthc, tmp_path, monkeypatch):
+    from tthc_xl.files import text_docs
+
+    if not poppler:
+        monkeypatch.setattr(text_docs, "_pdftotext_path", lambda: None)
     path = tmp_path / name
     path.write_bytes(content)
     code, _, stderr, data = tthc(path)

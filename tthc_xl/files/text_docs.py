@@ -2,7 +2,8 @@
 
 What a file is comes from its bytes, not its name (a .doc that is really a .docx is read as one).
 Word-processor formats other than .docx go through LibreOffice (headless, a private profile,
-bounded in time) into a .docx; PDFs are read with pdfplumber, which needs no program beside Python.
+bounded in time) into a .docx; PDFs are read with poppler's pdftotext where it is installed, else
+with pdfplumber, which needs nothing beside Python (a clerk's Windows machine).
 Every failure is a `DocumentError` whose message (Vietnamese) names the file and what to do.
 """
 
@@ -164,22 +165,8 @@ def _convert_to_docx(path: Path, kind: str) -> bytes:
 
 
 def _read_pdf(name: str, data: bytes) -> TextDocument:
-    import pdfplumber
-    from pdfminer.pdfparser import PDFSyntaxError
-
-    try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            lines = []
-            for page in pdf.pages:
-                lines += (page.extract_text() or "").splitlines()
-                lines.append("")  # a page break ends a paragraph only if the line before is short
-    except PDFSyntaxError:
-        raise DocumentError(f"Không đọc được báo cáo {name}: tệp PDF bị hỏng; hãy đề nghị đơn vị gửi lại.") from None
-    except Exception as exc:  # pdfminer raises many kinds on damaged or encrypted files
-        encrypted = "password" in str(exc).lower() or "encrypt" in type(exc).__name__.lower()
-        why = "tệp PDF đặt mật khẩu" if encrypted else "tệp PDF bị hỏng"
-        raise DocumentError(f"Không đọc được báo cáo {name}: {why}; hãy đề nghị đơn vị gửi lại bản Word hoặc PDF "
-                            "không đặt mật khẩu.") from None
+    pdftotext = _pdftotext_path()
+    lines = _pdftotext_lines(pdftotext, name, data) if pdftotext else _pdfplumber_lines(name, data)
     paragraphs = _pdf_paragraphs(lines)
     if not any(re.search(r"\w", p) for p in paragraphs):
         raise DocumentError(
@@ -187,6 +174,47 @@ def _read_pdf(name: str, data: bytes) -> TextDocument:
             "nhận dạng chữ (OCR) rồi lưu thành .docx, .txt hoặc PDF có chữ, hoặc đề nghị đơn vị gửi bản Word."
         )
     return TextDocument(paragraphs, kind="pdf")
+
+
+def _unreadable_pdf(name: str, detail: str) -> DocumentError:
+    encrypted = "password" in detail.lower() or "encrypt" in detail.lower()
+    why = "tệp PDF đặt mật khẩu" if encrypted else "tệp PDF bị hỏng"
+    return DocumentError(f"Không đọc được báo cáo {name}: {why}; hãy đề nghị đơn vị gửi lại bản Word hoặc PDF "
+                         "không đặt mật khẩu.")
+
+
+def _pdftotext_path() -> str | None:
+    return shutil.which("pdftotext")
+
+
+def _pdftotext_lines(pdftotext: str, name: str, data: bytes) -> list[str]:
+    """poppler's pdftotext (fast) where it is installed; a form feed ends each page."""
+    with tempfile.TemporaryDirectory(prefix="tthc-xl-pdf-") as work:
+        source = Path(work) / "bao-cao.pdf"
+        source.write_bytes(data)
+        try:
+            done = subprocess.run([pdftotext, "-enc", "UTF-8", str(source), "-"], capture_output=True,
+                                  timeout=CONVERT_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise DocumentError(f"Đọc tệp PDF {name} quá {CONVERT_SECONDS} giây; {_SAVE_AS}.") from None
+    if done.returncode != 0:
+        raise _unreadable_pdf(name, done.stderr.decode("utf-8", "replace"))
+    return done.stdout.decode("utf-8", "replace").replace("\f", "\n\n").splitlines()
+
+
+def _pdfplumber_lines(name: str, data: bytes) -> list[str]:
+    """pdfplumber (pure Python) where poppler is not installed, as on most clerks' Windows machines."""
+    import pdfplumber
+
+    lines: list[str] = []
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            for page in pdf.pages:
+                lines += (page.extract_text() or "").splitlines()
+                lines.append("")
+    except Exception as exc:  # pdfminer raises many kinds on damaged or encrypted files
+        raise _unreadable_pdf(name, f"{type(exc).__name__} {exc}") from None
+    return lines
 
 
 def _pdf_paragraphs(lines: list[str]) -> list[str]:

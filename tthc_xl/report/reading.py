@@ -120,13 +120,22 @@ _LEADS = re.compile(r"(?::|\bla|\bco)\s*$")
 _UNCHANGED = re.compile(r"khong (?:thay )?doi(?= so voi)")
 
 
+def _plain_table() -> dict[int, str]:
+    table = {}
+    for code in [*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        ch = chr(code)
+        base = "d" if ch in "đĐ" else unicodedata.normalize("NFD", ch)[0].lower()
+        if len(base) == 1 and base != ch:
+            table[code] = base
+    return table
+
+
+_PLAIN = _plain_table()
+
+
 def plain(text: str) -> str:
     """Lower case without diacritics, character for character (positions stay valid)."""
-    out = []
-    for ch in text:
-        base = "d" if ch in "đĐ" else unicodedata.normalize("NFD", ch)[0].lower()
-        out.append(base if len(base) == 1 else ch)
-    return "".join(out)
+    return text.translate(_PLAIN)
 
 
 def prepare(paragraph: str) -> str:
@@ -146,6 +155,8 @@ def read_figures(paragraphs: list[str], vocabulary: Vocabulary | None = None) ->
 
 
 def _paragraph_figures(number: int, text: str, vocab: Vocabulary) -> list[Figure]:
+    if not any(ch.isdigit() for ch in text):
+        return []
     low = plain(text)
     depth = _depths(text)
     about_dossiers = any(f" {noun} " in f" {fold(text)} " for noun in vocab.count_nouns)
