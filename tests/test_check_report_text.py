@@ -188,6 +188,20 @@ def test_an_impossible_percentage_is_an_error(tthc, tmp_path):
     ]
 
 
+def test_a_base_quoted_wrongly_and_more_pending_than_received_are_errors(tthc, tmp_path):
+    text = ["- Trung tâm đã tiếp nhận 5.661 hồ sơ, trong đó: kỳ trước chuyển sang: 1.194 hồ sơ, tiếp nhận mới: "
+            "4.467 hồ sơ; đã giải quyết 3.892 hồ sơ (chiếm 68,75 % trên tổng số 5.166 hồ sơ); đang giải quyết "
+            "1.869 hồ sơ."]
+    code, _, _, data = tthc(write_report(text, "txt", tmp_path))
+    assert code == 1
+    assert [(f["kind"], f["severity"], f["message"]) for f in data["findings"]] == [
+        ("repeat", "error", "Tổng số hồ sơ tiếp nhận ghi 5.166, nhưng trước đó ghi 5.661."),
+        ("sum", "error", "Số hồ sơ đã giải quyết (3.892) + số hồ sơ đang giải quyết (1.869) = 5.761, không bằng "
+                         "tổng số hồ sơ tiếp nhận (5.661)."),
+    ]
+    assert verdicts(data)["68,75 %"] == ["đúng"]  # 3.892 / 5.661, the received total the text states first
+
+
 # ------------------------------------------------------------------------------------ OCR
 
 

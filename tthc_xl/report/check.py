@@ -179,8 +179,8 @@ def _restated(figure: Figure, first: _Known, vocab: Vocabulary):
         if not figure.repeats:  # another statement of the quantity, maybe of a part or a unit: not a verdict
             return None, [figure], SKIPPED, (f"khác số {original.written} ở đoạn {original.paragraph}: có thể là số "
                                              "của một phần hoặc một đơn vị")
-        message = (f"{label.capitalize()} ghi {figure.written} ở đoạn {figure.paragraph}, nhưng đoạn "
-                   f"{original.paragraph} ghi {original.written}.")
+        where = "trước đó" if original.paragraph == figure.paragraph else f"đoạn {original.paragraph}"
+        message = f"{label.capitalize()} ghi {figure.written}, nhưng {where} ghi {original.written}."
         return (_finding(figure, ERROR, "repeat", figure.written, original.written, message), [figure], WRONG,
                 f"khác {original.written} ở đoạn {original.paragraph}")
     if set(figure.values) & set(first.values):
@@ -237,7 +237,7 @@ def _check_identity(identity, known: dict[str, _Known], vocab: Vocabulary):
         return None, involved, SKIPPED, "không đọc chắc chắn được"
     expected = sum(combos[0][1:])
     gap = whole.values[0] - expected
-    if explained:
+    if explained and gap > 0:  # returned dossiers may explain received > resolved + pending, never less
         if explained in known and known[explained].certain and known[explained].values[0] == gap:
             return None, involved, RIGHT, f"chênh lệch {format_number(gap)} là {vocab.label(explained)}"
         message = (f"{vocab.label(total).capitalize()} {whole.shown()} khác {parts_text} = {format_number(expected)}: "
@@ -259,6 +259,11 @@ def _decimals(written: str) -> int:
     return len(number.split(",")[1]) if "," in number else 0
 
 
+def _places(value: float) -> int:
+    """Decimals a reading has: 21.5 → 1, 43.23 → 2."""
+    return len(f"{value:.6f}".rstrip("0").split(".")[1])
+
+
 def _close(found: float, expected: float, decimals: int) -> bool:
     """Equal at the precision the number was written with ("68,8" matches 68,7511)."""
     return abs(found - expected) <= 0.5 * 10 ** -decimals + 1e-9
@@ -278,18 +283,17 @@ def _check_percent(figure: Figure, known: dict[str, _Known], vocab: Vocabulary):
         missing = vocab.label(bases[0]) if bases else "tổng"
         return None, [figure], SKIPPED, f"báo cáo không ghi {missing} để tính tỷ lệ"
     decimals = _decimals(figure.written)
-    readings = [(r, _decimals(format_number(r, 2).rstrip("0").rstrip(","))) for r in figure.readings] if not figure.certain else [(figure.value, decimals)]
+    readings = [(figure.value, decimals)] if figure.certain else [(r, _places(r)) for r in figure.readings]
     involved = [figure, *numerator.figures, *base.figures]
     for (value, places), top, bottom in itertools.product(readings, numerator.values, base.values):
         if bottom and _close(value, top * 100 / bottom, places):
-            note = "" if figure.certain else f"đọc là {format_number(value, places) if places else format_number(value)} %"
-            return None, [figure], RIGHT, note
+            return None, [figure], RIGHT, "" if figure.certain else f"đọc là {format_number(value, places)} %"
     if not (figure.certain and numerator.certain and base.certain):
         return None, [figure], SKIPPED, "không đọc chắc chắn được"
     top, bottom = numerator.values[0], base.values[0]
     if not bottom:
         return None, [figure], SKIPPED, f"{vocab.label(bases[0])} bằng 0"
-    expected = format_number(top * 100 / bottom, max(decimals, 1) if decimals else 0)
+    expected = format_number(top * 100 / bottom, decimals)
     message = (f"Tỷ lệ {label} ghi {figure.written}, nhưng {format_number(top)} / {format_number(bottom)} "
                f"({vocab.label(bases[0])}) = {expected} %.")
     return _finding(figure, ERROR, "percent", figure.written, f"{expected} %", message, involved), [figure], WRONG, message

@@ -83,7 +83,6 @@ class Figure:
     repeats: bool = False  # COUNT: "trên tổng số 5.661 hồ sơ", a base quoted again
     of: "Figure | None" = None  # PERCENT, CHANGE: the count it qualifies
     against: str = ""  # CHANGE: "previous" or "last_year"
-    position: int = 0
     checked: list[str] = field(default_factory=list)  # what it was checked against (Vietnamese)
     verdict: str = SKIPPED
     note: str = ""
@@ -154,94 +153,106 @@ def read_figures(paragraphs: list[str], vocabulary: Vocabulary | None = None) ->
     return figures
 
 
+@dataclass
+class _Paragraph:
+    """One paragraph being read: its text, the same in plain letters, and what came before."""
+
+    number: int
+    text: str
+    low: str
+    depths: list[int]
+    vocab: Vocabulary
+    about_dossiers: bool
+    family: str | None = None  # "resolved" or "pending": what a bare "quá hạn" is about
+    last_count: Figure | None = None  # what a following percentage or comparison qualifies
+
+
 def _paragraph_figures(number: int, text: str, vocab: Vocabulary) -> list[Figure]:
     if not any(ch.isdigit() for ch in text):
         return []
     low = plain(text)
-    depth = _depths(text)
-    about_dossiers = any(f" {noun} " in f" {fold(text)} " for noun in vocab.count_nouns)
-    figures: list[Figure] = []
-    family = None
-    last_count: Figure | None = None
+    here = _Paragraph(number, text, low, _depths(text), vocab,
+                      any(f" {noun} " in f" {fold(text)} " for noun in vocab.count_nouns))
     tokens = [(m.start(), m.end(), m) for m in _NUMBER.finditer(low)]
     tokens += [(m.start(), m.end(), None) for m in _UNCHANGED.finditer(low)]
+    figures = []
     for start, end, match in sorted(tokens, key=lambda t: t[0]):
-        segment, seg_start, seg_end = _segment(text, depth, start)
-        after = low[end:end + 40].lstrip()
-        before = low[max(0, start - 30):start]
-        if match is None:  # "không đổi so với tháng trước"
-            if last_count is not None:
-                figures.append(Figure(number, CHANGE, text[start:end], segment, last_count.meaning, 0.0,
-                                      of=last_count, against=_against(low[end:seg_end + 1], vocab),
-                                      position=start))
-            continue
-        value, readings = _reading(match, low, start)
-        written = text[start:end]
-        if after.startswith("%"):
-            written += " %"
-            if _CHANGE_BEFORE.search(before):
-                word = _CHANGE_BEFORE.search(before).group(1)
-                sign = 1 if word == "tang" else -1
-                if last_count is not None:
-                    figures.append(Figure(
-                        number, RATE_CHANGE, f"{text[start - len(before) + before.rfind(word):start]}{written}",
-                        segment, last_count.meaning, _signed(value, sign), _signed_all(readings, sign),
-                        of=last_count, against=_against(low[end:seg_end + 1], vocab), position=start))
-                continue
-            value, readings = _percent_reading(match, value, readings)
-            rest = low[end:seg_end]
-            base = _base(rest, vocab)
-            own = _classify(_without_base(plain(segment), vocab), family, vocab)
-            of = last_count
-            if of is None and not re.search(r"\bt[yi] le\b", plain(segment)):
-                own = None  # "100% các TTHC …": a share of nothing the text counts
-            meaning = own or (of.meaning if of else None)
-            if own and of and own != of.meaning:
-                of = None
-            figures.append(Figure(number, PERCENT, written, segment, meaning, value, readings,
-                                  unit=of.unit if of else "", base=base or vocab.base(meaning or ""),
-                                  of=of, position=start))
-            continue
-        noun = next((n for n in vocab.count_nouns if after.startswith(n + " ") or after == n
-                     or after.startswith(n + ",") or after.startswith(n + ";") or after.startswith(n + ".")
-                     or after.startswith(n + ")")), None)
-        if noun is None and any(after.startswith(n + " ") or after == n for n in vocab.other_nouns):
-            continue
-        if any(before.rstrip().endswith(n) for n in vocab.other_nouns):
-            continue  # "mức độ 3", "tháng 7"
-        if _CHANGE_BEFORE.search(before) and noun:
-            word = _CHANGE_BEFORE.search(before).group(1)
-            if last_count is not None:
-                sign = 1 if word == "tang" else -1
-                figures.append(Figure(
-                    number, CHANGE, f"{word_text(text, start, before, word)}{written} {text[end:].lstrip()[:len(noun)]}",
-                    segment, last_count.meaning, _signed(value, sign), _signed_all(readings, sign), of=last_count,
-                    against=_against(low[end:seg_end + 1], vocab), position=start))
-            continue
-        base_before = next((w for w in vocab.base_words if before.rstrip().endswith(w)), None)
-        if base_before:
-            meaning = _base(low[start - len(base_before) - 1:seg_end], vocab) or "received"
-            figures.append(Figure(number, COUNT, written, segment, meaning, value, readings, repeats=True,
-                                  position=start))
-            continue
-        meaning = _classify(plain(segment), family, vocab)
-        if noun is None and not (meaning and about_dossiers
-                                 and (_LEADS.search(before) or len(_NUMBER.findall(plain(segment))) == 1)):
-            continue
-        if value is not None and value != int(value):
-            readings, value = _thousands_reading(written), None  # "6,635 hồ sơ": a count is whole
-        unit = _unit(text, low, start, seg_end, vocab)
-        figure = Figure(number, COUNT, written, segment, meaning, value, readings, unit=unit, position=start)
-        figures.append(figure)
-        last_count = figure
-        if meaning and meaning.startswith(("resolved", "pending")) and not unit:
-            family = meaning.split("_")[0]
+        figure = _figure_at(here, start, end, match)
+        if figure is not None:
+            figures.append(figure)
+            if figure.kind == COUNT and not figure.repeats:
+                here.last_count = figure
+                if figure.meaning and figure.meaning.startswith(("resolved", "pending")) and not figure.unit:
+                    here.family = figure.meaning.split("_")[0]
     return figures
 
 
-def word_text(text: str, start: int, before: str, word: str) -> str:
+def _figure_at(here: _Paragraph, start: int, end: int, match) -> Figure | None:
+    """The figure the number (or "không đổi") at text[start:end] is, or None (a date, a decree's number…)."""
+    text, low, vocab = here.text, here.low, here.vocab
+    segment, seg_start, seg_end = _segment(text, here.depths, start)
+    after = low[end:end + 40].lstrip()
+    before = low[max(0, start - 30):start]
+    change_word = _CHANGE_BEFORE.search(before)
+    of = here.last_count
+    if match is None:  # "không đổi so với tháng trước"
+        return _comparison(here, CHANGE, text[start:end], segment, 0.0, (), end, seg_end) if of else None
+    value, readings = _reading(match, low, start)
+    written = text[start:end]
+    if after.startswith("%"):
+        written += " %"
+        if change_word:  # "tăng 0,06 % so với tháng trước"
+            sign = 1 if change_word.group(1) == "tang" else -1
+            return _comparison(here, RATE_CHANGE, _typed_before(text, start, before, change_word) + written, segment,
+                               _signed(value, sign), _signed_all(readings, sign), end, seg_end) if of else None
+        value, readings = _percent_reading(match, value, readings)
+        own = _classify(_without_base(plain(segment), vocab), here.family, vocab)
+        if of is None and not re.search(r"\bt[yi] le\b", plain(segment)):
+            own = None  # "100% các TTHC …": a share of nothing the text counts
+        if own and of and own != of.meaning:
+            of = None  # "tỷ lệ đúng hạn đạt 98 %" after another figure: a share of its own quantity
+        meaning = own or (of.meaning if of else None)
+        return Figure(here.number, PERCENT, written, segment, meaning, value, readings, unit=of.unit if of else "",
+                      base=_base(low[end:seg_end], vocab) or vocab.base(meaning or ""), of=of)
+    noun = _word_at(after, vocab.count_nouns)
+    if noun is None and _word_at(after, vocab.other_nouns):
+        return None  # "01 quầy", "270 TTHC"
+    if any(before.rstrip().endswith(n) for n in vocab.other_nouns):
+        return None  # "mức độ 3", "tháng 7"
+    if change_word:  # "tăng 96 hồ sơ so với tháng trước"
+        if not (noun and of):
+            return None
+        sign = 1 if change_word.group(1) == "tang" else -1
+        typed = f"{_typed_before(text, start, before, change_word)}{written} {text[end:].lstrip()[:len(noun)]}"
+        return _comparison(here, CHANGE, typed, segment, _signed(value, sign), _signed_all(readings, sign), end, seg_end)
+    base_word = next((w for w in vocab.base_words if before.rstrip().endswith(w)), None)
+    if base_word:  # "trên tổng số 5.661 hồ sơ": the base quoted again
+        meaning = _base(low[start - len(base_word) - 1:seg_end], vocab) or "received"
+        return Figure(here.number, COUNT, written, segment, meaning, value, readings, repeats=True)
+    meaning = _classify(plain(segment), here.family, vocab)
+    alone = len(_NUMBER.findall(plain(segment))) == 1
+    if noun is None and not (meaning and here.about_dossiers and (_LEADS.search(before) or alone)):
+        return None
+    if value is not None and value != int(value):
+        readings, value = _thousands_reading(written), None  # "6,635 hồ sơ": a count is whole
+    return Figure(here.number, COUNT, written, segment, meaning, value, readings,
+                  unit=_unit(text, low, start, seg_end, vocab))
+
+
+def _comparison(here: _Paragraph, kind, written, segment, value, readings, end, seg_end) -> Figure:
+    of = here.last_count
+    return Figure(here.number, kind, written, segment, of.meaning, value, readings, of=of,
+                  against=_against(here.low[end:seg_end + 1], here.vocab))
+
+
+def _word_at(after: str, words) -> str | None:
+    """The word of `words` that `after` starts with ("hồ sơ" in "hồ sơ, trong đó")."""
+    return next((w for w in words if re.match(rf"{re.escape(w)}(?![a-z0-9])", after)), None)
+
+
+def _typed_before(text: str, start: int, before: str, found) -> str:
     """The original spelling of "tăng "/"giảm " typed just before `start`."""
-    return text[start - len(before) + before.rfind(word):start]
+    return text[start - len(before) + found.start():start]
 
 
 def _signed(value, sign):
@@ -363,8 +374,8 @@ def _base(low_rest: str, vocab: Vocabulary) -> str | None:
         at = folded.find(f" {word} ")
         if at >= 0:
             named = folded[at + len(word) + 1:]
-            named = re.sub(r"^[\s\d]+", " ", named)
-            return _classify(named, None, vocab) if _classify(named, None, vocab) not in (None, "pending_in_time") else "received"
+            named = _classify(re.sub(r"^[\s\d]+", " ", named), None, vocab)
+            return named or "received"
     return None
 
 
