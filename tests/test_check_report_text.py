@@ -115,8 +115,12 @@ def test_figure_lists_what_it_was_checked_against(tthc, tmp_path):
     assert percent == {
         "paragraph": 7, "text": "chiếm 26,6%", "written": "26,6 %", "kind": "percent",
         "meaning": "resolved_early", "label": "số hồ sơ giải quyết trước hạn", "value": 26.6, "readings": [],
-        "unit": None, "checked_against": ["các số liệu khác trong báo cáo"], "verdict": "đúng", "note": "",
+        "unit": None, "checked_against": ["báo cáo: 399 / 1.501"], "verdict": "đúng",
+        "note": "",
     }
+    total = next(f for f in data["figures"] if f["written"] == "2.099")
+    assert total["checked_against"] == ["báo cáo: 2.099 = 554 + 1.545", "báo cáo: 2.099 ≠ 1.501 + 562",
+                                        "báo cáo: 2.099 = 531 + 1.014 + 554"]
 
 
 # ------------------------------------------------------------------------------------ Trà Cú

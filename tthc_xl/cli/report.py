@@ -86,7 +86,8 @@ def figure_line(figure) -> str:
     meaning = _label(figure.meaning) if figure.meaning else "không rõ chỉ tiêu"
     if figure.unit:
         meaning += f" của {figure.unit}"
-    against = f" (đối chiếu: {'; '.join(figure.checked)})" if figure.checked else ""
+    checked = [c.removeprefix("báo cáo: ") for c in figure.checked]
+    against = f" (đối chiếu: {'; '.join(checked)})" if checked else ""
     note = f": {figure.note}" if figure.note and figure.verdict in ("đúng", "bỏ qua") else ""
     return f"  Đoạn {figure.paragraph}: {figure.written}, {meaning}: {figure.verdict}{against}{note}"
 

@@ -35,7 +35,7 @@ from tthc_xl.report.reading import (
     read_figures,
 )
 
-OWN = "các số liệu khác trong báo cáo"
+OWN = "báo cáo"  # checked against the report's own other figures: "báo cáo: 2.099 = 554 + 1.545"
 
 
 @dataclass
@@ -100,15 +100,18 @@ def check_text(paragraphs: list[str], master: Figures | None = None, tables=(), 
         for finding in findings:
             (result.table_issues if finding.pop("table_issue", False) else result.findings).append(finding)
     own = _own_arithmetic(figures, vocab, layouts or {}, previous if master is None else None)
-    for finding, involved, verdict, note in own:
+    for finding, involved, verdict, note, *formula in own:
         if finding is not None and all(id(f) in agreeing for f in involved):
             continue  # the table says the same; its own inconsistency is a table issue, reported there
-        against = previous_name if involved[0].kind in (CHANGE, RATE_CHANGE) else OWN
+        against = previous_name if involved[0].kind in (CHANGE, RATE_CHANGE) else ": ".join([OWN, *formula])
         for figure in involved:
             figure.decide(verdict, against, note)
         if finding is not None:
             finding["against"] = against
             result.findings.append(finding)
+    for figure in figures:
+        if figure.verdict == SKIPPED and not figure.note:
+            figure.note = "báo cáo không có số liệu nào khác để đối chiếu"
     return result
 
 
@@ -216,38 +219,41 @@ def _check_identity(identity, known: dict[str, _Known], vocab: Vocabulary):
     sides = f"{vocab.label(total)} ({whole.shown()})"
     parts_text = " + ".join(f"{vocab.label(p)} ({known[p].shown()})" for p in present)
     combos = list(itertools.product(whole.values, *(known[p].values for p in present)))
+    formula = f"{whole.shown()} {'≤' if op == '<=' else '='} {' + '.join(known[p].shown() for p in present)}"
     if op == "<=":
         if any(t <= sum(rest) for t, *rest in combos):
-            return None, involved, RIGHT, ""
+            return None, involved, RIGHT, "", formula
         if not certain:
-            return None, involved, SKIPPED, "không đọc chắc chắn được"
+            return None, involved, SKIPPED, "không đọc chắc chắn được", formula
         message = f"{vocab.label(total).capitalize()} ({whole.shown()}) lớn hơn {parts_text}."
-        return _finding(whole.figures[0], ERROR, "exceeds", whole.shown(), parts_text, message, involved), involved, WRONG, message
+        finding = _finding(whole.figures[0], ERROR, "exceeds", whole.shown(), parts_text, message, involved)
+        return finding, involved, WRONG, message, formula.replace(" ≤ ", " > ", 1)
     if len(present) < len(parts):  # parts the text does not give: only "the parts exceed the total" can be told
         if any(t == sum(rest) for t, *rest in combos):
-            return None, involved, RIGHT, ""
+            return None, involved, RIGHT, "", formula
         if certain and all(t < sum(rest) for t, *rest in combos):
             message = _capital(f"{parts_text} = {format_number(sum(combos[0][1:]))}, lớn hơn {sides}.")
             return (_finding(whole.figures[0], ERROR, "sum", whole.shown(), format_number(sum(combos[0][1:])),
-                             message, involved), involved, WRONG, message)
+                             message, involved), involved, WRONG, message, formula.replace(" = ", " < ", 1))
         return None
     if any(t == sum(rest) for t, *rest in combos):
-        return None, involved, RIGHT, ""
+        return None, involved, RIGHT, "", formula
     if not certain:
-        return None, involved, SKIPPED, "không đọc chắc chắn được"
+        return None, involved, SKIPPED, "không đọc chắc chắn được", formula
     expected = sum(combos[0][1:])
     gap = whole.values[0] - expected
     if explained and gap > 0:  # returned dossiers may explain received > resolved + pending, never less
         if explained in known and known[explained].certain and known[explained].values[0] == gap:
-            return None, involved, RIGHT, f"chênh lệch {format_number(gap)} là {vocab.label(explained)}"
+            involved += known[explained].figures
+            return None, involved, RIGHT, f"chênh lệch {format_number(gap)} là {vocab.label(explained)}", formula
         message = (f"{vocab.label(total).capitalize()} {whole.shown()} khác {parts_text} = {format_number(expected)}: "
                    f"chênh {format_number(abs(gap))} hồ sơ mà báo cáo không giải thích (có thể là hồ sơ bị trả lại, "
                    "rút hồ sơ); hãy hỏi lại đơn vị.")
         return (_finding(whole.figures[0], WARNING, "conservation", whole.shown(), format_number(expected), message,
-                         involved), involved, WARNED, message)
+                         involved), involved, WARNED, message, formula.replace(" = ", " ≠ ", 1))
     message = _capital(f"{parts_text} = {format_number(expected)}, không bằng {sides}.")
     return (_finding(whole.figures[0], ERROR, "sum", whole.shown(), format_number(expected), message, involved),
-            involved, WRONG, message)
+            involved, WRONG, message, formula.replace(" = ", " ≠ ", 1))
 
 
 def _capital(text: str) -> str:
@@ -282,12 +288,13 @@ def _check_percent(figure: Figure, known: dict[str, _Known], vocab: Vocabulary):
     if numerator is None or not numerator.values or base is None or not base.values:
         missing = vocab.label(bases[0]) if bases else "tổng"
         return None, [figure], SKIPPED, f"báo cáo không ghi {missing} để tính tỷ lệ"
+    formula = f"{numerator.shown()} / {base.shown()}"
     decimals = _decimals(figure.written)
     readings = [(figure.value, decimals)] if figure.certain else [(r, _places(r)) for r in figure.readings]
     involved = [figure, *numerator.figures, *base.figures]
     for (value, places), top, bottom in itertools.product(readings, numerator.values, base.values):
         if bottom and _close(value, top * 100 / bottom, places):
-            return None, [figure], RIGHT, "" if figure.certain else f"đọc là {format_number(value, places)} %"
+            return None, [figure], RIGHT, "" if figure.certain else f"đọc là {format_number(value, places)} %", formula
     if not (figure.certain and numerator.certain and base.certain):
         return None, [figure], SKIPPED, "không đọc chắc chắn được"
     top, bottom = numerator.values[0], base.values[0]
@@ -296,7 +303,7 @@ def _check_percent(figure: Figure, known: dict[str, _Known], vocab: Vocabulary):
     expected = format_number(top * 100 / bottom, decimals)
     message = (f"Tỷ lệ {label} ghi {figure.written}, nhưng {format_number(top)} / {format_number(bottom)} "
                f"({vocab.label(bases[0])}) = {expected} %.")
-    return _finding(figure, ERROR, "percent", figure.written, f"{expected} %", message, involved), [figure], WRONG, message
+    return _finding(figure, ERROR, "percent", figure.written, f"{expected} %", message, involved), [figure], WRONG, message, formula
 
 
 def _check_text_change(figure: Figure, known: dict[str, _Known], previous: dict | None, vocab: Vocabulary):
