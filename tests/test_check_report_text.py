@@ -167,7 +167,7 @@ def planted_tra_cu() -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("kind", ["docx", "pdf", "txt"])
+@pytest.mark.parametrize("kind", ["docx", "pdf", "txt", "odt", "rtf", "doc"])
 def test_planted_wrong_percentage_and_wrong_sum_are_errors(kind, tthc, tmp_path):
     code, stdout, _, data = tthc(write_report(planted_tra_cu(), kind, tmp_path))
     assert code == 1
@@ -315,6 +315,7 @@ def test_a_scanned_pdf_says_it_has_no_text(poppler, tthc, tmp_path, monkeypatch)
     ("bao-cao.docx", b"khong phai tep Word", "bao-cao.docx: tệp bị hỏng"),
     ("bao-cao.pdf", b"%PDF-1.4\n\x00\x01 hong", "bao-cao.pdf: tệp PDF bị hỏng"),
     ("bao-cao.doc", b"{\\rtf1 ", "LibreOffice không mở được tệp"),
+    ("bao-cao.docx", b"PK\x03\x04" + b"\x00" * 40, "bao-cao.docx: tệp bị hỏng"),
 ])
 def test_broken_reports_are_named_without_an_exception(name, content, expected, poppler, tthc, tmp_path, monkeypatch):
     from tthc_xl.files import text_docs
@@ -370,3 +371,18 @@ def test_text_is_checked_against_the_documents_own_table_and_its_units(tthc, tmp
     assert figures[(2, "12")]["checked_against"] == ["dòng Sở Tư pháp của bảng 1 trong báo cáo"]
     assert "bảng 1 trong báo cáo" in figures[(1, "200")]["checked_against"]
     assert figures[(1, "85 %")]["verdict"] == "đúng"
+
+
+def test_a_word_file_with_damaged_text_is_named_without_an_exception(tthc, tmp_path):
+    import zipfile
+
+    good = write_docx(TRA_CU, tmp_path / "tot.docx")
+    damaged = tmp_path / "bao-cao.docx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(item, data[: len(data) // 2] if item.filename == "word/document.xml" else data)
+    code, _, stderr, data = tthc(damaged)
+    assert code == 2 and data is None
+    assert "Không đọc được báo cáo bao-cao.docx: tệp Word bị hỏng" in stderr
+    assert not EXCEPTION_NAME.search(stderr)

@@ -117,7 +117,7 @@ def _read_docx(name: str, data: bytes, kind: str) -> TextDocument:
                                 f"thông thường; {_SAVE_AS}.")
     try:
         document = docx.Document(io.BytesIO(data))
-    except (OpcError, KeyError, ValueError, zipfile.BadZipFile, OSError):
+    except (OpcError, KeyError, ValueError, zipfile.BadZipFile, OSError, SyntaxError):  # lxml's errors are SyntaxErrors
         raise DocumentError(f"Không đọc được báo cáo {name}: tệp Word bị hỏng; {_SAVE_AS}.") from None
     paragraphs = [_clean(p.text) for p in document.paragraphs]
     tables = []
