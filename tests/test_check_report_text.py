@@ -386,3 +386,18 @@ def test_a_word_file_with_damaged_text_is_named_without_an_exception(tthc, tmp_p
     assert code == 2 and data is None
     assert "Không đọc được báo cáo bao-cao.docx: tệp Word bị hỏng" in stderr
     assert not EXCEPTION_NAME.search(stderr)
+
+
+def test_a_share_whose_sentence_names_no_base_may_be_of_the_newly_received():
+    from tthc_xl.core.layouts import load_layouts
+    from tthc_xl.report.check import check_text
+
+    text = [p.replace("tiếp nhận trực tuyến 531 hồ sơ", "tiếp nhận trực tuyến 531 hồ sơ (chiếm 34,4%)") for p in LANG_SON]
+    result = check_text(text, layouts=load_layouts())
+    online = next(f for f in result.figures if f.written == "34,4 %")
+    assert (online.verdict, online.checked) == ("đúng", ["báo cáo: 531 / 1.545"])  # of 1.545 new, not 2.099
+    named = [p.replace("(chiếm 34,4%)", "(chiếm 34,4% trên tổng số hồ sơ tiếp nhận)") for p in text]
+    result = check_text(named, layouts=load_layouts())
+    assert [f["message"] for f in result.errors] == [
+        "Tỷ lệ số hồ sơ tiếp nhận trực tuyến ghi 34,4 %, nhưng 531 / 2.099 (tổng số hồ sơ tiếp nhận) = 25,3 %."
+    ]

@@ -283,19 +283,22 @@ def _check_percent(figure: Figure, known: dict[str, _Known], vocab: Vocabulary):
     if figure.meaning is None:
         return None, [figure], SKIPPED, "không rõ là tỷ lệ của số liệu nào"
     numerator = _Known(figure.of.values, [figure.of], certain=figure.of.certain) if figure.of else known.get(figure.meaning)
-    bases = [b for b in dict.fromkeys([figure.base, vocab.base(figure.meaning)]) if b]
-    base = next((known[b] for b in bases if b in known), None)
-    if numerator is None or not numerator.values or base is None or not base.values:
-        missing = vocab.label(bases[0]) if bases else "tổng"
+    # The base the sentence names; else the usual one, or the total received (new) some units divide by.
+    bases = [figure.base] if figure.base_named else [figure.base, "received", "received_new"]
+    bases = [b for b in dict.fromkeys(bases) if b and b in known and b != figure.meaning]
+    if numerator is None or not numerator.values or not bases:
+        missing = vocab.label(figure.base) if figure.base else "tổng"
         return None, [figure], SKIPPED, f"báo cáo không ghi {missing} để tính tỷ lệ"
-    formula = f"{numerator.shown()} / {base.shown()}"
     decimals = _decimals(figure.written)
     readings = [(figure.value, decimals)] if figure.certain else [(r, _places(r)) for r in figure.readings]
-    involved = [figure, *numerator.figures, *base.figures]
-    for (value, places), top, bottom in itertools.product(readings, numerator.values, base.values):
-        if bottom and _close(value, top * 100 / bottom, places):
-            return None, [figure], RIGHT, "" if figure.certain else f"đọc là {format_number(value, places)} %", formula
-    if not (figure.certain and numerator.certain and base.certain):
+    for key in bases:
+        base = known[key]
+        for (value, places), top, bottom in itertools.product(readings, numerator.values, base.values):
+            if bottom and _close(value, top * 100 / bottom, places):
+                note = "" if figure.certain else f"đọc là {format_number(value, places)} %"
+                return None, [figure], RIGHT, note, f"{format_number(top)} / {format_number(bottom)}"
+    base = known[bases[0]]
+    if not (figure.certain and numerator.certain and all(known[b].certain for b in bases)):
         return None, [figure], SKIPPED, "không đọc chắc chắn được"
     top, bottom = numerator.values[0], base.values[0]
     if not bottom:
@@ -303,7 +306,9 @@ def _check_percent(figure: Figure, known: dict[str, _Known], vocab: Vocabulary):
     expected = format_number(top * 100 / bottom, decimals)
     message = (f"Tỷ lệ {label} ghi {figure.written}, nhưng {format_number(top)} / {format_number(bottom)} "
                f"({vocab.label(bases[0])}) = {expected} %.")
-    return _finding(figure, ERROR, "percent", figure.written, f"{expected} %", message, involved), [figure], WRONG, message, formula
+    involved = [figure, *numerator.figures, *base.figures]
+    finding = _finding(figure, ERROR, "percent", figure.written, f"{expected} %", message, involved)
+    return finding, [figure], WRONG, message, f"{format_number(top)} / {format_number(bottom)}"
 
 
 def _check_text_change(figure: Figure, known: dict[str, _Known], previous: dict | None, vocab: Vocabulary):

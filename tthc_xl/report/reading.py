@@ -80,6 +80,7 @@ class Figure:
     readings: tuple[float, ...] = ()  # what it may be, when it does not (OCR)
     unit: str = ""  # the unit the figure belongs to ("Sở Tư pháp"), when it is not the total
     base: str | None = None  # PERCENT: the quantity it is a share of
+    base_named: bool = False  # PERCENT: the sentence names it ("trên tổng số …"), else the usual base
     repeats: bool = False  # COUNT: "trên tổng số 5.661 hồ sơ", a base quoted again
     of: "Figure | None" = None  # PERCENT, CHANGE: the count it qualifies
     against: str = ""  # CHANGE: "previous" or "last_year"
@@ -212,8 +213,9 @@ def _figure_at(here: _Paragraph, start: int, end: int, match) -> Figure | None:
         if own and of and own != of.meaning:
             of = None  # "tỷ lệ đúng hạn đạt 98 %" after another figure: a share of its own quantity
         meaning = own or (of.meaning if of else None)
+        named = _base(low[end:seg_end], vocab)
         return Figure(here.number, PERCENT, written, segment, meaning, value, readings, unit=of.unit if of else "",
-                      base=_base(low[end:seg_end], vocab) or vocab.base(meaning or ""), of=of)
+                      base=named or vocab.base(meaning or ""), base_named=bool(named), of=of)
     noun = _word_at(after, vocab.count_nouns)
     if noun is None and _word_at(after, vocab.other_nouns):
         return None  # "01 quầy", "270 TTHC"
