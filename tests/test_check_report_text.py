@@ -401,3 +401,12 @@ def test_a_share_whose_sentence_names_no_base_may_be_of_the_newly_received():
     assert [f["message"] for f in result.errors] == [
         "Tỷ lệ số hồ sơ tiếp nhận trực tuyến ghi 34,4 %, nhưng 531 / 2.099 (tổng số hồ sơ tiếp nhận) = 25,3 %."
     ]
+
+
+def test_a_broken_vocabulary_file_is_named(tmp_path):
+    from tthc_xl.report.reading import VocabularyError, load_vocabulary
+
+    broken = tmp_path / "tu-vung.toml"
+    broken.write_text('count_nouns = ["ho so"]\n[[meaning]]\nkey = "received"\n', encoding="utf-8")
+    with pytest.raises(VocabularyError, match=r"tu-vung.toml thiếu hoặc sai mục 'label'"):
+        load_vocabulary(broken)

@@ -108,6 +108,7 @@ def _label(key: str) -> str:
 def cmd_check_report(args) -> int:
     from tthc_xl.files.text_docs import DocumentError, read_document
     from tthc_xl.report.check import check_text, figures_from_tables
+    from tthc_xl.report.reading import VocabularyError, load_vocabulary
 
     layouts = _layouts_of(args)
     report = Path(args.report)
@@ -126,9 +127,14 @@ def cmd_check_report(args) -> int:
     except ReportError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_UNUSABLE
+    try:
+        vocabulary = load_vocabulary()
+    except VocabularyError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_UNUSABLE
     tables = figures_from_tables(document.tables, layouts, report.name)
     result = check_text(document.paragraphs, figures, tables, previous, layouts, master_name or "bảng tổng hợp",
-                        f"kỳ trước ({Path(args.previous).name})" if args.previous else "kỳ trước")
+                        f"kỳ trước ({Path(args.previous).name})" if args.previous else "kỳ trước", vocabulary)
     against_master = [f for f in result.findings if args.master and f["against"] == master_name]
     own = [f for f in result.findings if f not in against_master]
     own.sort(key=lambda f: (f["severity"] != ERROR, f["paragraph"]))

@@ -99,7 +99,11 @@ def check_text(paragraphs: list[str], master: Figures | None = None, tables=(), 
         findings = _against_table(figures, table, name, vocab, agreeing)
         for finding in findings:
             (result.table_issues if finding.pop("table_issue", False) else result.findings).append(finding)
-    own = _own_arithmetic(figures, vocab, layouts or {}, previous if master is None else None)
+    if layouts is None:
+        from tthc_xl.core.layouts import load_layouts
+
+        layouts = load_layouts()
+    own = _own_arithmetic(figures, vocab, layouts, previous if master is None else None)
     for finding, involved, verdict, note, *formula in own:
         if finding is not None and all(id(f) in agreeing for f in involved):
             continue  # the table says the same; its own inconsistency is a table issue, reported there

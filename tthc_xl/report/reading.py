@@ -54,17 +54,30 @@ class Vocabulary:
         return next((m.base for m in self.meanings if m.key == key), None)
 
 
+class VocabularyError(ValueError):
+    """The report vocabulary file cannot be used; the message (Vietnamese) says which and why."""
+
+
 @lru_cache(maxsize=4)
 def load_vocabulary(path=None) -> Vocabulary:
-    with open(path or templates_dir() / "report-vocabulary.toml", "rb") as handle:
-        data = tomllib.load(handle)
-    meanings = tuple(
-        Meaning(m["key"], m["label"], m.get("base"), tuple(tuple(item.split("|")) for item in m["words"]), m.get("after"))
-        for m in data["meaning"]
-    )
-    identities = tuple((i["total"], tuple(i["parts"])) for i in data.get("identity", []))
-    return Vocabulary(meanings, identities, *(tuple(data[k]) for k in (
-        "count_nouns", "other_nouns", "ignore_words", "base_words", "previous_words", "last_year_words", "unit_words")))
+    path = path or templates_dir() / "report-vocabulary.toml"
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+        meanings = tuple(
+            Meaning(m["key"], m["label"], m.get("base"), tuple(tuple(fold(alt) for alt in item.split("|"))
+                                                                for item in m["words"]), m.get("after"))
+            for m in data["meaning"]
+        )
+        identities = tuple((i["total"], tuple(i["parts"])) for i in data.get("identity", []))
+        return Vocabulary(meanings, identities, *(tuple(fold(w) for w in data[k]) for k in (
+            "count_nouns", "other_nouns", "ignore_words", "base_words", "previous_words", "last_year_words",
+            "unit_words")))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise VocabularyError(f"Không đọc được tệp từ vựng báo cáo {path}: {exc}") from None
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise VocabularyError(f"Tệp từ vựng báo cáo {path} thiếu hoặc sai mục {exc}; hãy sửa theo tệp "
+                              "templates/report-vocabulary.toml.") from None
 
 
 @dataclass(eq=False)  # each figure is itself (two "5.661" of a report are two figures)
