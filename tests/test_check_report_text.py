@@ -410,3 +410,22 @@ def test_a_broken_vocabulary_file_is_named(tmp_path):
     broken.write_text('count_nouns = ["ho so"]\n[[meaning]]\nkey = "received"\n', encoding="utf-8")
     with pytest.raises(VocabularyError, match=r"tu-vung.toml thiếu hoặc sai mục 'label'"):
         load_vocabulary(broken)
+
+
+def test_levels_stated_one_after_the_other_are_checked_each_on_its_own(tthc, tmp_path):
+    # Two levels, each consistent: the province's total is never summed with the district's parts.
+    text = [
+        "- Cấp tỉnh: tiếp nhận 1.000 hồ sơ, trong đó kỳ trước chuyển sang 100 hồ sơ, tiếp nhận mới 900 hồ sơ; "
+        "đã giải quyết 900 hồ sơ (chiếm 90%).",
+        "- Cấp huyện: tiếp nhận 500 hồ sơ, trong đó kỳ trước chuyển sang 50 hồ sơ, tiếp nhận mới 450 hồ sơ; "
+        "đã giải quyết 450 hồ sơ (chiếm 90%); đang giải quyết 50 hồ sơ.",
+        "- Cấp xã: tiếp nhận 300 hồ sơ, trong đó kỳ trước chuyển sang 30 hồ sơ, tiếp nhận mới 207 hồ sơ.",
+    ]
+    code, _, _, data = tthc(write_report(text, "txt", tmp_path))
+    assert [(f["paragraph"], f["message"]) for f in data["findings"]] == [
+        (3, "Số hồ sơ kỳ trước chuyển sang (30) + số hồ sơ tiếp nhận mới (207) = 237, không bằng tổng số hồ sơ "
+            "tiếp nhận (300).")
+    ]
+    assert code == 1
+    found = {(f["paragraph"], f["written"]): f["verdict"] for f in data["figures"]}
+    assert found[(2, "50")] == "đúng" and found[(1, "90 %")] == "đúng" and found[(2, "90 %")] == "đúng"

@@ -35,6 +35,7 @@ from tthc_xl.report.reading import (
     read_figures,
 )
 
+LEVEL_TOTALS = ("received", "received_new", "resolved", "pending")  # restated with another value: another level
 OWN = "báo cáo"  # checked against the report's own other figures: "báo cáo: 2.099 = 554 + 1.545"
 
 
@@ -149,7 +150,35 @@ class _Known:
 
 
 def _own_arithmetic(figures: list[Figure], vocab: Vocabulary, layouts: dict, previous: dict | None):
-    """(finding or None, figures involved, verdict, note) for each check among the text's figures."""
+    """(finding or None, figures involved, verdict, note[, formula]) for each check among the text's figures.
+
+    The text's figure for a quantity is its first statement. When the text states one quantity with
+    two different values (the province, then each level: "cấp tỉnh tiếp nhận…, cấp huyện tiếp
+    nhận…"), each paragraph is checked on its own, never one level's total with another's parts. A
+    part stated twice ("22 quá hạn", then "21 trường hợp" of them) is a detail, not another level.
+    """
+    counts = [f for f in figures if f.kind == COUNT and f.meaning and not f.unit and not f.repeats]
+    stated: dict[str, set] = {}
+    for figure in counts:
+        if figure.certain:
+            stated.setdefault(figure.meaning, set()).add(figure.value)
+    if any(len(stated.get(total, ())) > 1 for total in LEVEL_TOTALS):
+        scopes = [[f for f in figures if f.paragraph == n] for n in dict.fromkeys(f.paragraph for f in figures)]
+    else:
+        scopes = [figures]
+    identities = _identities(layouts, vocab)
+    outcomes = []
+    for scope in scopes:
+        outcomes += _scope_checks(scope, identities, vocab, previous)
+    for figure in figures:
+        if figure.kind == COUNT and figure.meaning is None:
+            figure.note = figure.note or "không rõ số liệu này nói về chỉ tiêu nào"
+        elif figure.kind == COUNT and figure.unit and not figure.checked:
+            figure.note = figure.note or f"số của {figure.unit}: không có bảng số liệu của đơn vị để đối chiếu"
+    return [o for o in outcomes if o]
+
+
+def _scope_checks(figures: list[Figure], identities, vocab: Vocabulary, previous: dict | None):
     outcomes = []
     known: dict[str, _Known] = {}
     counts = [f for f in figures if f.kind == COUNT and f.meaning and not f.unit]
@@ -158,25 +187,16 @@ def _own_arithmetic(figures: list[Figure], vocab: Vocabulary, layouts: dict, pre
             known[figure.meaning] = _Known(figure.values, [figure], certain=figure.certain)
     for figure in counts:
         first = known.get(figure.meaning)
-        if first is None or figure is first.figures[0]:
-            continue
-        outcomes.append(_restated(figure, first, vocab))
-    identities = _identities(layouts, vocab)
+        if first is not None and figure is not first.figures[0]:
+            outcomes.append(_restated(figure, first, vocab))
     _derive(known, identities)
-    for identity in identities:
-        outcome = _check_identity(identity, known, vocab)
-        if outcome:
-            outcomes.append(outcome)
+    outcomes += [_check_identity(identity, known, vocab) for identity in identities]
     for figure in figures:
         if figure.kind == PERCENT:
             outcomes.append(_check_percent(figure, known, vocab))
         elif figure.kind in (CHANGE, RATE_CHANGE):
             outcomes.append(_check_text_change(figure, known, previous, vocab))
-        elif figure.kind == COUNT and figure.meaning is None:
-            figure.note = figure.note or "không rõ số liệu này nói về chỉ tiêu nào"
-        elif figure.kind == COUNT and figure.unit and not figure.checked:
-            figure.note = figure.note or f"số của {figure.unit}: không có bảng số liệu của đơn vị để đối chiếu"
-    return [o for o in outcomes if o]
+    return outcomes
 
 
 def _restated(figure: Figure, first: _Known, vocab: Vocabulary):
