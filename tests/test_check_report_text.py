@@ -429,3 +429,14 @@ def test_levels_stated_one_after_the_other_are_checked_each_on_its_own(tthc, tmp
     assert code == 1
     found = {(f["paragraph"], f["written"]): f["verdict"] for f in data["figures"]}
     assert found[(2, "50")] == "đúng" and found[(1, "90 %")] == "đúng" and found[(2, "90 %")] == "đúng"
+
+
+def test_a_rate_with_no_count_and_its_comparison_are_read():
+    from tthc_xl.report.reading import read_figures
+
+    figures = read_figures(["Tỷ lệ hồ sơ giải quyết đúng hạn đạt 99,09%, tăng 0,5% so với cùng kỳ năm trước; "
+                            "lệ phí thu được 1.200.000 đồng, Trung tâm có 25 cán bộ, 12 quầy."])
+    assert [(f.kind, f.written, f.meaning, f.value, f.against) for f in figures] == [
+        ("percent", "99,09 %", "resolved_on_time", 99.09, ""),
+        ("rate_change", "tăng 0,5 %", "resolved_on_time", 0.5, "last_year"),
+    ]

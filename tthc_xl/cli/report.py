@@ -170,8 +170,9 @@ def cmd_check_report(args) -> int:
                 print(figure_line(figure))
         if unchecked_changes:
             where = ", ".join(dict.fromkeys(str(f.paragraph) for f in unchecked_changes))
-            print(f"  {len(unchecked_changes)} số so sánh với kỳ trước (đoạn {where}): bỏ qua, vì không có số liệu kỳ "
-                  "trước (ghi bảng tổng hợp kỳ trước sau --previous).")
+            print(f"  {len(unchecked_changes)} số so sánh với kỳ trước hoặc cùng kỳ năm trước (đoạn {where}): bỏ qua, vì "
+                  "không có số liệu của kỳ đó (ghi bảng tổng hợp kỳ trước sau --previous; cùng kỳ năm trước lấy từ lịch "
+                  "sử các kỳ cạnh bảng tổng hợp).")
     if args.json:
         data = {"report": str(report), "master": str(args.master) if args.master else None,
                 "findings": result.findings, "table_issues": result.table_issues,

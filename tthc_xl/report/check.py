@@ -253,6 +253,8 @@ def _check_identity(identity, known: dict[str, _Known], vocab: Vocabulary):
         finding = _finding(whole.figures[0], ERROR, "exceeds", whole.shown(), parts_text, message, involved)
         return finding, involved, WRONG, message, formula.replace(" ≤ ", " > ", 1)
     if len(present) < len(parts):  # parts the text does not give: only "the parts exceed the total" can be told
+        if all(known[p].derived_by for p in present):
+            return None  # 1.250 = 1.250 (new, summed from online + direct) says nothing
         if any(t == sum(rest) for t, *rest in combos):
             return None, involved, RIGHT, "", formula
         if certain and all(t < sum(rest) for t, *rest in combos):
@@ -336,7 +338,9 @@ def _check_percent(figure: Figure, known: dict[str, _Known], vocab: Vocabulary):
 
 
 def _check_text_change(figure: Figure, known: dict[str, _Known], previous: dict | None, vocab: Vocabulary):
-    if previous is None or figure.against != "previous":
+    if figure.against != "previous":
+        return None, [figure], SKIPPED, "không có số liệu cùng kỳ năm trước để so sánh"
+    if previous is None:
         return None, [figure], SKIPPED, "không có số liệu kỳ trước để so sánh (--previous)"
     now = {k: v.values[0] for k, v in known.items() if v.certain}
     return _change_outcome(figure, now, _with_in_time(previous), "kỳ trước", vocab)

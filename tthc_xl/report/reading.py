@@ -179,6 +179,7 @@ class _Paragraph:
     about_dossiers: bool
     family: str | None = None  # "resolved" or "pending": what a bare "quá hạn" is about
     last_count: Figure | None = None  # what a following percentage or comparison qualifies
+    last_share: Figure | None = None  # what a following "tăng 0,06 %" qualifies, when no count came since
 
 
 def _paragraph_figures(number: int, text: str, vocab: Vocabulary) -> list[Figure]:
@@ -194,8 +195,10 @@ def _paragraph_figures(number: int, text: str, vocab: Vocabulary) -> list[Figure
         figure = _figure_at(here, start, end, match)
         if figure is not None:
             figures.append(figure)
+            if figure.kind == PERCENT:
+                here.last_share = figure
             if figure.kind == COUNT and not figure.repeats:
-                here.last_count = figure
+                here.last_count, here.last_share = figure, None
                 if figure.meaning and figure.meaning.startswith(("resolved", "pending")) and not figure.unit:
                     here.family = figure.meaning.split("_")[0]
     return figures
@@ -210,7 +213,7 @@ def _figure_at(here: _Paragraph, start: int, end: int, match) -> Figure | None:
     change_word = _CHANGE_BEFORE.search(before)
     of = here.last_count
     if match is None:  # "không đổi so với tháng trước"
-        return _comparison(here, CHANGE, text[start:end], segment, 0.0, (), end, seg_end) if of else None
+        return _comparison(here, CHANGE, text[start:end], segment, 0.0, (), end, seg_end)
     value, readings = _reading(match, low, start)
     written = text[start:end]
     if after.startswith("%"):
@@ -218,7 +221,7 @@ def _figure_at(here: _Paragraph, start: int, end: int, match) -> Figure | None:
         if change_word:  # "tăng 0,06 % so với tháng trước"
             sign = 1 if change_word.group(1) == "tang" else -1
             return _comparison(here, RATE_CHANGE, _typed_before(text, start, before, change_word) + written, segment,
-                               _signed(value, sign), _signed_all(readings, sign), end, seg_end) if of else None
+                               _signed(value, sign), _signed_all(readings, sign), end, seg_end)
         value, readings = _percent_reading(match, value, readings)
         own = _classify(_without_base(plain(segment), vocab), here.family, vocab)
         if of is None and not re.search(r"\bt[yi] le\b", plain(segment)):
@@ -254,8 +257,11 @@ def _figure_at(here: _Paragraph, start: int, end: int, match) -> Figure | None:
                   unit=_unit(text, low, start, seg_end, vocab))
 
 
-def _comparison(here: _Paragraph, kind, written, segment, value, readings, end, seg_end) -> Figure:
-    of = here.last_count
+def _comparison(here: _Paragraph, kind, written, segment, value, readings, end, seg_end) -> Figure | None:
+    """A comparison with another period, of the figure just before (a rate change: of the share)."""
+    of = here.last_share or here.last_count if kind != CHANGE or written.startswith(("không", "Không")) else here.last_count
+    if of is None or of.meaning is None:
+        return None
     return Figure(here.number, kind, written, segment, of.meaning, value, readings, of=of,
                   against=_against(here.low[end:seg_end + 1], here.vocab))
 
