@@ -95,7 +95,7 @@ class Figure:
     base: str | None = None  # PERCENT: the quantity it is a share of
     base_named: bool = False  # PERCENT: the sentence names it ("trên tổng số …"), else the usual base
     repeats: bool = False  # COUNT: "trên tổng số 5.661 hồ sơ", a base quoted again
-    of: "Figure | None" = None  # PERCENT, CHANGE: the count it qualifies
+    of: "Figure | None" = None  # PERCENT, CHANGE: the count it qualifies (a rate change: the share)
     against: str = ""  # CHANGE: "previous" or "last_year"
     checked: list[str] = field(default_factory=list)  # what it was checked against (Vietnamese)
     verdict: str = SKIPPED
