@@ -440,3 +440,13 @@ def test_a_rate_with_no_count_and_its_comparison_are_read():
         ("percent", "99,09 %", "resolved_on_time", 99.09, ""),
         ("rate_change", "tăng 0,5 %", "resolved_on_time", 0.5, "last_year"),
     ]
+
+
+def test_a_gap_the_returned_dossiers_explain_is_no_warning(tthc, tmp_path):
+    text = [p.replace("06 hồ sơ quá hạn.", "06 hồ sơ quá hạn; có 36 hồ sơ bị trả lại.") for p in LANG_SON]
+    code, stdout, _, data = tthc(write_report(text, "txt", tmp_path))
+    assert code == 0 and data["findings"] == []
+    returned = next(f for f in data["figures"] if f["written"] == "36")
+    assert returned["meaning"] == "returned" and returned["verdict"] == "đúng"
+    received = next(f for f in data["figures"] if f["written"] == "2.099")
+    assert received["verdict"] == "đúng" and received["note"] == "chênh lệch 36 là số hồ sơ bị trả lại, rút hồ sơ"
