@@ -450,3 +450,20 @@ def test_a_gap_the_returned_dossiers_explain_is_no_warning(tthc, tmp_path):
     assert returned["meaning"] == "returned" and returned["verdict"] == "đúng"
     received = next(f for f in data["figures"] if f["written"] == "2.099")
     assert received["verdict"] == "đúng" and received["note"] == "chênh lệch 36 là số hồ sơ bị trả lại, rút hồ sơ"
+
+
+def test_a_report_typed_inside_a_layout_table_is_read(tthc, tmp_path):
+    document = docx.Document()
+    document.add_paragraph("BÁO CÁO")
+    cell = document.add_table(rows=1, cols=1).cell(0, 0)
+    cell.text = TRA_CU[0]
+    for text in TRA_CU[1:]:
+        cell.add_paragraph(text)
+    report = tmp_path / "bao-cao.docx"
+    document.save(str(report))
+    code, _, _, data = tthc(report)
+    assert code == 0 and data["findings"] == []
+    found = verdicts(data)
+    for figure in TEN_TRA_CU_FIGURES:
+        assert "đúng" in found[figure], figure
+    assert {v for vs in found.values() for v in vs} == {"đúng"}

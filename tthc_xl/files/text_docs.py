@@ -22,6 +22,7 @@ from pathlib import Path
 from tthc_xl.files.safe_open import MAX_UNPACKED_BYTES, ReadError, read_bytes
 
 CONVERT_SECONDS = 120
+PROSE_WORDS = 8  # a table cell's paragraph of this many words is prose, read with the text
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"}
 _SAVE_AS = "hãy mở bằng Word và lưu lại dạng .docx, hoặc đề nghị đơn vị gửi lại"
@@ -110,6 +111,7 @@ def _utf16_bom(data: bytes) -> bool:
 def _read_docx(name: str, data: bytes, kind: str) -> TextDocument:
     import docx
     from docx.opc.exceptions import OpcError
+    from docx.table import Table
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
@@ -119,14 +121,28 @@ def _read_docx(name: str, data: bytes, kind: str) -> TextDocument:
         document = docx.Document(io.BytesIO(data))
     except (OpcError, KeyError, ValueError, zipfile.BadZipFile, OSError, SyntaxError):  # lxml's errors are SyntaxErrors
         raise DocumentError(f"Không đọc được báo cáo {name}: tệp Word bị hỏng; {_SAVE_AS}.") from None
-    paragraphs = [_clean(p.text) for p in document.paragraphs]
-    tables = []
-    for table in document.tables:
-        rows = []
-        for row in table.rows:
-            rows.append([_clean(cell.text) for cell in row.cells])  # a merged cell repeats its text
-        tables.append(rows)
+    paragraphs: list[str] = []
+    tables: list[list[list[str]]] = []
+    for block in document.iter_inner_content():  # paragraphs and tables in document order
+        if isinstance(block, Table):
+            tables.append([[_clean(cell.text) for cell in row.cells] for row in block.rows])  # merged cells repeat
+            paragraphs += _prose_in(block)
+        else:
+            paragraphs.append(_clean(block.text))
     return TextDocument([p for p in paragraphs if p], tables, kind)
+
+
+def _prose_in(table) -> list[str]:
+    """The paragraphs of a table's cells that are prose (a report typed inside a layout table), not
+    the short cells of a figures table."""
+    out, seen = [], set()  # the cells' elements, held so that a merged cell is read once
+    for row in table.rows:
+        for cell in row.cells:
+            if cell._tc in seen:
+                continue
+            seen.add(cell._tc)
+            out += [_clean(p.text) for p in cell.paragraphs if len(p.text.split()) >= PROSE_WORDS]
+    return out
 
 
 def _convert_to_docx(path: Path, kind: str) -> bytes:
