@@ -224,6 +224,7 @@ def test_ocr_damaged_tra_cu_gives_no_error_and_checks_what_reads(kind, tthc, tmp
         "da giai quyet: 26.188": "da giai quyet: 26 188",  # a thousands dot turned into a space
         "dat 21,5%": "dat 215%",  # a decimal comma dropped
         "dung han: 20.567": "dung han: s20.567",  # a letter glued to the number
+        "truoc han: 5.621": "truoc han: 5.62l",  # l for 1
     })
     code, stdout, stderr, data = tthc(write_report(damaged, kind, tmp_path))
     assert code == 0, stdout + stderr
@@ -235,8 +236,10 @@ def test_ocr_damaged_tra_cu_gives_no_error_and_checks_what_reads(kind, tthc, tmp
     rate = next(f for f in data["figures"] if f["written"] == "215 %")
     assert rate["verdict"] == "đúng" and rate["note"] == "đọc là 21,5 %"
     # the readable ones are still checked
-    for figure in ("26.199", "4.049", "15,5 %", "5.621", "78,5 %", "14", "03"):
+    for figure in ("26.199", "4.049", "15,5 %", "78,5 %", "14", "03"):
         assert "đúng" in found[figure], figure
+    early = next(f for f in data["figures"] if f["written"] == "5.62l")
+    assert (early["value"], early["readings"], early["verdict"]) == (None, [5621], "đúng")
 
 
 def test_ocr_damage_that_no_reading_explains_is_skipped_not_an_error(tthc, tmp_path):
@@ -244,6 +247,7 @@ def test_ocr_damage_that_no_reading_explains_is_skipped_not_an_error(tthc, tmp_p
         "1.093 ho so dung han": "1 093 ho so dung han",
         "chiem 72,8%": "chiem 782%",  # no reading gives 72,8: skipped, never an error
         "chuyen sang la 554": "chuyen sang la s6554",
+        "tiep nhan moi la 1.545": "tiep nhan moi la 1,545",  # the thousands dot read as a comma
     })
     code, stdout, stderr, data = tthc(write_report(damaged, "txt", tmp_path))
     assert code == 0, stdout + stderr
@@ -251,6 +255,7 @@ def test_ocr_damage_that_no_reading_explains_is_skipped_not_an_error(tthc, tmp_p
     figures = {f["written"]: f for f in data["figures"]}
     assert figures["782 %"]["verdict"] == "bỏ qua" and figures["782 %"]["readings"] == [7.82, 78.2]
     assert figures["1 093"]["verdict"] == "đúng" and figures["6554"]["verdict"] == "đúng"
+    assert figures["1,545"]["readings"] == [1545] and figures["1,545"]["verdict"] == "đúng"
     assert figures["26,6 %"]["verdict"] == "đúng" and figures["95,3 %"]["verdict"] == "đúng"
     assert "Đoạn 7: 782 %, số hồ sơ giải quyết đúng hạn: bỏ qua: không đọc chắc chắn được" in stdout
 

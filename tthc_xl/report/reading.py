@@ -119,15 +119,17 @@ class Figure:
             self.note = note or self.note
 
 
-# A number as typed: "2.099", "26,6", "09"; OCR's "6 635" (6.635, or 6 and 635) and "43.23" before %.
+# A number as typed: "2.099", "26,6", "09"; OCR's "2.O99", "6 635" (6.635, or 6 and 635) and "43.23" before %.
 _NUMBER = re.compile(
     r"(?<![\d.,/])(?:"
-    r"(?P<dotted>\d{1,3}(?:\.\d{3})+(?:,\d+)?)"
+    r"(?P<letters>(?=\d[\d.,]*[oil])\d[\doil]*(?:[.,][\doil]+)*)(?![a-z\d])"  # OCR's O for 0, l for 1: "2.O99"
+    r"|(?P<dotted>\d{1,3}(?:\.\d{3})+(?:,\d+)?)"
     r"|(?P<spaced>\d{1,3}(?: \d{3})+)(?![\d.,]\d)"
     r"|(?P<point>\d{1,3}\.\d{1,2})(?=\s*%)"
     r"|(?P<plain>\d+(?:,\d+)?)"
     r")(?![\d/]|[.,]\d)"
 )
+_OCR_DIGITS = str.maketrans("oil", "011")
 _CHANGE_BEFORE = re.compile(r"(tang|giam)\s*$")
 _LEADS = re.compile(r"(?::|\bla|\bco)\s*$")
 _UNCHANGED = re.compile(r"khong (?:thay )?doi(?= so voi)")
@@ -287,6 +289,12 @@ def _signed_all(readings, sign):
 def _reading(match, low: str, start: int) -> tuple[float | None, tuple[float, ...]]:
     """(value, ()) when the number reads for certain, else (None, possible readings)."""
     glued = start > 0 and low[start - 1].isalpha()
+    if match.group("letters"):
+        digits = match.group("letters").translate(_OCR_DIGITS)
+        try:
+            return None, (parse_number(digits),)
+        except ValueError:
+            return None, ()
     if match.group("spaced"):
         digits = match.group("spaced")
         return None, (int(digits.replace(" ", "")), int(digits.split(" ", 1)[1].replace(" ", "")))
