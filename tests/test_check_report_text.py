@@ -472,3 +472,15 @@ def test_a_report_typed_inside_a_layout_table_is_read(tthc, tmp_path):
     for figure in TEN_TRA_CU_FIGURES:
         assert "đúng" in found[figure], figure
     assert {v for vs in found.values() for v in vs} == {"đúng"}
+
+
+def test_the_issues_ocr_damage_is_read_as_readings_never_as_values():
+    from tthc_xl.report.reading import read_figures
+
+    figures = read_figures(["Da giai quyet 6 635 ho so, chiem 4323 % tren tong so ho so tiep nhan; "
+                            "dang giai quyet s68.311 ho so."])
+    assert [(f.written, f.meaning, f.value, f.readings) for f in figures] == [
+        ("6 635", "resolved", None, (6635, 635)),
+        ("4323 %", "resolved", None, (43.23,)),
+        ("68.311", "pending", None, (68311, 8311)),
+    ]
