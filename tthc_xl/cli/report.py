@@ -154,7 +154,7 @@ def cmd_check_report(args) -> int:
     if own:
         print(f"Đối chiếu các số liệu trong chính báo cáo {report.name}: {errors} lỗi, {len(own) - errors} cảnh báo:")
         print("\n".join(finding_lines(own)))
-    elif result.figures:
+    elif result.figures and not result.table_issues:  # with table issues, the text repeats the table's own gaps
         print(f"Các số liệu trong chính báo cáo {report.name} khớp nhau (tổng, thành phần, tỷ lệ).")
     if result.table_issues:
         print(f"Các số liệu sau trích đúng bảng tổng hợp, nhưng chính bảng {master_name} chưa khớp (một số đơn vị báo cáo "
