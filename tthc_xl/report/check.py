@@ -387,97 +387,114 @@ def _finding(figure: Figure, severity: str, kind: str, found: str, expected: str
 
 
 def _against_table(figures: list[Figure], table: Figures, name: str, vocab: Vocabulary, agreeing: set) -> list[dict]:
-    """Each figure against a table's totals, its units' rows and its previous period."""
-    totals = _with_in_time(table.totals)
-    share = shares(totals)
-    units = {name_key(unit): _with_in_time(values) for unit, values in table.units}
-    previous = _with_in_time(table.previous) if table.previous is not None else None
-    last_year = _with_in_time(table.same_period_last_year) if table.same_period_last_year is not None else None
-    findings: list[dict] = []
-    seen = set()
+    """Each figure against a table's totals, its units' rows and its previous period; the figures a
+    total or a share of the table confirms go into `agreeing`."""
+    check = _TableCheck(table, name, vocab, agreeing)
+    for figure in figures:
+        if figure.meaning is None:
+            continue
+        if figure.kind == COUNT and figure.unit:
+            check.unit_count(figure)
+        elif figure.kind == COUNT:
+            check.count(figure)
+        elif figure.kind == PERCENT:
+            check.percent(figure)
+        else:
+            check.change(figure)
+    return check.findings
 
-    def flag(figure, found, expected, quantity, kind, message, table_issue=False):
-        key = (figure.paragraph, quantity, kind, found, expected)
-        if key in seen:
+
+class _TableCheck:
+    """One table (a master, a document's appendix) and the findings against it."""
+
+    def __init__(self, table: Figures, name: str, vocab: Vocabulary, agreeing: set):
+        self.totals = _with_in_time(table.totals)
+        self.share = shares(self.totals)
+        self.units = {name_key(unit): _with_in_time(values) for unit, values in table.units}
+        self.periods = {"previous": table.previous, "last_year": table.same_period_last_year}
+        self.name, self.vocab, self.agreeing = name, vocab, agreeing
+        self.findings: list[dict] = []
+        self._seen = set()
+
+    def flag(self, figure, found, expected, kind, message, table_issue=False):
+        key = (figure.paragraph, figure.meaning, kind, found, expected)
+        if key in self._seen:
             return
-        seen.add(key)
-        finding = _finding(figure, ERROR if not table_issue else WARNING, kind, found, expected, message,
-                           against=name)
-        finding["quantity"] = quantity
+        self._seen.add(key)
+        finding = _finding(figure, WARNING if table_issue else ERROR, kind, found, expected, message, against=self.name)
         if table_issue:
             finding["table_issue"] = True
-        findings.append(finding)
+        self.findings.append(finding)
 
-    for figure in figures:
+    def unit_count(self, figure: Figure) -> None:
+        row = _unit_row(self.units, figure.unit)
+        if row is None or figure.meaning not in row:
+            return
+        against = f"dòng {figure.unit} của {self.name}"
+        if figure.certain and figure.value != row[figure.meaning]:
+            expected = so(row[figure.meaning], pad=0)
+            message = (f"{self.vocab.label(figure.meaning).capitalize()} của {figure.unit} ghi {figure.written}, "
+                       f"theo số liệu là {expected}.")
+            self.flag(figure, figure.written, expected, "unit", message)
+            figure.decide(WRONG, against, message)
+        elif row[figure.meaning] in figure.values:
+            figure.decide(RIGHT, against)
+
+    def count(self, figure: Figure) -> None:
+        quantity, label = figure.meaning, self.vocab.label(figure.meaning)
+        if quantity not in self.totals:
+            return
+        total = self.totals[quantity]
+        if not figure.certain:  # a damaged figure may be confirmed, never contradicted
+            if total in figure.readings:
+                figure.decide(RIGHT, self.name, f"đọc là {format_number(total)}")
+                self.agreeing.add(id(figure))
+            return
+        if figure.value != total:
+            expected = so(total, pad=0)
+            message = f"{label.capitalize()} ghi {figure.written}, theo số liệu là {expected}."
+            self.flag(figure, figure.written, expected, "count", message)
+            figure.decide(WRONG, self.name, message)
+            return
+        self.agreeing.add(id(figure))
+        figure.decide(RIGHT, self.name)
+        if figure.repeats:
+            return
+        for parts_message, expected_sum in _sum_checks(quantity, self.totals, self.vocab):
+            returned = self.totals.get("returned", -1)
+            if figure.value != expected_sum and not (quantity == "received" and figure.value == expected_sum + returned):
+                expected = so(expected_sum, pad=0)
+                message = f"{label.capitalize()} ghi {figure.written}, nhưng {parts_message} = {expected}."
+                self.flag(figure, figure.written, expected, "sum", message, table_issue=True)
+
+    def percent(self, figure: Figure) -> None:
         quantity = figure.meaning
-        if quantity is None:
-            continue
-        label = vocab.label(quantity)
-        if figure.kind == COUNT and figure.unit:
-            row = _unit_row(units, figure.unit)
-            if row is None or quantity not in row:
-                continue
-            if figure.certain and figure.value != row[quantity]:
-                expected = so(row[quantity], pad=0)
-                message = f"{label.capitalize()} của {figure.unit} ghi {figure.written}, theo số liệu là {expected}."
-                flag(figure, figure.written, expected, quantity, "unit", message)
-                figure.decide(WRONG, f"dòng {figure.unit} của {name}", message)
-            elif row[quantity] in figure.values:
-                figure.decide(RIGHT, f"dòng {figure.unit} của {name}")
-        elif figure.kind == COUNT:
-            if quantity not in totals:
-                continue
-            if not figure.certain:
-                if totals[quantity] in figure.readings:
-                    figure.decide(RIGHT, name, f"đọc là {format_number(totals[quantity])}")
-                    agreeing.add(id(figure))
-                continue
-            if figure.value != totals[quantity]:
-                expected = so(totals[quantity], pad=0)
-                message = f"{label.capitalize()} ghi {figure.written}, theo số liệu là {expected}."
-                flag(figure, figure.written, expected, quantity, "count", message)
-                figure.decide(WRONG, name, message)
-                continue
-            agreeing.add(id(figure))
-            figure.decide(RIGHT, name)
-            if figure.repeats:
-                continue
-            for parts_message, expected_sum in _sum_checks(quantity, totals, vocab):
-                if figure.value != expected_sum and not (
-                    quantity == "received" and figure.value == expected_sum + totals.get("returned", -1)
-                ):
-                    expected = so(expected_sum, pad=0)
-                    flag(figure, figure.written, expected, quantity, "sum",
-                         f"{label.capitalize()} ghi {figure.written}, nhưng {parts_message} = {expected}.",
-                         table_issue=True)
-        elif figure.kind == PERCENT:
-            if quantity not in share or figure.unit or (figure.of and figure.of.meaning != quantity):
-                continue
-            candidates = [share[quantity]]
-            if SHARE_BASE.get(quantity) != "received" and totals.get("received"):
-                candidates.append(totals[quantity] * 100 / totals["received"])
-            readings = [figure.value] if figure.certain else list(figure.readings)
-            places = _decimals(figure.written)
-            if any(_close(r, c, places if figure.certain else 2) for r in readings for c in candidates):
-                figure.decide(RIGHT, name)
-                agreeing.add(id(figure))
-            elif figure.certain:
-                expected = format_percent(share[quantity])
-                message = f"Tỷ lệ {label} ghi {figure.written}, theo số liệu là {expected} %."
-                flag(figure, figure.written, f"{expected} %", quantity, "percent", message)
-                figure.decide(WRONG, name, message)
-        elif figure.kind in (CHANGE, RATE_CHANGE):
-            other = last_year if figure.against == "last_year" else previous
-            if other is None:
-                continue
-            where = "cùng kỳ năm trước" if figure.against == "last_year" else "kỳ trước"
-            finding, _, verdict, note = _change_outcome(figure, totals, other, where, vocab)
-            if verdict == SKIPPED:
-                continue
-            figure.decide(verdict, f"{where} ({name})", note)
-            if finding is not None:
-                flag(figure, finding["found"], finding["expected"], quantity, finding["kind"], finding["message"])
-    return findings
+        if quantity not in self.share or figure.unit or (figure.of and figure.of.meaning != quantity):
+            return
+        candidates = [self.share[quantity]]
+        if SHARE_BASE.get(quantity) != "received" and self.totals.get("received"):
+            candidates.append(self.totals[quantity] * 100 / self.totals["received"])
+        readings = [(figure.value, _decimals(figure.written))] if figure.certain else [(r, _places(r)) for r in figure.readings]
+        if any(_close(r, c, places) for r, places in readings for c in candidates):
+            figure.decide(RIGHT, self.name)
+            self.agreeing.add(id(figure))
+        elif figure.certain:
+            expected = format_percent(self.share[quantity])
+            message = f"Tỷ lệ {self.vocab.label(quantity)} ghi {figure.written}, theo số liệu là {expected} %."
+            self.flag(figure, figure.written, f"{expected} %", "percent", message)
+            figure.decide(WRONG, self.name, message)
+
+    def change(self, figure: Figure) -> None:
+        other = self.periods.get(figure.against)
+        if other is None:
+            return
+        where = "cùng kỳ năm trước" if figure.against == "last_year" else "kỳ trước"
+        finding, _, verdict, note = _change_outcome(figure, self.totals, _with_in_time(other), where, self.vocab)
+        if verdict == SKIPPED:
+            return
+        figure.decide(verdict, f"{where} ({self.name})", note)
+        if finding is not None:
+            self.flag(figure, finding["found"], finding["expected"], finding["kind"], finding["message"])
 
 
 def _unit_row(units: dict[str, dict], name: str) -> dict | None:
