@@ -136,7 +136,7 @@ def cmd_check_report(args) -> int:
     result = check_text(document.paragraphs, figures, tables, previous, layouts, master_name or "bảng tổng hợp",
                         f"kỳ trước ({Path(args.previous).name})" if args.previous else "kỳ trước", vocabulary)
     against_master = [f for f in result.findings if args.master and f["against"] == master_name]
-    own = [f for f in result.findings if f not in against_master]
+    own = [f for f in result.findings if not any(f is m for m in against_master)]
     own.sort(key=lambda f: (f["severity"] != ERROR, f["paragraph"]))
 
     for note in figures.notes if figures else []:
