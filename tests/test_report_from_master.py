@@ -236,3 +236,37 @@ def test_check_report_flags_a_planted_change_and_percentage(drafted, masters, tt
     # Without the previous period the change cannot be checked, the percentage still is.
     code, stdout, _ = tthc("check-report", twice, masters["october"])
     assert code == 1 and "32,15" in stdout and "tăng 69" not in stdout
+
+
+def test_check_report_without_master_compares_the_text_with_the_previous_period(drafted, masters, tthc, tmp_path):
+    result = tmp_path / "ket-qua.json"
+    code, stdout, _ = tthc("check-report", drafted, "--previous", masters["september"], "--json", result)
+    data = json.loads(result.read_text(encoding="utf-8"))
+    change = next(f for f in data["figures"] if f["written"] == "tăng 96 hồ sơ")
+    assert change["verdict"] == "đúng" and change["checked_against"] == [f"kỳ trước ({masters['september'].name})"]
+    # Alone, the text shows the table's own inconsistency: 3.892 resolved, but 1.564 + 12 = 1.576.
+    assert code == 1
+    assert [(f["kind"], f["found"], f["expected"]) for f in data["findings"]] == [("sum", "3.892", "1.576")]
+    planted = tmp_path / "sai.docx"
+    plant(drafted, planted, "tăng 96 hồ sơ", "tăng 69 hồ sơ")
+    code, stdout, _ = tthc("check-report", planted, "--previous", masters["september"], "--json", result)
+    data = json.loads(result.read_text(encoding="utf-8"))
+    assert code == 1
+    assert "So với kỳ trước, tổng số hồ sơ tiếp nhận ghi “tăng 69 hồ sơ”, theo số liệu là “tăng 96 hồ sơ”." in stdout
+    assert {f["kind"] for f in data["findings"]} == {"sum", "change"}
+
+
+def test_check_report_holds_a_units_figure_against_its_row(drafted, masters, tthc, tmp_path):
+    document = docx.Document(str(drafted))
+    document.add_paragraph("Trong kỳ có 12 trường hợp giải quyết quá hạn của Sở Tư pháp; có 03 hồ sơ bị trả lại "
+                           "của Sở Tài chính.")
+    report = tmp_path / "bao-cao-don-vi.docx"
+    document.save(str(report))
+    result = tmp_path / "ket-qua.json"
+    code, stdout, _ = tthc("check-report", report, masters["october"], "--json", result)
+    assert code == 1
+    assert "Số hồ sơ bị trả lại, rút hồ sơ của Sở Tài chính ghi 03, theo số liệu là 2." in stdout
+    figures = {f["written"]: f for f in json.loads(result.read_text(encoding="utf-8"))["figures"] if f["unit"]}
+    assert figures["12"]["verdict"] == "đúng" and figures["12"]["unit"] == "Sở Tư pháp"
+    assert figures["12"]["checked_against"] == [f"dòng Sở Tư pháp của {masters['october'].name}"]
+    assert figures["03"]["verdict"] == "sai"

@@ -1,1 +1,2 @@
-"""The narrative report: drafting it from a master (docxtpl) and checking one against a master."""
+"""The narrative report: drafting it from a master (docxtpl), reading a report's figures with their
+meaning (reading), and checking them against each other, its own tables and a master (check)."""
