@@ -18,6 +18,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tthc_xl.files.convert import find_soffice
+
 MIN_PYTHON = (3, 11)
 CONF_KEYS = ("INTERPRETER_WIN", "INTERPRETER_MAC", "INTERPRETER", "PYTHONPATH", "LICENSE_KEY")
 ON_PATH = ("python", "pythonw")  # xlwings runs the first python of PATH
@@ -165,7 +167,7 @@ def run_checks(workbook: Path | None = None, home: Path | None = None, server: b
     documents = all(importlib.util.find_spec(m) is not None for m in ("docx", "pdfplumber"))
     checks.append(Check(documents, "Gói đọc báo cáo Word và PDF (python-docx, pdfplumber)", required=False,
                         hint="cài lại tthc-xl: pip install --upgrade tthc-xl."))
-    soffice = shutil.which("soffice") or shutil.which("libreoffice") or _windows_soffice()
+    soffice = find_soffice()
     checks.append(Check(bool(soffice), f"LibreOffice (để in phụ lục bằng lệnh tthc-xl print và đọc tệp .doc, .odt, .rtf){': ' + soffice if soffice else ''}",
                         required=False, hint="tải tại https://vi.libreoffice.org/download/ (nút «In phụ lục» trong Excel không cần)."))
     checks += _server_checks(required=server)
@@ -184,15 +186,6 @@ def _server_checks(required: bool) -> list[Check]:
         Check(client.ok, f"{PACKAGE} {client.version or '(chưa cài)'}: phần chạy trong Excel của add-in, cần bản {MIN_VERSION} trở lên",
               required=required, hint=client.message(show_folder=True) or install + "."),
     ]
-
-
-def _windows_soffice() -> str | None:
-    if not sys.platform.startswith("win"):
-        return None
-    for base in (os.environ.get("ProgramFiles"), os.environ.get("ProgramFiles(x86)")):
-        if base and (path := Path(base) / "LibreOffice" / "program" / "soffice.exe").is_file():
-            return str(path)
-    return None
 
 
 def _workbook_checks(workbook: Path) -> list[Check]:

@@ -55,7 +55,7 @@ def convert_with_libreoffice(path: Path, data: bytes, target: str, seconds: int 
         produced = work / "ra" / f"ban-sao.{target}"
         if not produced.is_file():
             raise ReadError(
-                f"LibreOffice không đọc được tệp {name} (tệp hỏng, có mật khẩu hoặc không phải văn bản): hãy mở tệp bằng Word, "
+                f"LibreOffice không mở được tệp {name} (tệp hỏng, có mật khẩu hoặc không phải văn bản): hãy mở tệp bằng Word, "
                 f"lưu thành .{target} rồi chạy lại, hoặc đề nghị đơn vị gửi lại."
             )
         return produced.read_bytes()

@@ -19,7 +19,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tthc_xl.files.safe_open import MAX_UNPACKED_BYTES, ReadError, read_bytes
+from tthc_xl.files.convert import convert_with_libreoffice
+from tthc_xl.files.safe_open import ReadError
+
+from tthc_xl.files.safe_open import MAX_UNPACKED_BYTES, read_bytes
 
 CONVERT_SECONDS = 120
 PROSE_WORDS = 8  # a table cell's paragraph of this many words is prose, read with the text
@@ -147,34 +150,10 @@ def _prose_in(table) -> list[str]:
 
 def _convert_to_docx(path: Path, kind: str) -> bytes:
     """A .doc/.odt/.rtf converted by LibreOffice; the unit's file is only read."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        raise DocumentError(
-            f"Cần LibreOffice để đọc tệp .{kind} ({path.name}): hãy cài LibreOffice "
-            "(https://vi.libreoffice.org/download/), hoặc mở tệp bằng Word và lưu lại dạng .docx."
-        )
-    with tempfile.TemporaryDirectory(prefix="tthc-xl-doc-") as work:
-        work = Path(work)
-        source = work / f"bao-cao.{kind}"
-        shutil.copyfile(path, source)
-        profile = work / "profile"
-        (profile / "user").mkdir(parents=True)
-        try:
-            subprocess.run(
-                [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-                 "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(work), str(source)],
-                capture_output=True, timeout=CONVERT_SECONDS,
-            )
-        except subprocess.TimeoutExpired:
-            raise DocumentError(f"LibreOffice không chuyển xong tệp {path.name} sau {CONVERT_SECONDS} giây; "
-                                f"{_SAVE_AS}.") from None
-        except OSError:
-            raise DocumentError(f"Không chạy được LibreOffice để đọc tệp {path.name}; {_SAVE_AS}.") from None
-        produced = work / "bao-cao.docx"
-        if not produced.exists():
-            raise DocumentError(f"Không đọc được báo cáo {path.name}: LibreOffice không mở được tệp (tệp hỏng hoặc "
-                                f"đặt mật khẩu?); {_SAVE_AS}.")
-        return produced.read_bytes()
+    try:
+        return convert_with_libreoffice(path, path.read_bytes(), "docx")
+    except ReadError as exc:
+        raise DocumentError(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------------------ .pdf

@@ -26,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
 from tthc_xl.core import style
+from tthc_xl.files.convert import find_soffice
 from tthc_xl.core.master import TITLE_ROWS, Master
 from tthc_xl.core.model import PERCENT, UNIT
 from tthc_xl.core.numbers import format_number
@@ -332,14 +333,14 @@ class PrintError(Exception):
     """Printing cannot go on; the message (Vietnamese) says why and what to do."""
 
 
-def find_soffice() -> str:
-    for name in ("soffice", "libreoffice"):
-        path = shutil.which(name)
-        if path:
-            return path
+def soffice_for_printing() -> str:
+    """LibreOffice's command, or a PrintError that says how to install it."""
+    found = find_soffice()
+    if found:
+        return found
     raise PrintError(
         "Không tìm thấy LibreOffice (lệnh soffice hoặc libreoffice) để xuất PDF. Hãy cài LibreOffice: "
-        "trên Debian/Ubuntu chạy “sudo apt-get install libreoffice-calc fonts-liberation”, "
+        "trên Debian/Ubuntu chạy “sudo apt-get install libreoffice-calc fonts-liberation2”, "
         "trên Windows tải tại https://vi.libreoffice.org/download/ rồi chạy lại lệnh."
     )
 
@@ -449,7 +450,7 @@ def export_pdf(master_path, out_pdf=None, sheets: list[str] | None = None) -> Pa
     """Print the master's appendix sheets (or `sheets`) to PDF from a clean copy; returns the PDF."""
     master_path = Path(master_path)
     out_pdf = Path(out_pdf) if out_pdf else master_path.with_suffix(".pdf")
-    soffice = find_soffice()
+    soffice = soffice_for_printing()
     with tempfile.TemporaryDirectory(prefix="tthc-xl-in-") as work:
         work = Path(work)
         copy = work / "ban-in.xlsx"
