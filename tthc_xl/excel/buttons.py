@@ -701,7 +701,7 @@ def status(book, text: str, error: bool = False) -> None:
 def _prepare_print(book, sheet, master: Master) -> None:
     """The page setup of printing.print_settings (print area, paper, margins, repeated header);
     widths and row heights only when printing (`print_appendix`), so a run's calls stay few."""
-    from tthc_xl.xlsx.printing import print_settings
+    from tthc_xl.core.print_plan import print_settings
 
     apply_print_settings(book, sheet, print_settings(master), sizes=False)
 
@@ -867,7 +867,7 @@ def _master_model(book) -> tuple[Master, Table]:
 
 
 def _print_appendix(book) -> Path | None:
-    from tthc_xl.xlsx.printing import print_settings
+    from tthc_xl.core.print_plan import print_settings
 
     master, _ = _master_model(book)
     sheet = _sheet(book, MASTER_SHEET)

@@ -27,7 +27,8 @@ from tthc_xl.files.locking import MasterError  # noqa: F401 - raised here, defin
 from tthc_xl.core.contract import CHECK_SHEET, FOLDER_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
 from tthc_xl.core.master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, Finding
-from tthc_xl.xlsx.printing import apply_print_setup, print_settings
+from tthc_xl.core.print_plan import print_settings
+from tthc_xl.xlsx.printing import apply_print_setup
 
 
 _THIN = Side(style="thin", color="000000")
