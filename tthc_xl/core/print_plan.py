@@ -112,7 +112,7 @@ def column_widths(master: Master) -> dict[int, float]:
     """Room for the widest figure and number-row text; the unit-name column fits the longest name
     on one line up to a bound, longer names wrap."""
     layout = master.layout
-    label_col, order_col = layout.label_column or 2, layout.order_column or 1
+    label_col, order_col = master.label_col, master.order_col
     widths: dict[int, float] = {order_col: ORDER_WIDTH}
     longest = max((_one_line_width(r.label, style.TABLE_SIZE, _face(r)) for r in master.rows), default=0)
     widths[label_col] = min(max(longest, LABEL_WIDTH[0]), LABEL_WIDTH[1])
@@ -161,7 +161,7 @@ def row_heights(master: Master, widths: dict[int, float]) -> dict[int, float]:
         short = need - sum(heights[r] for r in range(first, last + 1))
         if short > 0:
             heights[last] = round(heights[last] + short, 1)
-    label_col = master.layout.label_column or 2
+    label_col = master.label_col
     for mrow in master.rows:
         heights[mrow.row] = _height(_lines(mrow.label, widths[label_col], size, _face(mrow)), size)
     return heights
