@@ -289,6 +289,11 @@ def apply_actions(book: openpyxl.Workbook, actions: list[dict]) -> list[dict]:
             r1, _, r2, _ = _bounds(action)
             for r in range(r1, r2 + 1):
                 ws.row_dimensions[r].height = args[0]
+        elif func == "setAutofit":
+            assert args == ["rows"], action  # columns keep their planned widths
+            r1, _, r2, _ = _bounds(action)
+            for r in range(r1, r2 + 1):
+                ws.row_dimensions[r].height = None  # Excel fits the row to its text; a file leaves it to the reader
         elif func == "addNote":
             comment = Comment(args[1], "tthc-xl")
             comment.width, comment.height = 360, 160

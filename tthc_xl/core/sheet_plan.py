@@ -65,6 +65,7 @@ class SheetPlan:
     marks: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # A1 → (fill, note paragraphs)
     widths: dict[int, float] = field(default_factory=dict)  # column → Excel character units
     heights: dict[int, float] = field(default_factory=dict)  # row → points
+    fitted: tuple[int, int] | None = None  # rows whose height is only their own wrapped text (no merges)
     freeze: tuple[int, int] | None = None  # the first cell that scrolls
     print: PrintSettings | None = None
     names: dict[str, str] = field(default_factory=dict)  # defined name → "='Sheet'!$A$1:$N$26"
@@ -85,7 +86,7 @@ class SheetWriter(Protocol):
     def paint(self, fills: dict[tuple[int, int], str | None]) -> None: ...
     def note(self, ref: str, text: str) -> None: ...
     def widths(self, widths: dict[int, float]) -> None: ...
-    def heights(self, heights: dict[int, float]) -> None: ...
+    def heights(self, heights: dict[int, float], fitted: tuple[int, int] | None) -> None: ...  # fitted: may autofit
     def freeze(self, row: int, col: int) -> None: ...
     def page_setup(self, settings: PrintSettings) -> None: ...
     def define(self, name: str, refers_to: str) -> None: ...
@@ -116,7 +117,7 @@ def write_format(plan: SheetPlan, writer: SheetWriter) -> None:
     if plan.widths:
         writer.widths(plan.widths)
     if plan.heights:
-        writer.heights(plan.heights)
+        writer.heights(plan.heights, plan.fitted)
     if plan.freeze:
         writer.freeze(*plan.freeze)
     if plan.print:
@@ -190,9 +191,15 @@ def master_plan(master: Master, findings: list[Finding]) -> SheetPlan:
         _previous_rows(master, plan)
     settings = print_settings(master)
     plan.widths, plan.heights, plan.print = settings.column_widths, settings.row_heights, settings
+    plan.fitted = fitted_rows(master)
     plan.freeze = (first, label_col + 1)
     plan.names = {TABLE_NAME: table_name_target(master)}
     return plan
+
+
+def fitted_rows(master: Master) -> tuple[int, int]:
+    """The table's body: each row as tall as its wrapped unit name, nothing merged."""
+    return master.first_data_row, master.last_row
 
 
 def _previous_rows(master: Master, plan: SheetPlan) -> None:

@@ -30,7 +30,7 @@ from tthc_xl.core.marks import check_sheet, mark_plan
 from tthc_xl.core.master import Master, Settings, derived_rules
 from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Table
 from tthc_xl.core.rules import check_table
-from tthc_xl.core.sheet_plan import a1_rc, check_plan, draw, master_plan, region_end, write_content, write_format
+from tthc_xl.core.sheet_plan import a1_rc, check_plan, draw, fitted_rows, master_plan, region_end, write_content, write_format
 from tthc_xl.core.units import UnitList, load_units
 from tthc_xl.excel.sheet_writer import (  # noqa: F401 - text_cell and set_protection, where callers found them
     PAGE_LAYOUT_CALLBACK, PROTECT_CALLBACK, XlwingsSheet, is_remote, set_protection, text_cell,
@@ -572,7 +572,7 @@ def _print_appendix(book) -> Path | None:
     settings = print_settings(master)
     writer = XlwingsSheet(book, sheet)
     writer.widths(settings.column_widths)
-    writer.heights(settings.row_heights)
+    writer.heights(settings.row_heights, fitted_rows(master))
     writer.page_setup(settings)
     if is_remote(book):
         status(book, "Đã xóa đánh dấu và chuẩn bị trang in. Excel trên web/add-in không xuất được PDF: hãy bấm Tệp → In (Ctrl+P).")

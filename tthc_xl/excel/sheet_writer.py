@@ -16,7 +16,9 @@ What this engine does its own way, or cannot do:
   add-in's callback `tthcPageLayout` (ExcelApi 1.9); Windows through COM; Mac: print area only;
 * notes on an Excel without notes in its add-in API (ExcelApi < 1.18): none ("Kiểm tra" lists the
   findings); frozen panes on an engine without them: none;
-* column widths: the remote engine takes points (a digit ~ 7 px, 5 px margin), desktop characters.
+* column widths: the remote engine takes points (a digit ~ 7 px, 5 px margin), desktop characters;
+* row heights: the body's rows are fitted by Excel (one call), where a file (openpyxl) must carry
+  the heights the print plan measured; titles and headers, merged, get the planned heights.
 """
 
 from __future__ import annotations
@@ -139,9 +141,16 @@ class XlwingsSheet:
         for c1, c2, width in _commonest_first(widths):
             self._range(1, c1, 1, c2).column_width = points(width)
 
-    def heights(self, heights: dict[int, float]) -> None:
+    def heights(self, heights: dict[int, float], fitted: tuple[int, int] | None = None) -> None:
+        """Planned heights, but the `fitted` rows (the body: wrapped names, no merges) are fitted by
+        Excel itself in one call rather than one call per wrapped name."""
+        if fitted:
+            first, last = fitted
+            heights = {row: height for row, height in heights.items() if not first <= row <= last}
         for r1, r2, height in _commonest_first(heights):
             self._range(r1, 1, r2, 1).row_height = height
+        if fitted:
+            self._range(fitted[0], 1, fitted[1], 1).rows.autofit()
 
     def freeze(self, row: int, col: int) -> None:
         try:

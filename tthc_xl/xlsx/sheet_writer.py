@@ -3,7 +3,8 @@
 Each cell gets its whole look in one assignment, each distinct look computed once (`_Styles`).
 What openpyxl does its own way: a cell's lock is part of its look (Excel's engine takes the
 unlocked ranges when protecting); a link is a cell hyperlink (Excel's remote engine writes a
-HYPERLINK formula); text is marked as text (`data_type = "s"`) rather than by a leading apostrophe.
+HYPERLINK formula); text is marked as text (`data_type = "s"`) rather than by a leading apostrophe;
+every row gets its planned height (Excel does not fit rows when it opens a file).
 """
 
 from __future__ import annotations
@@ -124,7 +125,8 @@ class OpenpyxlSheet:
         for col, width in widths.items():
             self.sheet.column_dimensions[get_column_letter(col)].width = width
 
-    def heights(self, heights: dict[int, float]) -> None:
+    def heights(self, heights: dict[int, float], fitted: tuple[int, int] | None = None) -> None:
+        """Every height as planned: a file cannot ask Excel to fit its rows on opening."""
         for row, height in heights.items():
             self.sheet.row_dimensions[row].height = height
 
