@@ -188,12 +188,20 @@ def _protect(book, sheet_name: str, protect: bool, unlocked: str) -> None:
 
 
 def _page_layout(book, sheet_name: str, layout_json: str) -> None:
+    """What addin/tthc.js `tthcPageLayout` sets, line for line."""
     ws = book[sheet_name]
     layout = json.loads(layout_json)
     ws.page_setup.orientation = layout["orientation"].lower()
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4 if layout["paperSize"] == "A4" else layout["paperSize"]
     ws.print_title_rows = layout["titleRows"].replace("$", "")
-    ws.page_margins.top = layout["margins"]["top"] / 72
+    for side, points in layout["margins"].items():
+        setattr(ws.page_margins, side, round(points / 72, 4))
+    ws.print_options.horizontalCentered = layout["centerHorizontally"]
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = layout["fitWidth"], layout["fitHeight"]
+    font, rest = re.fullmatch(r'&"([^"]+)"(.*)', layout["footer"]).groups()
+    size, text = re.fullmatch(r"&(\d+)(.*)", rest).groups()
+    ws.oddFooter.center.text, ws.oddFooter.center.font, ws.oddFooter.center.size = text, font, int(size)
 
 
 def apply_actions(book: openpyxl.Workbook, actions: list[dict]) -> list[dict]:

@@ -37,7 +37,8 @@ from tthc_xl.excel.sheet_writer import (  # noqa: F401 - text_cell and set_prote
 )
 from tthc_xl.files.check import expand_sources
 from tthc_xl.files.read import Grid, read_grids_tables
-from tthc_xl.files.sources import Consolidation, consolidate_results, read_sources, units_from_table
+from tthc_xl.files import history
+from tthc_xl.files.sources import Consolidation, choose_form, consolidate_results, read_sources, units_from_table
 
 TITLE = "tthc-xl"
 STATUS_ROW = 2  # the status line, on the "Kiểm tra" sheet (A2)
@@ -273,7 +274,12 @@ def _consolidate(book, root: Path | None) -> Consolidation:
             f"không tìm thấy bảng số liệu nào của đơn vị: {where} không có tệp báo cáo đọc được và không có trang tính nào "
             "chứa bảng (có hàng đánh số cột 1, 2, 3=(4+5), …)."
         )
-    outcome = consolidate_results(results, layouts, form, units, conf.settings, None, output=book.name)
+    # The previous period and the history, as `tthc-xl consolidate` keeps them beside the master:
+    # here beside the saved workbook (desktop) or in the server's folder.
+    place = history_place(book, root)
+    layout = layouts[form] if form else choose_form(results, None)
+    previous = history.previous_table(place, conf.settings.period, layout) if place and layout and conf.settings.period else None
+    outcome = consolidate_results(results, layouts, form, units, conf.settings, previous, output=book.name)
     master = outcome.master
     errors = sum(1 for f in outcome.findings if f.severity == ERROR)
     reported = len(master.rows_of(UNIT)) - len(master.missing)
@@ -286,7 +292,16 @@ def _consolidate(book, root: Path | None) -> Consolidation:
         + f". Xem trang “{CHECK_SHEET}”."
     )
     render(outcome, book, text, error=bool(errors or failed))
+    if place:
+        history.archive(place, outcome)
     return outcome
+
+
+def history_place(book, root: Path | None) -> Path | None:
+    """Where the history of this master lives: the file beside the saved workbook, or (server) the
+    server's folder of unit reports; None for a workbook never saved."""
+    folder = root if root is not None else _book_folder(book)
+    return folder / Path(book.name).name if folder else None
 
 
 # ----------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from tthc_xl.core.a1 import parse_ref
 from tthc_xl.core.layouts import Layout, load_layouts
-from tthc_xl.core.model import TOTAL, UNIT, Table
+from tthc_xl.core.model import TOTAL, UNIT, Cell, Row, Table
 from tthc_xl.core.numbers import NotANumber, parse_number
 from tthc_xl.core.periods import MONTH, QUARTER, HALF, NINE_MONTHS, YEAR, RANGE, TEXT, Period, _as_period, dates_in, parse_period, year_earlier  # noqa: F401 - public here too
 from tthc_xl.core.text import fold
@@ -459,3 +459,21 @@ def chart_rows(master_path, consolidation_or_master=None, limit: int = 12) -> li
     except sqlite3.Error:
         earlier = []
     return earlier[-(limit - 1):] + [current] if limit > 1 else [current]
+
+
+def previous_table(where, period, layout: Layout) -> Table | None:
+    """The period before `period` from the history at `where`, as the table `consolidate --previous`
+    reads from the previous master (its unit rows and total, by layout column), or None."""
+    try:
+        record = previous_record(where, period)
+    except sqlite3.Error:
+        return None
+    if record is None or record.form != layout.name:
+        return None
+    numbers = {layout.column(n).key: n for n in layout.count_columns}
+
+    def row(kind: str, label: str, values: dict[str, int]) -> Row:
+        return Row(kind, label, {numbers[k]: Cell("", v, v) for k, v in values.items() if k in numbers}, label, group=record.groups.get(label, ""))
+
+    rows = [row(UNIT, unit, values) for unit, values in record.units] + [row(TOTAL, "Tổng cộng", record.totals)]
+    return Table(record.master, "", layout, rows)
