@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 from tthc_xl.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE
-from tthc_xl.core.layouts import LayoutError, load_layouts
+from tthc_xl.core.errors import ClerkError
+from tthc_xl.core.layouts import load_layouts
 from tthc_xl.core.model import ERROR
 from tthc_xl.core.units import load_units
 
@@ -198,7 +199,7 @@ def _command(argv: list[str]) -> str | None:
 
 
 def main(argv=None) -> int:
-    from tthc_xl.files.locking import MasterError, MasterNotWritable, check_master_writable
+    from tthc_xl.files.locking import check_master_writable
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(_command(argv)).parse_args(argv)
@@ -211,7 +212,7 @@ def main(argv=None) -> int:
             # would walk them again and again (a sixth of the time at 1 000 files, in the workers too).
             gc.disable()
         return args.run(args)
-    except (LayoutError, MasterNotWritable, MasterError) as exc:
+    except ClerkError as exc:  # a layout file, a master open in Excel, a broken master, any command's own
         print(str(exc), file=sys.stderr)
         return EXIT_UNUSABLE
     except PermissionError as exc:

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from tthc_xl.core.errors import ClerkError
 from tthc_xl.core.text import fold
 
 _RULE = re.compile(r"^\s*(\d+)\s*(<=|>=|=|≤|≥)\s*\(?\s*(\d+(?:\s*\+\s*\d+)*)\s*\)?\s*$")
 
 
-class LayoutError(ValueError):
+class LayoutError(ClerkError, ValueError):
     """A layout file a clerk wrote that cannot be used; the message says which and why."""
 
 

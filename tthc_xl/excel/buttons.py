@@ -21,11 +21,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tthc_xl.core.errors import ClerkError
 from tthc_xl.core import style
 from tthc_xl.core.contract import (
     CHECK_SHEET, CONF_SHEET, CONTROL_SHEET, FOLDER_NAME, FORM_NAME, MASTER_SHEET, SETTINGS, SETTINGS_SHEET, TABLE_NAME, UNITS_NAME,
 )
-from tthc_xl.core.layouts import Layout, LayoutError, load_layouts
+from tthc_xl.core.layouts import Layout, load_layouts
 from tthc_xl.core.marks import check_sheet, mark_plan
 from tthc_xl.core.master import Master, Settings, derived_rules
 from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Table
@@ -45,7 +46,7 @@ STATUS_ROW = 2  # the status line, on the "Kiểm tra" sheet (A2)
 MARK_FILLS = {style.ERROR_FILL, style.WARNING_FILL, style.SUSPECT_FILL}
 
 
-class ButtonError(Exception):
+class ButtonError(ClerkError):
     """A button cannot do its work; the message (Vietnamese) says why and what to do."""
 
 
@@ -97,10 +98,11 @@ def _caller(book):
 
 
 def _guarded(book, work):
-    """Run a button; a clerk's problem (ButtonError, a bad form file) becomes a message, not a traceback."""
+    """Run a button; a clerk's problem (any ClerkError: a setting, a form file, a master) becomes a
+    message, not a traceback."""
     try:
         return work()
-    except (ButtonError, LayoutError) as exc:
+    except ClerkError as exc:
         status(book, f"Không thực hiện được: {exc}", error=True)
         return None
 
@@ -636,10 +638,7 @@ def _draft_report(book) -> Path | None:
     if folder is None:
         raise ButtonError("hãy lưu bảng tổng hợp (File → Save) trước khi soạn báo cáo.")
     book.save()
-    try:
-        figures = report.figures_from_master(Path(book.fullname))
-    except report.ReportError as exc:
-        raise ButtonError(str(exc)) from None
+    figures = report.figures_from_master(Path(book.fullname))  # a ReportError is the clerk's: told by _guarded
     out = report.draft_report(figures, folder / f"Báo cáo - {Path(book.name).stem}.docx")
     status(book, f"Đã soạn dự thảo báo cáo: {out}.")
     return out

@@ -46,6 +46,8 @@ from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tthc_xl.core.errors import ClerkError
+
 def addin_dir() -> Path:
     """The `addin/` folder: the source checkout, or the installed copy (share/tthc-xl/addin)."""
     for candidate in (Path(__file__).resolve().parents[2] / "addin", Path(sys.prefix) / "share" / "tthc-xl" / "addin"):
@@ -77,7 +79,7 @@ UNAUTHORIZED = (
 log = logging.getLogger("uvicorn.error")  # shown by `tthc-xl serve` (uvicorn's logger)
 
 
-class ConfigError(Exception):
+class ConfigError(ClerkError):
     """The server cannot start; the message (Vietnamese) says what to set."""
 
 

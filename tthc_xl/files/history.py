@@ -23,6 +23,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tthc_xl.core.errors import ClerkError
 from tthc_xl.core.a1 import parse_ref
 from tthc_xl.core.layouts import Layout, load_layouts
 from tthc_xl.core.model import TOTAL, UNIT, Cell, Row, Table
@@ -35,7 +36,7 @@ SCHEMA_VERSION = 1
 
 
 
-class HistoryError(ValueError):
+class HistoryError(ClerkError, ValueError):
     """A master or history file that cannot be used; the message (Vietnamese) says what to do."""
 
 
@@ -120,18 +121,22 @@ def _read_settings(path: Path):
 
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return Settings()
+    from xml.etree.ElementTree import ParseError
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    from tthc_xl.files.master_book import read_settings
+
     try:
-        from openpyxl import load_workbook
-
-        from tthc_xl.xlsx.render import read_settings
-
         book = load_workbook(path, data_only=True)
-        try:
-            return read_settings(book)
-        finally:
-            book.close()
-    except Exception:  # a workbook openpyxl cannot open still has a table calamine read
-        return Settings()
+    except (OSError, BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, ParseError):
+        return Settings()  # a workbook openpyxl cannot open still has a table calamine read
+    try:
+        return read_settings(book)
+    finally:
+        book.close()
 
 
 _ATTACHED = re.compile(r"Báo cáo số\s+(\S+)\s+ngày\s+(\S+)\s+của\s+(.+?)\)?\s*$", re.IGNORECASE)

@@ -19,6 +19,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
+from tthc_xl.core.errors import ClerkError
 from tthc_xl.core import style
 from tthc_xl.core.print_plan import (  # noqa: F401 - the print plan's names, where callers found them before
     A4, COUNT_WIDTH, FOOTER, HEADER_FOOTER_MM, LABEL_WIDTH, LANDSCAPE_MARGINS, ORDER_WIDTH, PORTRAIT_MARGINS,
@@ -67,7 +68,7 @@ def apply_print_setup(sheet, settings: PrintSettings) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-class PrintError(Exception):
+class PrintError(ClerkError):
     """Printing cannot go on; the message (Vietnamese) says why and what to do."""
 
 

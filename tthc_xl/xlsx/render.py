@@ -24,6 +24,7 @@ from tthc_xl.core.marks import check_sheet
 from tthc_xl.core.master import Master, Settings
 from tthc_xl.core.model import Finding
 from tthc_xl.core.sheet_plan import check_plan, draw, master_plan
+from tthc_xl.files.master_book import read_settings  # noqa: F401 - where the CLI found it
 from tthc_xl.files.locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
 from tthc_xl.xlsx.charts import add_chart_sheet
 from tthc_xl.xlsx.sheet_writer import OpenpyxlSheet, fill_of as _fill
@@ -45,25 +46,6 @@ def open_or_new(path: Path) -> Workbook:
     book = Workbook()
     book.remove(book.active)
     return book
-
-
-def read_settings(book: Workbook) -> Settings:
-    """The clerk's settings from the named cells, wherever they are (the "Cài đặt" sheet or the buttons sheet)."""
-    settings = Settings()
-    for name, _, attribute in SETTINGS:
-        value = _named_value(book, name)
-        if value not in (None, ""):
-            setattr(settings, attribute, str(value).strip())
-    return settings
-
-
-def _named_value(book: Workbook, name: str):
-    if name not in book.defined_names:
-        return None
-    for sheet, ref in book.defined_names[name].destinations:
-        if sheet in book.sheetnames:
-            return book[sheet][ref.replace("$", "").split(":")[0]].value
-    return None
 
 
 def write_settings(book: Workbook, settings: Settings) -> None:
