@@ -10,15 +10,21 @@ frozen panes, defined names, protection and the page setup.
 
 import shutil
 
+from pathlib import Path
+
 import openpyxl
 import pytest
+import xlwings as xw
 
 import xlwings_payload as xp
 
 from tthc_xl.cli.app import main
 from tthc_xl.excel import buttons as excel
+from tthc_xl.excel.charts import draw_chart_sheet
+from tthc_xl.files import history
 
 SHEET = "Phụ lục I"
+ROOT = {}
 
 
 def _new_master(path, period):
@@ -27,7 +33,7 @@ def _new_master(path, period):
 
 @pytest.fixture(scope="module")
 def both(unit_folder, tmp_path_factory):
-    root = tmp_path_factory.mktemp("one-master")
+    root = ROOT["root"] = tmp_path_factory.mktemp("one-master")
     reports = root / "thang-10"
     shutil.copytree(unit_folder, reports)
     september = root / "t9.xlsx"
@@ -125,3 +131,49 @@ def test_names_and_the_check_sheet_are_the_same(both):
             assert _look(x)[:5] == _look(y)[:5], x.coordinate  # fill and font (a link keeps its own style in a file)
     for col in "ABCDEFGHIJ":
         assert a.column_dimensions[col].width == b.column_dimensions[col].width, col
+
+
+def _text(title) -> str | None:
+    if title is None or title.tx is None or title.tx.rich is None:
+        return None
+    return "".join(run.t for p in title.tx.rich.p for run in (p.r or []))
+
+
+def _charts(sheet) -> list[tuple]:
+    out = []
+    for chart in sheet._charts:
+        refs = [(s.tx.strRef.f if s.tx else None, s.val.numRef.f, s.cat.numRef.f if s.cat and s.cat.numRef else (s.cat.strRef.f if s.cat else None))
+                for s in chart.series]
+        out.append((chart.tagname, getattr(chart, "type", None), _text(chart.title), _text(chart.y_axis.title),
+                    chart.y_axis.scaling.min, chart.y_axis.scaling.max, chart.x_axis.scaling.orientation, chart.legend is None, refs))
+    return out
+
+
+def test_the_chart_sheet_is_the_same(both, tmp_path):
+    cli, button, outcome, actions = both
+    assert "addChart" not in [a["func"] for a in actions]  # not through the remote engine's consolidate (excel/charts.py)
+    # The chart writer itself, through the remote engine, with the history's rows as the button passes them.
+    path = tmp_path / "nut.xlsx"
+    button.save(path)
+    data = xp.payload(path)
+    book = xw.Book(json=data)
+    try:
+        draw_chart_sheet(book, history.chart_rows(ROOT["root"] / "nut.xlsx", outcome))
+        chart_actions = book.json()["actions"]
+    finally:
+        book.close()
+    button = openpyxl.load_workbook(path)
+    xp.apply_actions(button, chart_actions)
+    a, b = cli["Biểu đồ"], button["Biểu đồ"]
+    assert cli.sheetnames == button.sheetnames and cli.sheetnames[-1] == "Biểu đồ"
+    assert a["B5"].value == 5661 and str(a["A5"].value).startswith("T9") and str(a["A6"].value).startswith("T10")  # September, then October
+    assert (a.max_row, a.max_column) == (b.max_row, b.max_column)
+    for row in range(1, a.max_row + 1):
+        for col in range(1, a.max_column + 1):
+            x, y = a.cell(row, col), b.cell(row, col)
+            value = pytest.approx(y.value, rel=1e-12) if isinstance(y.value, float) else y.value  # a file keeps 15 digits
+            assert (x.value, _look(x)) == (value, _look(y)), x.coordinate
+    for col in "ABCDE":
+        assert a.column_dimensions[col].width == b.column_dimensions[col].width
+    assert len(_charts(a)) == 3 and _charts(a) == _charts(b)
+    assert [a["func"] for a in chart_actions].count("addChart") == 3

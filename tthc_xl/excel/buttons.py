@@ -33,6 +33,7 @@ from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Table
 from tthc_xl.core.rules import check_table
 from tthc_xl.core.sheet_plan import a1_rc, check_plan, draw, fitted_rows, master_plan, region_end, write_content, write_format
 from tthc_xl.core.units import UnitList, load_units
+from tthc_xl.excel.charts import draw_chart_sheet
 from tthc_xl.excel.sheet_writer import (  # noqa: F401 - text_cell and set_protection, where callers found them
     PAGE_LAYOUT_CALLBACK, PROTECT_CALLBACK, XlwingsSheet, is_remote, set_protection, text_cell,
 )
@@ -294,6 +295,8 @@ def _consolidate(book, root: Path | None) -> Consolidation:
         + f". Xem trang “{CHECK_SHEET}”."
     )
     render(outcome, book, text, error=bool(errors or failed))
+    if not is_remote(book):  # see excel/charts.py: through xlwings Server the sheet stays as it was drawn
+        draw_chart_sheet(book, history.chart_rows(place, outcome))
     if place:
         history.archive(place, outcome)
     return outcome
