@@ -2,6 +2,7 @@
 "Kiểm tra" sheets, how it looks, and how few rectangles cover it."""
 
 from tthc_xl.core import style
+from tthc_xl.core.frames import master_frame
 from tthc_xl.core.marks import CHECK_FIRST_ROW, CheckSheet, Link
 from tthc_xl.core.master import Settings, build_master
 from tthc_xl.core.model import Cell, Row, UNIT
@@ -93,8 +94,21 @@ def test_the_check_sheet_plan():
     content = CheckSheet("KẾT QUẢ KIỂM TRA: 1 lỗi", [["STT"] + [None] * 9, [1, "Lỗi", Link("F11", "#'Phụ lục I'!F11")] + [None] * 7],
                          fills=[(4, 2, style.ERROR_FILL)], bold=[6], last_finding=4)
     plan = check_plan("Kiểm tra", content)
-    assert plan.blocks[0] == (1, 1, [["KẾT QUẢ KIỂM TRA: 1 lỗi"]]) and plan.blocks[1][0] == CHECK_FIRST_ROW
+    (row, col, values), = plan.blocks  # one write: the title, the status row left blank, the rows from CHECK_FIRST_ROW
+    assert (row, col) == (1, 1) and values[0][0] == "KẾT QUẢ KIỂM TRA: 1 lỗi" and values[1] == [None] * 10
+    assert values[CHECK_FIRST_ROW - 1][0] == "STT" and values[CHECK_FIRST_ROW][2] == Link("F11", "#'Phụ lục I'!F11")
     assert plan.looks[(3, 1)] == Look(bold=True, fill=style.HEADER_FILL, border=True)
     assert plan.looks[(4, 2)].fill == style.ERROR_FILL and plan.looks[(4, 3)].color == "0563C1"
     assert plan.looks[(2, 5)] == Look()  # every cell of the sheet in the table's font
     assert plan.widths[6] == 80 and not plan.protect
+
+
+def test_a_pandas_view_of_the_master_for_analysts(layouts):
+    master = _master(layouts)
+    frame = master_frame(master)
+    assert list(frame.index) == ["Sở A", "Huyện B", "Huyện C"]
+    assert frame.loc["Huyện B", "group"] == "Cấp huyện" and not frame.loc["Huyện C", "reported"]
+    totals = master.totals()
+    layout = layouts["mau-a"]
+    assert {k: frame[k].sum() for k in frame.columns[2:]} == {layout.column(n).key: totals[n] for n in layout.count_columns}
+    assert frame.groupby("group")["received"].sum().to_dict() == {"Cấp huyện": 20, "Cấp tỉnh": 10}

@@ -155,6 +155,8 @@ def master_plan(master: Master, findings: list[Finding]) -> SheetPlan:
         look = Look(size=style.TITLE_SIZE, bold=row < len(titles), italic=row == len(titles), horizontal="center", vertical="center", wrap=True)
         looks.update({(row, col): look for col in range(1, last_col + 1)})
         plan.merges.append((row, 1, row, last_col))
+    for row in range(len(titles) + 1, master.header_row):  # the blank row under the title, in the table's font
+        looks.update({(row, col): Look() for col in range(1, last_col + 1)})
     # Header and number row.
     texts, merges = master.header_cells()
     texts.update({(master.number_row, n): text for n, text in master.number_row_texts().items()})
@@ -233,8 +235,7 @@ def check_plan(name: str, content: CheckSheet) -> SheetPlan:
     """The "Kiểm tra" sheet of marks.check_sheet: title, the findings' table, the lists under it."""
     width = len(CHECK_HEADERS)
     plan = SheetPlan(name)
-    plan.blocks.append((1, 1, [[content.title]]))
-    plan.blocks.append((CHECK_FIRST_ROW, 1, content.rows))
+    plan.blocks.append((1, 1, [[content.title] + [None] * (width - 1), [None] * width] + content.rows))  # row 2: the status
     looks = plan.looks
     looks[(1, 1)] = Look(size=style.TITLE_SIZE, bold=True)
     bold = set(content.bold)

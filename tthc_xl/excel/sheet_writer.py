@@ -49,6 +49,7 @@ _ATTRIBUTES = {
     "border": (lambda r, v: setattr(r.borders, "line_style", "continuous"), False),
 }
 _ALWAYS = {"font", "size"}
+_WRITABLE_CLEARED = {"font", "size", "bold", "italic", "fill", "number_format", "wrap"}  # a cleared value can be set back
 assert set(_ATTRIBUTES) == {f.name for f in fields(Look)} - {"locked"}  # every look attribute is written
 
 
@@ -113,12 +114,12 @@ class XlwingsSheet:
 
     def style(self, looks: dict[tuple[int, int], Look], painted: set[tuple[int, int]]) -> None:
         for name, (assign, cleared) in _ATTRIBUTES.items():
-            cells = {rc: getattr(look, name) for rc, look in looks.items()}
-            if name not in _ALWAYS:
-                cells = {rc: v for rc, v in cells.items() if v != cleared}
+            every = {rc: getattr(look, name) for rc, look in looks.items()}
+            cells = every if name in _ALWAYS else {rc: v for rc, v in every.items() if v != cleared}
             if not cells:
                 continue
-            for r1, c1, r2, c2, value in rectangles(cells, painted if name == "fill" else frozenset()):
+            free = painted if name == "fill" else frozenset()
+            for r1, c1, r2, c2, value in _fewest(cells, every, free, name in _WRITABLE_CLEARED, cleared):
                 assign(self._range(r1, c1, r2, c2), value)
 
     def paint(self, fills: dict[tuple[int, int], str | None]) -> None:
@@ -224,6 +225,31 @@ def set_protection(book, sheet, protect: bool, unlocked: list[str] | None = None
             sheet.api.unprotect()
         except Exception:  # noqa: BLE001 - an unprotected sheet or an older Excel: nothing to undo
             pass
+
+
+def _fewest(cells: dict, every: dict, free, writable: bool, cleared) -> list[tuple[int, int, int, int, object]]:
+    """The fewer calls of two covers: rectangles of equal values, or (where every cell of the values'
+    bounding box is planned) the box in its commonest value, then rectangles of the other values.
+    `writable`: whether the `cleared` value can be written back."""
+    plain = rectangles(cells, free)
+    rows, cols = [r for r, _ in cells], [c for _, c in cells]
+    r1, r2, c1, c2 = min(rows), max(rows), min(cols), max(cols)
+    box = [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+    if len(plain) < 3 or any(rc not in every for rc in box):
+        return plain
+    counts: dict[object, int] = {}
+    for rc in box:
+        if rc not in free:
+            counts[every[rc]] = counts.get(every[rc], 0) + 1
+    common = max(counts, key=counts.get)
+    rest = {rc: every[rc] for rc in box if every[rc] != common and rc not in free}
+    if not writable and cleared in rest.values():
+        return plain  # a cleared value this engine cannot set back (no alignment, no border)
+    for rc in box:  # box is in row order: a painted cell continues the run above it
+        if rc in free and (rc[0] - 1, rc[1]) in rest:
+            rest[rc] = rest[(rc[0] - 1, rc[1])]
+    layered = [(r1, c1, r2, c2, common)] + (rectangles(rest, free) if rest else [])
+    return layered if len(layered) < len(plain) else plain
 
 
 def _commonest_first(sizes: dict[int, float]) -> list[tuple[int, int, float]]:
