@@ -119,7 +119,7 @@ def cmd_consolidate(args) -> int:
         write_json(args.json, outcome.as_json())
     print(history.archive(output, outcome).message)
     print(f"\nBảng tổng hợp: {output.resolve()}")
-    failed = any(s["status"] != "ok" for s in outcome.sources)
+    failed = any(not s.ok for s in outcome.sources)
     return EXIT_FINDINGS if outcome.has_errors or failed else EXIT_OK
 
 
@@ -129,11 +129,11 @@ def _import_renderer() -> None:
 
 def print_summary(result) -> None:
     for source in result.sources:
-        where = f"{source['file']}" + (f" [{source['sheet']}]" if source["sheet"] else "")
-        if source["error"]:
-            print(f"✗ {source['error']}")
+        where = source.file + (f" [{source.sheet}]" if source.sheet else "")
+        if source.error:
+            print(f"✗ {source.error}")
         else:
-            print(f"✓ {where}" + (f": {source['unit']}" if source["unit"] else ""))
+            print(f"✓ {where}" + (f": {source.unit}" if source.unit else ""))
     for note in result.notes:
         print(f"  {note}")
     errors = sum(1 for f in result.findings if f.severity == ERROR)

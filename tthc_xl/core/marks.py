@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tthc_xl.core import style
-from tthc_xl.core.model import ERROR, Finding
+from tthc_xl.core.model import ERROR, Finding, SourceFile
 
 CHECK_HEADERS = ["STT", "Mức độ", "Ô", "Đơn vị", "Quy tắc", "Nội dung", "Ô nghi sai", "Giá trị gợi ý", "Tệp nguồn", "Ô nguồn"]
 CHECK_WIDTHS = (5, 9, 7, 30, 16, 80, 14, 14, 26, 9)
@@ -60,7 +60,7 @@ class CheckSheet:
     last_finding: int = CHECK_FIRST_ROW  # the findings' table ends here (its borders)
 
 
-def check_sheet(findings: list[Finding], missing: list[str], sources: list[dict], notes: list[str], book: str, master_sheet: str) -> CheckSheet:
+def check_sheet(findings: list[Finding], missing: list[str], sources: list[SourceFile], notes: list[str], book: str, master_sheet: str) -> CheckSheet:
     """The findings, each with links to its cell and to the unit file it came from; the units that
     sent nothing; the files read. `book` is how findings name the master (its path, or its name in Excel)."""
     errors = sum(1 for f in findings if f.severity == ERROR)
@@ -96,11 +96,11 @@ def check_sheet(findings: list[Finding], missing: list[str], sources: list[dict]
     sheet.bold.append(CHECK_FIRST_ROW + len(rows))
     rows.append(["TỆP ĐÃ ĐỌC"] + [None] * 9)
     for source in sources:
-        name = Path(source["file"]).name
-        target = _place(source["file"], source["sheet"], "A1", book)
-        if source["error"]:
+        name = Path(source.file).name
+        target = _place(source.file, source.sheet, "A1", book)
+        if source.error:
             sheet.fills.append((CHECK_FIRST_ROW + len(rows), 6, style.ERROR_FILL))
-        rows.append([None, Link(name, target) if target else name, source["sheet"], source["unit"], None, source["error"] or "đã tổng hợp", None, None, None, None])
+        rows.append([None, Link(name, target) if target else name, source.sheet, source.unit, None, source.error or "đã tổng hợp", None, None, None, None])
     for note in notes:
         rows.append([None] * 5 + [note] + [None] * 4)
     return sheet

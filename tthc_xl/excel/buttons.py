@@ -286,7 +286,7 @@ def _consolidate(book, root: Path | None) -> Consolidation:
     master = outcome.master
     errors = sum(1 for f in outcome.findings if f.severity == ERROR)
     reported = len(master.rows_of(UNIT)) - len(master.missing)
-    failed = sum(1 for s in outcome.sources if s["status"] != "ok")
+    failed = sum(1 for s in outcome.sources if not s.ok)
     text = (
         f"Đã tổng hợp {reported}/{len(master.rows_of(UNIT))} đơn vị vào trang “{master.sheet}”: "
         f"{errors} lỗi, {len(outcome.findings) - errors} cảnh báo"

@@ -6,32 +6,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tthc_xl.core.layouts import Layout
-from tthc_xl.core.model import ERROR, UNIT, Finding, Table
+from tthc_xl.core.model import ERROR, SOURCE_FAILED as FAILED, SOURCE_OK as OK, UNIT, Finding, SourceFile, Table  # noqa: F401 - OK, FAILED: the status words, public here too
 from tthc_xl.files.read import READABLE, FileResult, read_file
 from tthc_xl.core.rules import check_table
 from tthc_xl.core.units import UnitList
 
-OK, FAILED = "ok", "lỗi"
 
 
 @dataclass
 class CheckResult:
     form: str
-    sources: list[dict] = field(default_factory=list)
+    sources: list[SourceFile] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def unusable(self) -> bool:
-        return any(s["status"] != OK for s in self.sources)
+        return any(not s.ok for s in self.sources)
 
     @property
     def has_errors(self) -> bool:
         return any(f.severity == ERROR for f in self.findings)
 
     def as_json(self) -> dict:
-        return {"form": self.form, "sources": self.sources, "findings": [f.as_json() for f in self.findings]}
+        return {"form": self.form, "sources": [s.as_json() for s in self.sources], "findings": [f.as_json() for f in self.findings]}
 
 
 def expand_sources(sources) -> list[Path]:
@@ -66,13 +65,13 @@ def expand_sources(sources) -> list[Path]:
     return files
 
 
-def source_entries(result: FileResult) -> list[dict]:
+def source_entries(result: FileResult) -> list[SourceFile]:
     if result.error:
-        return [{"file": result.file, "sheet": "", "unit": "", "status": FAILED, "error": result.error}]
+        return [SourceFile(result.file, status=FAILED, error=result.error)]
     entries = []
     for table in result.tables:
         units = [r.unit for r in table.rows_of(UNIT)]
-        entries.append({"file": result.file, "sheet": table.sheet, "unit": units[0] if len(units) == 1 else "", "status": OK, "error": ""})
+        entries.append(SourceFile(result.file, table.sheet, units[0] if len(units) == 1 else ""))
     return entries
 
 

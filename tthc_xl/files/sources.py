@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from tthc_xl.files.check import FAILED, OK, expand_sources
+from tthc_xl.files.check import FAILED, expand_sources
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.master import Master, Settings, build_master
-from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Row, Source, Table
+from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Row, Source, SourceFile, Table
 from tthc_xl.core.numbers import format_number
 from tthc_xl.files.read import FileResult, read_file
 from tthc_xl.core.rules import check_table
@@ -28,7 +28,7 @@ from tthc_xl.core.units import Unit, UnitList
 @dataclass
 class Consolidation:
     master: Master
-    sources: list[dict] = field(default_factory=list)
+    sources: list[SourceFile] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # about sources and the master, all of them
     notes: list[str] = field(default_factory=list)
 
@@ -40,7 +40,7 @@ class Consolidation:
         master = self.master
         return {
             "form": master.layout.name,
-            "sources": self.sources,
+            "sources": [s.as_json() for s in self.sources],
             "findings": [f.as_json() for f in self.findings],
             "missing": master.missing,
             "totals": {str(n): v for n, v in master.totals().items()},
@@ -194,13 +194,13 @@ def consolidate_results(
     for result in results:
         outcome.notes += result.notes
         if result.error:
-            outcome.sources.append({"file": result.file, "sheet": "", "unit": "", "status": FAILED, "error": result.error})
+            outcome.sources.append(SourceFile(result.file, status=FAILED, error=result.error))
             continue
         for table in result.tables:
-            entry = {"file": result.file, "sheet": table.sheet, "unit": "", "status": OK, "error": ""}
+            entry = SourceFile(result.file, table.sheet)
             outcome.sources.append(entry)
             if table.layout.name != layout.name:
-                entry.update(status=FAILED, error=_other_layout(result.file, table, layout))
+                entry.status, entry.error = FAILED, _other_layout(result.file, table, layout)
                 continue
             outcome.findings += check_table(table, aggregates_only=True)  # its unit rows are checked in the master
             names = []
@@ -210,7 +210,7 @@ def consolidate_results(
                     names.append(name)
                     if units is None:
                         found_units.append(Unit(name))
-            entry["unit"] = names[0] if len(names) == 1 else ""
+            entry.unit = names[0] if len(names) == 1 else ""
     unit_list = units or UnitList(found_units)
     groups = _groups(unit_list)
     master = build_master(layout, settings or Settings(), groups, reported)
