@@ -177,3 +177,15 @@ def test_the_chart_sheet_is_the_same(both, tmp_path):
         assert a.column_dimensions[col].width == b.column_dimensions[col].width
     assert len(_charts(a)) == 3 and _charts(a) == _charts(b)
     assert [a["func"] for a in chart_actions].count("addChart") == 3
+
+
+def test_a_master_opened_for_writing_gives_its_table_without_a_second_parse(both, layouts, tmp_path):
+    from tthc_xl.files.master_book import master_table, read_settings
+    from tthc_xl.files.sources import read_master_table, units_from_table
+
+    path = ROOT["root"] / "cli.xlsx"
+    book = openpyxl.load_workbook(path)  # as `consolidate` opens the master it updates
+    table, again = master_table(book, path, layouts), read_master_table(path, layouts)
+    assert table.layout.name == again.layout.name == "mau-a"
+    assert units_from_table(table).units == units_from_table(again).units and len(units_from_table(table).units) == 16
+    assert read_settings(book).period == "tháng 10 năm 2019"

@@ -91,14 +91,15 @@ def cmd_consolidate(args) -> int:
     form = args.form
     settings = book = None
     if output.exists():
-        from tthc_xl.xlsx.render import open_or_new, read_settings
+        from tthc_xl.files.master_book import master_table, read_settings
+        from tthc_xl.xlsx.render import open_or_new
 
-        existing = read_master_table(output, layouts, form)
+        book = open_or_new(output)  # parsed once: its settings, its table and then the update
+        settings = read_settings(book)
+        existing = master_table(book, output, layouts, form) or read_master_table(output, layouts, form)
         if existing is not None:
             form = form or existing.layout.name
             units = units or units_from_table(existing)
-        book = open_or_new(output)
-        settings = read_settings(book)
     if form and form not in layouts:
         print(f"Không có mẫu biểu “{form}”. Các mẫu có sẵn: {', '.join(layouts)}.", file=sys.stderr)
         return EXIT_UNUSABLE

@@ -1,12 +1,39 @@
-"""A master workbook opened with openpyxl, read back: the clerk's settings from its named cells.
+"""A master workbook opened with openpyxl, read back: the clerk's settings from its named cells and
+its appendix table, so a run that updates a master parses it once.
 
 Reading only; the openpyxl adapter (tthc_xl.xlsx.render) writes the same names.
 """
 
 from __future__ import annotations
 
-from tthc_xl.core.contract import SETTINGS
+from pathlib import Path
+
+from tthc_xl.core.contract import MASTER_SHEET, SETTINGS, TABLE_NAME
+from tthc_xl.core.layouts import Layout
 from tthc_xl.core.master import Settings
+from tthc_xl.core.model import Table
+from tthc_xl.files.read import Grid, read_grids_tables
+
+
+def master_table(book, path, layouts: dict[str, Layout], form: str | None = None) -> Table | None:
+    """The appendix table on the sheet the tool wrote (the TTHC_BANG name, else "Phụ lục I") of a
+    master opened for writing: its layout, units and groups. Formula cells hold their formulas
+    there, not figures: use it for what the table is, not for its numbers."""
+    sheets = [s for s, _ in book.defined_names[TABLE_NAME].destinations] if TABLE_NAME in book.defined_names else []
+    name = next((s for s in sheets + [MASTER_SHEET] if s in book.sheetnames), None)
+    if name is None:
+        return None
+    values, formulas = [], {}
+    for r, row in enumerate(book[name].iter_rows()):
+        line = []
+        for c, cell in enumerate(row):
+            value = cell.value
+            if cell.data_type == "f":
+                formulas[(r, c)], value = str(value), ""
+            line.append("" if value is None else value)
+        values.append(line)
+    result = read_grids_tables([Grid(name, values, formulas=formulas)], Path(path), layouts, form)
+    return result.tables[0] if result.tables else None
 
 
 def read_settings(book) -> Settings:
