@@ -91,15 +91,17 @@ def test_rectangles_join_runs_and_let_painted_cells_join_their_neighbours():
 
 
 def test_the_check_sheet_plan():
-    content = CheckSheet("KẾT QUẢ KIỂM TRA: 1 lỗi", [["STT"] + [None] * 9, [1, "Lỗi", Link("F11", "#'Phụ lục I'!F11")] + [None] * 7],
-                         fills=[(4, 2, style.ERROR_FILL)], bold=[6], last_finding=4)
+    rows = [["STT"] + [None] * 9, [1, "Lỗi", Link("F11", "#'Phụ lục I'!F11")] + [None] * 7, [None] * 10, ["ĐƠN VỊ CHƯA GỬI BÁO CÁO"] + [None] * 9]
+    content = CheckSheet("KẾT QUẢ KIỂM TRA: 1 lỗi", rows, fills=[(4, 2, style.ERROR_FILL)], bold=[6], last_finding=4)
     plan = check_plan("Kiểm tra", content)
     (row, col, values), = plan.blocks  # one write: the title, the status row left blank, the rows from CHECK_FIRST_ROW
     assert (row, col) == (1, 1) and values[0][0] == "KẾT QUẢ KIỂM TRA: 1 lỗi" and values[1] == [None] * 10
     assert values[CHECK_FIRST_ROW - 1][0] == "STT" and values[CHECK_FIRST_ROW][2] == Link("F11", "#'Phụ lục I'!F11")
     assert plan.looks[(3, 1)] == Look(bold=True, fill=style.HEADER_FILL, border=True)
     assert plan.looks[(4, 2)].fill == style.ERROR_FILL and plan.looks[(4, 3)].color == "0563C1"
-    assert plan.looks[(2, 5)] == Look()  # every cell of the sheet in the table's font
+    assert plan.looks[(2, 5)] == Look()  # the status row too, in the table's font
+    assert plan.looks[(6, 1)] == Look(bold=True)  # a heading under the table
+    assert (5, 1) not in plan.looks and (6, 2) not in plan.looks  # under the table: only the cells that say something
     assert plan.widths[6] == 80 and not plan.protect
 
 

@@ -70,6 +70,7 @@ class SheetPlan:
     print: PrintSettings | None = None
     names: dict[str, str] = field(default_factory=dict)  # defined name → "='Sheet'!$A$1:$N$26"
     protect: bool = False
+    loose_fonts: bool = False  # the cells the plan leaves alone (empty ones) may take the sheet's font
     computed: dict[tuple[int, int], object] = field(default_factory=dict)  # each formula's value
 
     def unlocked(self) -> list[Rect]:
@@ -82,7 +83,7 @@ class SheetWriter(Protocol):
 
     def write(self, row: int, col: int, values: list[list]) -> None: ...  # None: leave the cell; Formula; Link
     def merge(self, rects: list[Rect]) -> None: ...
-    def style(self, looks: dict[tuple[int, int], Look], painted: set[tuple[int, int]]) -> None: ...  # painted: marked after
+    def style(self, looks: dict[tuple[int, int], Look], painted: set[tuple[int, int]], loose_fonts: bool) -> None: ...  # painted: marked after
     def paint(self, fills: dict[tuple[int, int], str | None]) -> None: ...
     def note(self, ref: str, text: str) -> None: ...
     def widths(self, widths: dict[int, float]) -> None: ...
@@ -109,7 +110,7 @@ def write_content(plan: SheetPlan, writer: SheetWriter) -> None:
 
 def write_format(plan: SheetPlan, writer: SheetWriter) -> None:
     marks = {a1_rc(ref): colour for ref, (colour, _) in plan.marks.items()}
-    writer.style(plan.looks, set(marks))
+    writer.style(plan.looks, set(marks), plan.loose_fonts)
     if marks:
         writer.paint(marks)
     for ref, (_, notes) in plan.marks.items():
@@ -170,24 +171,38 @@ def master_plan(master: Master, findings: list[Finding]) -> SheetPlan:
     # Body: order, label (always text), each slot's formula or value.
     first = master.first_data_row
     body = [[None] * last_col for _ in range(master.last_row - first + 1)]
+    kinds: dict[str, tuple[Look, Look, Look]] = {}  # each distinct look made once: a table has a few dozen
+    figures: dict[tuple[bool, str], Look] = {}
     for mrow in master.rows:
         line = body[mrow.row - first]
         strong = mrow.kind in (GROUP, TOTAL, PERCENT)
-        base = Look(bold=strong, border=True)
+        if mrow.kind not in kinds:
+            centred = mrow.kind in (TOTAL, PERCENT)
+            kinds[mrow.kind] = (
+                Look(bold=strong, border=True),
+                Look(bold=strong, border=True, horizontal="center", vertical="center"),
+                Look(bold=strong, border=True, vertical="center", wrap=True, horizontal="center" if centred else "left"),
+            )
+        base, order, label = kinds[mrow.kind]
+        row = mrow.row
         for col in range(1, last_col + 1):
-            looks[(mrow.row, col)] = base
+            looks[(row, col)] = base
         line[order_col - 1] = mrow.order
-        looks[(mrow.row, order_col)] = Look(bold=strong, border=True, horizontal="center", vertical="center")
+        looks[(row, order_col)] = order
         line[label_col - 1] = mrow.label
-        centred = mrow.kind in (TOTAL, PERCENT)
-        looks[(mrow.row, label_col)] = Look(bold=strong, border=True, vertical="center", wrap=True, horizontal="center" if centred else "left")
+        looks[(row, label_col)] = label
         for n, slot in mrow.slots.items():
             line[n - 1] = Formula(slot.formula) if slot.formula else slot.value
             if slot.formula:
-                plan.computed[(mrow.row, n)] = slot.value
-            fill, locked = _FIGURE.get(slot.role, (None, True))
-            looks[(mrow.row, n)] = Look(bold=strong, border=True, horizontal="right", vertical="center", fill=fill, locked=locked,
-                                        number_format=style.PERCENT_FORMAT if slot.role == RATIO else style.COUNT_FORMAT)
+                plan.computed[(row, n)] = slot.value
+            look = figures.get((strong, slot.role))
+            if look is None:
+                fill, locked = _FIGURE.get(slot.role, (None, True))
+                look = figures[(strong, slot.role)] = Look(
+                    bold=strong, border=True, horizontal="right", vertical="center", fill=fill, locked=locked,
+                    number_format=style.PERCENT_FORMAT if slot.role == RATIO else style.COUNT_FORMAT,
+                )
+            looks[(row, n)] = look
     plan.blocks.append((first, 1, body))
     if master.previous:
         _previous_rows(master, plan)
@@ -234,32 +249,37 @@ def _previous_rows(master: Master, plan: SheetPlan) -> None:
 def check_plan(name: str, content: CheckSheet) -> SheetPlan:
     """The "Kiểm tra" sheet of marks.check_sheet: title, the findings' table, the lists under it."""
     width = len(CHECK_HEADERS)
-    plan = SheetPlan(name)
+    plan = SheetPlan(name, loose_fonts=True)
     plan.blocks.append((1, 1, [[content.title] + [None] * (width - 1), [None] * width] + content.rows))  # row 2: the status
     looks = plan.looks
-    looks[(1, 1)] = Look(size=style.TITLE_SIZE, bold=True)
+    made: dict[tuple, Look] = {}  # each distinct look made once: the lists may run to thousands of rows
+
+    def look(**attributes) -> Look:
+        key = tuple(attributes.items())
+        found = made.get(key)
+        if found is None:
+            found = made[key] = Look(**attributes)
+        return found
+
+    looks[(1, 1)] = look(size=style.TITLE_SIZE, bold=True)
     bold = set(content.bold)
+    fills = {(row, col): colour for row, col, colour in content.fills}
     for offset, values in enumerate(content.rows):
         row = CHECK_FIRST_ROW + offset
         for col, value in enumerate(values, start=1):
             link = LINK_COLOUR if isinstance(value, Link) else None
+            fill = fills.get((row, col))
             if row == CHECK_FIRST_ROW:
-                looks[(row, col)] = Look(bold=True, fill=style.HEADER_FILL, border=True)
+                looks[(row, col)] = look(bold=True, fill=style.HEADER_FILL, border=True)
             elif row <= content.last_finding:
-                looks[(row, col)] = Look(border=True, vertical="top", wrap=col == 6, color=link)
-            elif value is not None:
-                looks[(row, col)] = Look(bold=row in bold and col == 1, color=link)
-    for row, col, colour in content.fills:
-        looks[(row, col)] = _with_fill(looks.get((row, col), Look()), colour)
-    for row in range(1, CHECK_FIRST_ROW + len(content.rows)):  # the sheet's font everywhere: few calls
+                looks[(row, col)] = look(border=True, vertical="top", wrap=col == 6, color=link, fill=fill)
+            elif value is not None:  # the lists under the table: the cells that say something
+                looks[(row, col)] = look(bold=row in bold and col == 1, color=link, fill=fill)
+    for row in range(1, CHECK_FIRST_ROW):
         for col in range(1, width + 1):
-            looks.setdefault((row, col), Look())
+            looks.setdefault((row, col), look())
     plan.widths = dict(enumerate(CHECK_WIDTHS[:width], start=1))
     return plan
-
-
-def _with_fill(look: Look, colour: str) -> Look:
-    return Look(**{**look.__dict__, "fill": colour})
 
 
 # ----------------------------------------------------------------------------------------------

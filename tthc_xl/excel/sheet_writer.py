@@ -112,14 +112,15 @@ class XlwingsSheet:
             for first, last in runs(rows):
                 self._range(first, c1, last, c2).merge(across=True)
 
-    def style(self, looks: dict[tuple[int, int], Look], painted: set[tuple[int, int]]) -> None:
+    def style(self, looks: dict[tuple[int, int], Look], painted: set[tuple[int, int]], loose_fonts: bool = False) -> None:
         for name, (assign, cleared) in _ATTRIBUTES.items():
             every = {rc: getattr(look, name) for rc, look in looks.items()}
             cells = every if name in _ALWAYS else {rc: v for rc, v in every.items() if v != cleared}
             if not cells:
                 continue
             free = painted if name == "fill" else frozenset()
-            for r1, c1, r2, c2, value in _fewest(cells, every, free, name in _WRITABLE_CLEARED, cleared):
+            gaps = loose_fonts and name in _ALWAYS  # an empty cell's font: whatever takes fewer calls
+            for r1, c1, r2, c2, value in _fewest(cells, every, free, name in _WRITABLE_CLEARED, cleared, gaps):
                 assign(self._range(r1, c1, r2, c2), value)
 
     def paint(self, fills: dict[tuple[int, int], str | None]) -> None:
@@ -227,22 +228,27 @@ def set_protection(book, sheet, protect: bool, unlocked: list[str] | None = None
             pass
 
 
-def _fewest(cells: dict, every: dict, free, writable: bool, cleared) -> list[tuple[int, int, int, int, object]]:
+def _fewest(cells: dict, every: dict, free, writable: bool, cleared, gaps: bool = False) -> list[tuple[int, int, int, int, object]]:
     """The fewer calls of two covers: rectangles of equal values, or (where every cell of the values'
     bounding box is planned) the box in its commonest value, then rectangles of the other values.
-    `writable`: whether the `cleared` value can be written back."""
+    `writable`: whether the `cleared` value can be written back; `gaps`: whether a cell of the box
+    the plan leaves alone may take the box's value."""
     plain = rectangles(cells, free)
     rows, cols = [r for r, _ in cells], [c for _, c in cells]
     r1, r2, c1, c2 = min(rows), max(rows), min(cols), max(cols)
     box = [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
-    if len(plain) < 3 or any(rc not in every for rc in box):
+    if gaps:
+        free = set(free) | {rc for rc in box if rc not in every}
+    elif len(plain) < 3 or any(rc not in every for rc in box):
+        return plain
+    if len(plain) < 2:
         return plain
     counts: dict[object, int] = {}
     for rc in box:
         if rc not in free:
             counts[every[rc]] = counts.get(every[rc], 0) + 1
     common = max(counts, key=counts.get)
-    rest = {rc: every[rc] for rc in box if every[rc] != common and rc not in free}
+    rest = {rc: every[rc] for rc in box if rc not in free and every[rc] != common}
     if not writable and cleared in rest.values():
         return plain  # a cleared value this engine cannot set back (no alignment, no border)
     for rc in box:  # box is in row order: a painted cell continues the run above it

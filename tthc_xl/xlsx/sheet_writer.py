@@ -66,6 +66,14 @@ def _parts(look: Look) -> tuple:
     )
 
 
+_SHARED: dict[Look, int] = {}
+
+
+def _shared(look: Look) -> int:
+    """A number for each distinct look (equal looks, one number), so the style cache stays small."""
+    return _SHARED.setdefault(look, len(_SHARED))
+
+
 def _assign(look: Look):
     font, fill, border, alignment, protection = _parts(look)
 
@@ -102,14 +110,16 @@ class OpenpyxlSheet:
         for r1, c1, r2, c2 in rects:
             self.sheet.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
 
-    def style(self, looks: dict[tuple[int, int], Look], painted: set[tuple[int, int]]) -> None:
+    def style(self, looks: dict[tuple[int, int], Look], painted: set[tuple[int, int]], loose_fonts: bool = False) -> None:
+        """A plan shares one Look object among the cells that look alike: keyed by its id (the
+        looks stay alive in `looks`), a cell costs no hashing of its look."""
         cell_at, apply = self.sheet.cell, self._styles.apply
-        assigns: dict[Look, object] = {}
+        assigns: dict[int, tuple] = {}
         for (row, col), look in looks.items():
-            assign = assigns.get(look)
-            if assign is None:
-                assign = assigns[look] = _assign(look)
-            apply(cell_at(row, col), look, assign)
+            known = assigns.get(id(look))
+            if known is None:
+                known = assigns[id(look)] = (_assign(look), ("look", _shared(look)))
+            apply(cell_at(row, col), known[1], known[0])
 
     def paint(self, fills: dict[tuple[int, int], str | None]) -> None:
         for (row, col), colour in fills.items():
