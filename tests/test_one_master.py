@@ -10,7 +10,6 @@ frozen panes, defined names, protection and the page setup.
 
 import shutil
 
-from pathlib import Path
 
 import openpyxl
 import pytest
