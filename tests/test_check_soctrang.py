@@ -61,7 +61,7 @@ def test_suspects_follow_the_rule_that_still_holds(appendix, layouts):
 
 def test_unit_files_in_varied_shapes_give_the_same_findings(unit_folder, layouts, soc_trang_units):
     result = check_files([unit_folder], layouts, units=soc_trang_units)
-    assert [s["status"] for s in result.sources] == ["ok"] * 16
+    assert [s.status for s in result.sources] == ["ok"] * 16
     expected = soctrang.unit_file_values()
     got = {}
     for table in result.tables:

@@ -154,7 +154,7 @@ def test_the_task_pane_shows_every_failure_in_vietnamese(serving, master):
     ], work)
 
     ok = shown["ok"]
-    assert not ok["shown"] and ok["auth"] == f"Bearer {TOKEN}" and ok["actions"][-1] == "alert" and "setValues" in ok["actions"]
+    assert not ok["shown"] and ok["auth"] == f"Bearer {TOKEN}" and "alert" in ok["actions"] and "setValues" in ok["actions"]
     expected = {
         "401": ("Máy chủ tthc-xl từ chối: chưa có mã truy cập hoặc mã không đúng. Hãy bấm nút «Mã truy cập» trên tab TTHC, "
                 "nhập mã do quản trị viên cấp cho đơn vị mình rồi bấm «Lưu mã».", TOKEN_HELP),

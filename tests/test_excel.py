@@ -186,7 +186,7 @@ def _pasted_book(tmp_path, unit_folder, label=None) -> Path:
 def test_unit_sheets_pasted_into_the_workbook_are_consolidated(tmp_path, unit_folder):
     path = _pasted_book(tmp_path, unit_folder)
     outcome, actions, alerts = xp.run_button(excel.consolidate, path)
-    assert [s["file"] for s in outcome.sources] == ["dan.xlsx"] and outcome.sources[0]["sheet"] == "Dán Tư pháp"
+    assert [s.file for s in outcome.sources] == ["dan.xlsx"] and outcome.sources[0].sheet == "Dán Tư pháp"
     sheet = openpyxl.load_workbook(path)[SHEET]
     assert [sheet.cell(20, c).value for c in range(2, 6)] == ["Sở Tư pháp", "=D20+E20", 181, 664]
     assert alerts[0]["prompt"].startswith("Đã tổng hợp 1/16 đơn vị") and "15 đơn vị chưa gửi báo cáo" in alerts[0]["prompt"]

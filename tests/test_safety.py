@@ -25,7 +25,7 @@ import soctrang
 
 from tthc_xl.xlsx import render as render_xlsx
 from tthc_xl.files import safe_open
-from tthc_xl.files.check import expand_sources
+from tthc_xl.files.sources import expand_sources
 from tthc_xl.cli.app import main
 from tthc_xl.core.layouts import load_layouts
 from tthc_xl.files.locking import MasterNotWritable, check_master_writable

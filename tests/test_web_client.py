@@ -52,7 +52,7 @@ def returned_kinds(unit_folder, tmp_path_factory):
 
 def test_the_declared_action_kinds_are_those_the_buttons_return(returned_kinds):
     assert set(returned_kinds) == client.ACTIONS, "update tthc_xl/excel/client.py ACTIONS"
-    assert len(client.ACTIONS) == 23
+    assert len(client.ACTIONS) == 24
     # each is a kind xlwings' remote engine emits (its source names it in an append_json_action)
     engine = (Path(xlwings.__file__).parent / "pro" / "_xlremote.py").read_text(encoding="utf-8")
     assert {kind for kind in client.ACTIONS if f'func="{kind}"' not in engine} == set()
@@ -96,7 +96,7 @@ def test_health_reports_the_client_and_fails_without_a_complete_one(tmp_path):
     health = _app(None).get("/health")
     assert health.status_code == 503 and health.json()["status"] == "error"
     assert health.json()["detail"].startswith("Chưa có xlwings-server (phần chạy trong Excel của add-in)")
-    assert len(health.json()["missing_actions"]) == 23
+    assert len(health.json()["missing_actions"]) == 24
 
     old = tmp_path / "static"
     shutil.copytree(client.installed_static_dir() / "js" / "custom-scripts", old / "js" / "custom-scripts")

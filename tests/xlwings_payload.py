@@ -24,6 +24,7 @@ import openpyxl
 import python_calamine
 import xlwings as xw
 from openpyxl.cell.cell import MergedCell
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter, range_boundaries
@@ -188,12 +189,57 @@ def _protect(book, sheet_name: str, protect: bool, unlocked: str) -> None:
 
 
 def _page_layout(book, sheet_name: str, layout_json: str) -> None:
+    """What addin/tthc.js `tthcPageLayout` sets, line for line."""
     ws = book[sheet_name]
     layout = json.loads(layout_json)
     ws.page_setup.orientation = layout["orientation"].lower()
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4 if layout["paperSize"] == "A4" else layout["paperSize"]
     ws.print_title_rows = layout["titleRows"].replace("$", "")
-    ws.page_margins.top = layout["margins"]["top"] / 72
+    for side, points in layout["margins"].items():
+        setattr(ws.page_margins, side, round(points / 72, 4))
+    ws.print_options.horizontalCentered = layout["centerHorizontally"]
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = layout["fitWidth"], layout["fitHeight"]
+    font, rest = re.fullmatch(r'&"([^"]+)"(.*)', layout["footer"]).groups()
+    size, text = re.fullmatch(r"&(\d+)(.*)", rest).groups()
+    ws.oddFooter.center.text, ws.oddFooter.center.font, ws.oddFooter.center.size = text, font, int(size)
+
+
+_CHART_TYPES = {"ColumnClustered": ("col", BarChart), "BarClustered": ("bar", BarChart), "LineMarkers": (None, LineChart)}
+
+
+def _add_chart(ws, name: str, kind: str, sheet_name: str, address: str) -> None:
+    """What Excel draws for `sheet.charts.add()` + `set_source_data`: each column a series named by its first row."""
+    direction, make = _CHART_TYPES[kind]
+    chart = make()
+    if direction:
+        chart.type, chart.grouping = direction, "clustered"
+    c1, r1, c2, r2 = range_boundaries(address.replace("$", ""))
+    for col in range(c1, c2 + 1):
+        chart.add_data(Reference(ws, min_col=col, min_row=r1, max_row=r2), titles_from_data=True)
+    ws.add_chart(chart, "A1")
+
+
+def _set_chart(ws, chart, func: str, args: list) -> None:
+    if func == "setChartXAxisValues":
+        c1, r1, _, r2 = range_boundaries(args[1].replace("$", ""))
+        chart.set_categories(Reference(ws, min_col=c1, min_row=r1, max_row=r2))
+    elif func == "setChartTitle":
+        chart.title = args[0]
+    elif func == "setChartAxis":
+        axis, changes = (chart.y_axis if args[0] == "value" else chart.x_axis), args[1]
+        if "title" in changes:
+            axis.title = changes["title"]
+        if "minimum_scale" in changes:
+            axis.scaling.min = changes["minimum_scale"]
+        if "maximum_scale" in changes:
+            axis.scaling.max = changes["maximum_scale"]
+        if changes.get("reverse_order"):
+            axis.scaling.orientation = "maxMin"
+    elif args[0] == "position":
+        chart.legend.position = {"Bottom": "b", "Top": "t", "Left": "l", "Right": "r"}[args[1]]
+    elif args[0] == "visible" and not args[1]:
+        chart.legend = None
 
 
 def apply_actions(book: openpyxl.Workbook, actions: list[dict]) -> list[dict]:
@@ -289,6 +335,11 @@ def apply_actions(book: openpyxl.Workbook, actions: list[dict]) -> list[dict]:
             r1, _, r2, _ = _bounds(action)
             for r in range(r1, r2 + 1):
                 ws.row_dimensions[r].height = args[0]
+        elif func == "setAutofit":
+            assert args == ["rows"], action  # columns keep their planned widths
+            r1, _, r2, _ = _bounds(action)
+            for r in range(r1, r2 + 1):
+                ws.row_dimensions[r].height = None  # Excel fits the row to its text; a file leaves it to the reader
         elif func == "addNote":
             comment = Comment(args[1], "tthc-xl")
             comment.width, comment.height = 360, 160
@@ -298,6 +349,12 @@ def apply_actions(book: openpyxl.Workbook, actions: list[dict]) -> list[dict]:
         elif func == "addHyperlink":
             cell = next(_cells(ws, action))
             cell.hyperlink = args[0]
+        elif func == "sheetDelete":
+            del book[book.worksheets[action["sheet_position"]].title]
+        elif func == "addChart":
+            _add_chart(ws, *args[:4])
+        elif func in ("setChartXAxisValues", "setChartTitle", "setChartAxis", "setChartLegend"):
+            _set_chart(ws, ws._charts[args[0]], func, args[1:])
         elif func == "addSheet":
             book.create_sheet(args[1], args[0])
         elif func == "activateSheet":

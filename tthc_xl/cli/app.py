@@ -8,13 +8,13 @@ import csv
 import functools
 import gc
 import importlib
-import json
 import sys
 from pathlib import Path
 
+from tthc_xl.cli.common import layouts_of, print_summary, write_json
 from tthc_xl.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE
-from tthc_xl.core.layouts import LayoutError, clerk_layout_dirs, layout_to_toml, load_layouts, resolve_form, user_layout_dir
-from tthc_xl.core.model import ERROR
+from tthc_xl.core.errors import ClerkError
+from tthc_xl.core.layouts import LayoutError, layout_to_toml, resolve_form, user_layout_dir
 from tthc_xl.core.units import load_units
 
 
@@ -34,13 +34,8 @@ COMMAND_MODULES: dict[str, str] = {
 CORE_COMMANDS = ("forms", "check", "new-master", "consolidate")
 
 
-def _layouts(args, master=None):
-    """The shipped layouts, then the clerk's (per-user folder, the folder beside the master), then --forms-dir."""
-    return load_layouts([*clerk_layout_dirs(master), *(args.forms_dir or ())])
-
-
 def cmd_forms(args) -> int:
-    layouts = _layouts(args)
+    layouts = layouts_of(args)
     if args.source:
         return _write_layout(args, layouts)
     for layout in layouts.values():
@@ -86,7 +81,7 @@ def _write_layout(args, layouts) -> int:
 def cmd_check(args) -> int:
     from tthc_xl.files.check import check_files
 
-    layouts = _layouts(args)
+    layouts = layouts_of(args)
     form = resolve_form(args.form, layouts)
     units = load_units(args.units) if args.units else None
     result = check_files(args.files, layouts, form, units)
@@ -139,7 +134,7 @@ def cmd_new_master(args) -> int:
     from tthc_xl.files.sources import consolidate
     from tthc_xl.xlsx.render import save_master
 
-    layouts = _layouts(args, Path(args.output))
+    layouts = layouts_of(args, Path(args.output))
     form = resolve_form(args.form, layouts, Path(args.output).resolve().parent)
     if not args.units and not args.empty:
         print("Bảng tổng hợp cần danh sách đơn vị: dùng --units TỆP.csv (cột nhom, ten, bi_danh) hoặc tên một danh sách "
@@ -162,17 +157,18 @@ def cmd_consolidate(args) -> int:
     if refused:
         print(refused, file=sys.stderr)
         return EXIT_UNUSABLE
-    layouts = _layouts(args, output)
+    layouts = layouts_of(args, output)
     units = load_units(args.units) if args.units else None
     form = resolve_form(args.form, layouts, output.resolve().parent)
     settings = book = None
     if output.exists():
-        from tthc_xl.xlsx.render import open_or_new, read_form, read_settings
+        from tthc_xl.files.master_book import master_table, read_settings
+        from tthc_xl.xlsx.render import open_or_new, read_form
 
-        book = open_or_new(output)
+        book = open_or_new(output)  # parsed once: its settings, its layout, its table and then the update
         settings = read_settings(book)
         form = form or _remembered_form(read_form(book), layouts, output)
-        existing = read_master_table(output, layouts, form)
+        existing = master_table(book, output, layouts, form) or read_master_table(output, layouts, form)
         if existing is not None:
             if not form and existing.layout.inferred:
                 layouts[existing.layout.name] = existing.layout  # inferred when the master was built: the same again
@@ -204,7 +200,7 @@ def cmd_consolidate(args) -> int:
         write_json(args.json, outcome.as_json())
     print(history.archive(output, outcome).message)
     print(f"\nBảng tổng hợp: {output.resolve()}")
-    failed = any(s["status"] != "ok" for s in outcome.sources)
+    failed = any(not s.ok for s in outcome.sources)
     return EXIT_FINDINGS if outcome.has_errors or failed else EXIT_OK
 
 
@@ -220,29 +216,6 @@ def _remembered_form(remembered: str, layouts, output: Path) -> str | None:
 
 def _import_renderer() -> None:
     importlib.import_module("tthc_xl.xlsx.render")
-
-
-def print_summary(result) -> None:
-    for source in result.sources:
-        where = f"{source['file']}" + (f" [{source['sheet']}]" if source["sheet"] else "")
-        if source["error"]:
-            print(f"✗ {source['error']}")
-        else:
-            print(f"✓ {where}" + (f": {source['unit']}" if source["unit"] else ""))
-    for note in result.notes:
-        print(f"  {note}")
-    errors = sum(1 for f in result.findings if f.severity == ERROR)
-    warnings = len(result.findings) - errors
-    layout = result.master.layout if hasattr(result, "master") else result.layout
-    form = layout.label if layout is not None else getattr(result, "form", "")
-    print(f"\nMẫu biểu: {form or '(không xác định)'}. {errors} lỗi, {warnings} cảnh báo.")
-    for finding in result.findings:
-        mark = "LỖI" if finding.severity == ERROR else "Cảnh báo"
-        print(f"- [{mark}] {Path(finding.file).name} [{finding.sheet}] {finding.cell}: {finding.message}")
-
-
-def write_json(path: str, data: dict) -> None:
-    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=1)
@@ -395,7 +368,7 @@ def _command(argv: list[str]) -> str | None:
 
 
 def main(argv=None) -> int:
-    from tthc_xl.files.locking import MasterError, MasterNotWritable, check_master_writable
+    from tthc_xl.files.locking import check_master_writable
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:
@@ -415,7 +388,7 @@ def main(argv=None) -> int:
             # would walk them again and again (a sixth of the time at 1 000 files, in the workers too).
             gc.disable()
         return args.run(args)
-    except (LayoutError, MasterNotWritable, MasterError) as exc:
+    except ClerkError as exc:  # a layout file, a master open in Excel, a broken master, any command's own
         print(str(exc), file=sys.stderr)
         return EXIT_UNUSABLE
     except PermissionError as exc:

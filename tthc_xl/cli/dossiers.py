@@ -7,12 +7,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tthc_xl.cli.app import _layouts, print_summary, write_json
+from tthc_xl.cli.common import layouts_of, print_summary, write_json
 from tthc_xl.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE
 from tthc_xl.core import dossiers as ds
 from tthc_xl.core.contract import CHECK_SHEET
 from tthc_xl.core.indicators import APPENDIX, DOSSIERS, indicators, paragraph
-from tthc_xl.core.model import ERROR, UNIT, WARNING, Cell, Finding, Row
+from tthc_xl.core.model import ERROR, UNIT, WARNING, Cell, Finding, Row, SourceFile
 from tthc_xl.core.numbers import format_number, format_percent
 from tthc_xl.core.periods import parse_period
 from tthc_xl.core.units import Unit, UnitList, load_units
@@ -82,7 +82,7 @@ def cmd_dossiers(args) -> int:
     from tthc_xl.files.history import HistoryError, read_master
     from tthc_xl.files.locking import check_master_writable
 
-    layouts = _layouts(args)
+    layouts = layouts_of(args)
     output = Path(args.output) if args.output else None
     existing = None
     if output is not None:
@@ -142,7 +142,7 @@ def cmd_dossiers(args) -> int:
 
 def count_exports(files, period_text: str, layout, units: UnitList | None, mapping_name=None, calendars=None, by: str = "unit") -> DossierCheck | None:
     """Read the exports and count the period; None (with a message) when no export could be read."""
-    from tthc_xl.files.check import expand_sources
+    from tthc_xl.files.sources import expand_sources
     from tthc_xl.files.dossiers import DossierStore
 
     period = parse_period(period_text)
@@ -207,7 +207,7 @@ def _from_master(existing, layouts, layout, units, period_text: str, output: Pat
     settings = existing.settings
     settings.period = settings.period or period_text
     outcome = consolidate_results([FileResult(str(output), [existing.table])], layouts, layout.name, units, settings, output=str(output))
-    outcome.sources = [s for s in outcome.sources if s["file"] != str(output)]
+    outcome.sources = [s for s in outcome.sources if s.file != str(output)]
     _forget_sources(outcome, str(output))
     if existing.previous:
         outcome.master.previous = {c.number: existing.previous[c.key] for c in layout.columns if c.key in existing.previous}
@@ -229,7 +229,7 @@ def set_against(check: DossierCheck, outcome, output: str, compare_reported: boo
             outcome.notes.append(f"{unit}: không có hồ sơ nào trong danh sách hồ sơ, chưa đối chiếu.")
     outcome.findings += counted.findings
     outcome.notes += counted.notes
-    outcome.sources += [{k: f[k] for k in ("file", "sheet", "unit", "status", "error")} for f in check.files]
+    outcome.sources += [SourceFile(f["file"], f["sheet"], f["unit"], f["status"], f["error"]) for f in check.files]
     check.appendix = indicators(layout.by_key(master.totals()), APPENDIX)
     for mrow in master.rows_of(UNIT):
         if mrow.label in check.recomputed:

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from tthc_xl.cli.common import layouts_of
 from tthc_xl.cli.exits import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE
 from tthc_xl.core.model import ERROR
 from tthc_xl.report.narrative import (
@@ -32,12 +33,6 @@ def add_commands(subparsers) -> None:
     check.set_defaults(run=cmd_check_report)
 
 
-def _layouts_of(args):
-    from tthc_xl.core.layouts import load_layouts
-
-    return load_layouts(getattr(args, "forms_dir", None) or ())
-
-
 def cmd_report(args) -> int:
     output = Path(args.output)
     if output.suffix.lower() != ".docx":
@@ -46,7 +41,7 @@ def cmd_report(args) -> int:
     if args.template and not Path(args.template).is_file():
         print(f"Không tìm thấy mẫu báo cáo {args.template}.", file=sys.stderr)
         return EXIT_UNUSABLE
-    layouts = _layouts_of(args)
+    layouts = layouts_of(args, Path(args.master) if getattr(args, 'master', None) else None)
     try:
         figures = figures_from_master(args.master, args.previous, layouts=layouts)
         errors = master_findings(args.master, layouts, args.previous)
@@ -110,7 +105,7 @@ def cmd_check_report(args) -> int:
     from tthc_xl.report.check import check_text, figures_from_tables
     from tthc_xl.report.reading import VocabularyError, load_vocabulary
 
-    layouts = _layouts_of(args)
+    layouts = layouts_of(args, Path(args.master) if getattr(args, 'master', None) else None)
     report = Path(args.report)
     master_name = Path(args.master).name if args.master else ""
     try:

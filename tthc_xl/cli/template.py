@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tthc_xl.cli.app import _layouts
+from tthc_xl.cli.common import layouts_of
 from tthc_xl.cli.exits import EXIT_OK, EXIT_UNUSABLE
 from tthc_xl.core.units import load_units
 from tthc_xl.xlsx.unit_template import file_name, write_unit_template
 
 
 def cmd_template(args) -> int:
-    layouts = _layouts(args)
+    layouts = layouts_of(args)
     if args.form not in layouts:
         print(f"Không có mẫu biểu “{args.form}”. Các mẫu có sẵn: {', '.join(layouts)}.", file=sys.stderr)
         return EXIT_UNUSABLE

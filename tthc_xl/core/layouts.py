@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from tthc_xl.core.errors import ClerkError
 from tthc_xl.core.text import fold
 from tthc_xl.resources import CHECKOUT, shipped
 
@@ -24,7 +25,7 @@ INFERRED_SOURCES = ("hàng số thứ tự cột", "tiêu đề cột")
 INFERRED_NAMES = ("theo-hang-so", "suy-ra-tieu-de-cot")  # from a number row's spelled rules; from the header
 
 
-class LayoutError(ValueError):
+class LayoutError(ClerkError, ValueError):
     """A layout file a clerk wrote that cannot be used; the message says which and why."""
 
 

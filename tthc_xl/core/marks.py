@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tthc_xl.core import style
-from tthc_xl.core.model import DOCUMENT_SUFFIXES, ERROR, Finding
+from tthc_xl.core.model import DOCUMENT_SUFFIXES, ERROR, Finding, SourceFile
 
 CHECK_HEADERS = ["STT", "Mức độ", "Ô", "Đơn vị", "Quy tắc", "Nội dung", "Ô nghi sai", "Giá trị gợi ý", "Tệp nguồn", "Ô nguồn"]
 # Widths (Excel character units) that print on one landscape A4 page across, at a legible size;
@@ -65,7 +65,7 @@ class CheckSheet:
     last_finding: int = CHECK_FIRST_ROW  # the findings' table ends here (its borders)
 
 
-def check_sheet(findings: list[Finding], missing: list[str], sources: list[dict], notes: list[str], book: str, master_sheet: str) -> CheckSheet:
+def check_sheet(findings: list[Finding], missing: list[str], sources: list[SourceFile], notes: list[str], book: str, master_sheet: str) -> CheckSheet:
     """The findings, each with links to its cell and to the unit file it came from; the units that
     sent nothing; the files read. `book` is how findings name the master (its path, or its name in Excel)."""
     errors = sum(1 for f in findings if f.severity == ERROR)
@@ -101,12 +101,12 @@ def check_sheet(findings: list[Finding], missing: list[str], sources: list[dict]
     sheet.bold.append(CHECK_FIRST_ROW + len(rows))
     rows.append(["TỆP ĐÃ ĐỌC"] + [None] * 9)
     for source in sources:
-        name = Path(source["file"]).name
-        target = _place(source["file"], source["sheet"], "A1", book)
-        if source["error"]:
+        name = Path(source.file).name
+        target = _place(source.file, source.sheet, "A1", book)
+        if source.error:
             sheet.fills.append((CHECK_FIRST_ROW + len(rows), 6, style.ERROR_FILL))
-        sheet_name = source["sheet"] if Path(name).suffix.lower() != ".csv" else None  # a CSV's one "sheet" is its name again
-        rows.append([None, None, None, source["unit"], sheet_name, source["error"] or "đã tổng hợp", None, None,
+        sheet_name = source.sheet if Path(name).suffix.lower() != ".csv" else None  # a CSV's one "sheet" is its name again
+        rows.append([None, None, None, source.unit, sheet_name, source.error or "đã tổng hợp", None, None,
                      Link(name, target) if target else name, None])
     for note in notes:
         rows.append([None] * 5 + [note] + [None] * 4)

@@ -114,6 +114,16 @@ class Master:
     def last_col(self) -> int:
         return max(self.layout.numbers)
 
+    @property
+    def label_col(self) -> int:
+        """The sheet column of the unit names (the layout's, B when it names none)."""
+        return self.layout.label_column or 2
+
+    @property
+    def order_col(self) -> int:
+        """The sheet column of the row numbers (STT)."""
+        return self.layout.order_column or 1
+
     def rows_of(self, kind: str) -> list[MasterRow]:
         return [r for r in self.rows if r.kind == kind]
 
@@ -133,7 +143,7 @@ class Master:
     def table(self) -> Table:
         """The master as the checker sees it: unit rows with master addresses and their sources."""
         rows = []
-        label = _letter(self.layout.label_column or 2)
+        label = _letter(self.label_col)
         for mrow in self.rows:
             if mrow.kind != UNIT or not mrow.reported:
                 continue

@@ -170,3 +170,24 @@ class Disagreement(Violation):
 
 
 PREVIOUS_PENDING, FILE_TOTAL = "previous-pending", "file-total"
+
+
+SOURCE_OK, SOURCE_FAILED = "ok", "lỗi"
+
+
+@dataclass
+class SourceFile:
+    """One file a run read, or one table of it: the unit it gave, or why it could not be used."""
+
+    file: str
+    sheet: str = ""
+    unit: str = ""  # the unit of its one unit row ("" for none or several)
+    status: str = SOURCE_OK  # SOURCE_OK or SOURCE_FAILED
+    error: str = ""  # the Vietnamese message when it could not be used
+
+    @property
+    def ok(self) -> bool:
+        return self.status == SOURCE_OK
+
+    def as_json(self) -> dict:
+        return asdict(self)

@@ -5,21 +5,12 @@ VBA subs in macros/TthcXl.bas (desktop, `RunPython`) and the xlwings Server scri
 (tthc_xl/server.py, Office.js add-in) call. Each takes an `xlwings.Book`; on the desktop it
 defaults to `xw.Book.caller()`.
 
-The work is the core's (tthc_xl.files.sources, tthc_xl.core.master, tthc_xl.core.rules): this module only
-reads the workbook's values into `read.Grid`s and renders a `Consolidation`/`Master` onto the
-book, with few calls: one value write per block (the whole table body with its formulas in one
-`range.value = 2D list`), base fills as rectangles, marks per flagged cell. On the remote engine
-(xlwings Server) every call becomes one action in `book.json()["actions"]`, so the number of
-actions depends on the number of flagged cells, not on the size of the table.
-
-What the remote engine (Office.js) cannot do, and what happens instead:
-* sheet protection: done by the add-in's JavaScript callback `tthcProtectSheet` (addin/tthc.js),
-  called through `app.macro(...)` (the `runMacro` action);
-* page layout other than the print area (orientation, margins, repeated rows, footer): done by
-  the add-in's callback `tthcPageLayout` (ExcelApi 1.9);
-* PDF export and writing files on the clerk's computer (print to PDF, the report .docx): not
-  possible; `print_appendix` prepares the page layout and asks the clerk to print from Excel,
-  `draft_report` says to use Excel on the desktop or the `tthc-xl` command.
+The work is the core's (tthc_xl.files.sources, tthc_xl.core.master, tthc_xl.core.rules): this module
+reads the workbook's values into `read.Grid`s and draws the same sheet plans as the command line
+(tthc_xl.core.sheet_plan) through the xlwings writer (tthc_xl.excel.sheet_writer), which says what
+each engine cannot do. PDF export and writing files on the clerk's computer (the report .docx)
+are not possible through the remote engine: `print_appendix` prepares the page layout and asks
+the clerk to print from Excel, `draft_report` says to use Excel on the desktop or `tthc-xl`.
 """
 
 from __future__ import annotations
@@ -28,35 +19,36 @@ import datetime as dt
 import logging
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tthc_xl.core.errors import ClerkError
 from tthc_xl.core import style
-from tthc_xl.files.check import expand_sources
-from tthc_xl.files.sources import Consolidation, consolidate_results, read_sources, units_from_table
-from tthc_xl.core.layouts import Layout, LayoutError, clerk_layout_dirs, load_layouts, resolve_form
-from tthc_xl.core.master import DERIVED, INPUT, RATIO, SUM, Master, Settings, derived_rules
-from tthc_xl.core.model import ERROR, GROUP, PERCENT, TOTAL, UNIT, Finding, Table
-from tthc_xl.core.a1 import cell_ref, column_letters
-from tthc_xl.files.read import Grid, read_grids_tables
-from tthc_xl.core.marks import CHECK_WIDTHS, Link, check_sheet, mark_plan
 from tthc_xl.core.contract import (
     CHECK_SHEET, CONF_SHEET, CONTROL_SHEET, FOLDER_NAME, FORM_NAME, MASTER_SHEET, SETTINGS, SETTINGS_SHEET, TABLE_NAME, UNITS_NAME,
 )
+from tthc_xl.core.layouts import Layout, LayoutError, clerk_layout_dirs, load_layouts, resolve_form
+from tthc_xl.core.marks import check_sheet, mark_plan
+from tthc_xl.core.master import Master, Settings, derived_rules
+from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Table
 from tthc_xl.core.rules import check_table
+from tthc_xl.core.sheet_plan import a1_rc, check_plan, draw, fitted_rows, master_plan, region_end, write_content, write_format
 from tthc_xl.core.units import UnitList, load_units
+from tthc_xl.excel.charts import draw_chart_sheet
+from tthc_xl.excel.sheet_writer import (  # noqa: F401 - text_cell and set_protection, where callers found them
+    PAGE_LAYOUT_CALLBACK, PROTECT_CALLBACK, XlwingsSheet, is_remote, set_protection, text_cell,
+)
+from tthc_xl.files.sources import expand_sources
+from tthc_xl.files.read import Grid, read_grids_tables
+from tthc_xl.files import history
+from tthc_xl.files.sources import Consolidation, choose_form, consolidate_results, read_sources, units_from_table
 
 TITLE = "tthc-xl"
 STATUS_ROW = 2  # the status line, on the "Kiểm tra" sheet (A2)
 MARK_FILLS = {style.ERROR_FILL, style.WARNING_FILL, style.SUSPECT_FILL}
-# JavaScript callbacks of the Office.js add-in (addin/tthc.js), run through the `runMacro` action.
-PROTECT_CALLBACK = "tthcProtectSheet"
-PAGE_LAYOUT_CALLBACK = "tthcPageLayout"
-_LINK = "0563C1"  # Excel's hyperlink blue
 
 
-class ButtonError(Exception):
+class ButtonError(ClerkError):
     """A button cannot do its work; the message (Vietnamese) says why and what to do."""
 
 
@@ -108,10 +100,11 @@ def _caller(book):
 
 
 def _guarded(book, work):
-    """Run a button; a clerk's problem (ButtonError, a bad form file) becomes a message, not a traceback."""
+    """Run a button; a clerk's problem (any ClerkError: a setting, a form file, a master) becomes a
+    message, not a traceback."""
     try:
         return work()
-    except (ButtonError, LayoutError) as exc:
+    except ClerkError as exc:
         status(book, f"Không thực hiện được: {exc}", error=True)
         return None
     except Exception as exc:  # noqa: BLE001 - a fault of ours: a Vietnamese message, the traceback to the log
@@ -399,12 +392,16 @@ def _consolidate(book, root: Path | None) -> Consolidation:
             f"không tìm thấy bảng số liệu nào của đơn vị: {where} không có tệp báo cáo đọc được và không có trang tính nào "
             "chứa bảng (có hàng đánh số cột 1, 2, 3=(4+5), …)."
         )
-    outcome = consolidate_results(results, layouts, form, units, conf.settings, None, output=book.name)
-    render(outcome, book)
+    # The previous period and the history, as `tthc-xl consolidate` keeps them beside the master:
+    # here beside the saved workbook (desktop) or in the server's folder.
+    place = history_place(book, root)
+    layout = layouts[form] if form else choose_form(results, None)
+    previous = history.previous_table(place, conf.settings.period, layout) if place and layout and conf.settings.period else None
+    outcome = consolidate_results(results, layouts, form, units, conf.settings, previous, output=book.name)
     master = outcome.master
     errors = sum(1 for f in outcome.findings if f.severity == ERROR)
     reported = len(master.rows_of(UNIT)) - len(master.missing)
-    failed = sum(1 for s in outcome.sources if s["status"] != "ok")
+    failed = sum(1 for s in outcome.sources if not s.ok)
     text = (
         f"Đã tổng hợp {reported}/{len(master.rows_of(UNIT))} đơn vị vào trang “{master.sheet}”: "
         f"{errors} lỗi, {len(outcome.findings) - errors} cảnh báo"
@@ -412,21 +409,30 @@ def _consolidate(book, root: Path | None) -> Consolidation:
         + (f", {len(master.missing)} đơn vị chưa gửi báo cáo" if master.missing else "")
         + f". Xem trang “{CHECK_SHEET}”."
     )
-    status(book, text, error=bool(errors or failed))
+    render(outcome, book, text, error=bool(errors or failed))
+    if not is_remote(book):  # see excel/charts.py: through xlwings Server the sheet stays as it was drawn
+        draw_chart_sheet(book, history.chart_rows(place, outcome))
+    if place:
+        history.archive(place, outcome)
     return outcome
 
 
+def history_place(book, root: Path | None) -> Path | None:
+    """Where the history of this master lives: the file beside the saved workbook, or (server) the
+    server's folder of unit reports; None for a workbook never saved."""
+    folder = root if root is not None else _book_folder(book)
+    return folder / Path(book.name).name if folder else None
+
+
 # ----------------------------------------------------------------------------------------------
-# Rendering the master onto the book
+# Rendering the master onto the book: core.sheet_plan through the xlwings sheet writer
 # ----------------------------------------------------------------------------------------------
 
 
-def is_remote(book) -> bool:
-    return book.app.engine.name == "remote"
-
-
-def render(outcome: Consolidation, book) -> None:
-    """Write the master onto the book: table, marks, "Kiểm tra", the table's defined name, print area."""
+def render(outcome: Consolidation, book, told: str = "", error: bool = False) -> None:
+    """Write the master onto the book (the command line's sheet plans, the xlwings writer):
+    values and merges, then the protection and the status `told`, then the formats, so a later
+    action that fails leaves the table guarded and the clerk told."""
     master = outcome.master
     _ensure_settings(book, master.settings)
     sheet = _sheet(book, MASTER_SHEET)
@@ -436,15 +442,22 @@ def render(outcome: Consolidation, book) -> None:
         old = None
     else:
         old = _region(book)
-    set_protection(book, sheet, False)
+    writer = XlwingsSheet(book, sheet)
+    writer.unprotect()
     _clear(sheet, old, master)
-    write_table(master, sheet)
     in_master = [f for f in outcome.findings if f.file == book.name and f.sheet == master.sheet]
-    mark(sheet, in_master)
-    write_check_sheet(book, master.sheet, outcome.findings, master.missing, outcome.sources, outcome.notes, book.name)
-    _set_table_name(book, master)
-    _prepare_print(book, sheet, master)
-    set_protection(book, sheet, True, input_ranges(master))
+    plan = master_plan(master, in_master)
+    content = check_sheet(outcome.findings, master.missing, outcome.sources, outcome.notes, book.name, master.sheet)
+    checks, checks_plan = _check_writer(book, master.sheet), check_plan(CHECK_SHEET, content)
+    try:
+        write_content(plan, writer)
+        write_content(checks_plan, checks)
+    finally:
+        writer.protect(plan.unlocked())
+        if told:
+            status(book, told, error=error)
+    write_format(plan, writer)
+    write_format(checks_plan, checks)
 
 
 def _ensure_settings(book, settings: Settings) -> None:
@@ -482,7 +495,7 @@ def _region(book) -> tuple[int, int] | None:
 
 def _clear(sheet, old: tuple[int, int] | None, master: Master) -> None:
     """Forget what the previous run wrote (values, formats, merges, notes) in the old and new region."""
-    last_row = max(old[0] if old else 0, _region_end(master))
+    last_row = max(old[0] if old else 0, region_end(master))
     last_col = max(old[1] if old else 0, master.last_col)
     region = sheet.range((1, 1), (last_row, last_col))
     delete_notes(sheet, [a for a in note_addresses(sheet) if _inside(a, last_row, last_col)])
@@ -490,199 +503,36 @@ def _clear(sheet, old: tuple[int, int] | None, master: Master) -> None:
     region.clear()
 
 
-def _region_end(master: Master) -> int:
-    return master.last_row + (3 if master.previous else 0)
-
-
 def _inside(address: str, last_row: int, last_col: int) -> bool:
-    row, col = _rc(address)
+    row, col = a1_rc(address)
     return row <= last_row and col <= last_col
 
 
-def write_table(master: Master, sheet) -> None:
-    """Values and formulas in three blocks (title, header, body), then formats in ranges."""
-    layout = master.layout
-    last_col = master.last_col
-    rng = lambda r1, c1, r2, c2: sheet.range((r1, c1), (r2, c2))  # noqa: E731
-    # Title block: one write, each row merged across.
-    titles = master.title_lines
-    rng(1, 1, len(titles), 1).value = [[text_cell(t)] for t in titles]
-    title = rng(1, 1, len(titles), last_col)
-    title.merge(across=True)
-    title.font.size = style.TITLE_SIZE
-    title.horizontal_alignment = "center"
-    title.vertical_alignment = "center"
-    title.wrap_text = True
-    rng(1, 1, len(titles) - 1, 1).font.bold = True
-    rng(len(titles), 1, len(titles), 1).font.italic = True
-    # Header and number row: one write, then the merges.
-    texts, merges = master.header_cells()
-    texts.update({(master.number_row, n): t for n, t in master.number_row_texts().items()})
-    header = [[text_cell(texts.get((row, col))) for col in range(1, last_col + 1)] for row in range(master.header_row, master.number_row + 1)]
-    head = rng(master.header_row, 1, master.number_row, last_col)
-    head.value = header
-    for row1, col1, row2, col2 in merges:
-        rng(row1, col1, row2, col2).merge()
-    head.color = style.HEADER_FILL
-    head.horizontal_alignment = "center"
-    head.vertical_alignment = "center"
-    head.wrap_text = True
-    rng(master.header_row, 1, master.number_row - 1, last_col).font.bold = True
-    rng(master.number_row, 1, master.number_row, last_col).font.italic = True
-    # Body: every row of the table, formulas as "=…", in one write.
-    label_col = layout.label_column or 2
-    order_col = layout.order_column or 1
-    first, last = master.first_data_row, master.last_row
-    body = rng(first, 1, last, last_col)
-    body.value = table_values(master)
-    for r1, c1, r2, c2, colour in rectangles(base_fills(master)):
-        if colour:
-            rng(r1, c1, r2, c2).color = colour
-    counts = sorted(layout.count_columns)
-    for c1, c2 in _runs(counts):
-        rng(first, c1, last, c2).number_format = style.COUNT_FORMAT
-        rng(first, c1, last, c2).horizontal_alignment = "right"
-    for row in master.rows:
-        ratios = sorted(n for n, s in row.slots.items() if s.role == RATIO)
-        for c1, c2 in _runs(ratios):
-            rng(row.row, c1, row.row, c2).number_format = style.PERCENT_FORMAT
-    for r1, r2 in _runs([r.row for r in master.rows if r.kind in (GROUP, TOTAL, PERCENT)]):
-        rng(r1, 1, r2, last_col).font.bold = True
-    body.vertical_alignment = "center"
-    rng(first, order_col, last, order_col).horizontal_alignment = "center"
-    labels = rng(first, label_col, last, label_col)
-    labels.wrap_text = True
-    labels.horizontal_alignment = "left"
-    for r1, r2 in _runs([r.row for r in master.rows if r.kind in (TOTAL, PERCENT)]):
-        rng(r1, label_col, r2, label_col).horizontal_alignment = "center"
-    grid = rng(master.header_row, 1, last, last_col)
-    grid.borders.line_style = "continuous"
-    if master.previous:
-        _write_previous(master, sheet)
-    title.font.name = style.FONT
-    table = rng(master.header_row, 1, _region_end(master), last_col)
-    table.font.name = style.FONT
-    table.font.size = style.TABLE_SIZE
-    # Column widths (characters, as the openpyxl adapter) and frozen header.
-    set_column_width(sheet, order_col, order_col, 6)
-    set_column_width(sheet, label_col, label_col, 34)
-    for c1, c2 in _runs(counts):
-        set_column_width(sheet, c1, c2, 10)
+def _check_writer(book, master_sheet: str) -> XlwingsSheet:
+    """The "Kiểm tra" sheet, emptied (or added after the master sheet)."""
+    sheet = _sheet(book, CHECK_SHEET)
+    if sheet is None:
+        sheet = book.sheets.add(CHECK_SHEET, after=_sheet(book, master_sheet))
+    else:
+        sheet.clear()
+    return XlwingsSheet(book, sheet)
+
+
+def write_check_sheet(book, master_sheet: str, findings, missing, sources, notes, output: str) -> None:
+    """Rewrite "Kiểm tra" from its sheet plan."""
+    content = check_sheet(findings, missing, sources, notes, output, master_sheet)
+    draw(check_plan(CHECK_SHEET, content), _check_writer(book, master_sheet))
+
+
+def status(book, text: str, error: bool = False) -> None:
+    """Tell the clerk: "Kiểm tra"!A2 always (where the engine cannot show a message box), and an alert."""
+    sheet = _sheet(book, CHECK_SHEET)
+    if sheet is not None:
+        sheet.range((STATUS_ROW, 1)).value = text_cell(text)
     try:
-        sheet.freeze_panes.freeze_at(rng(1, 1, master.number_row, label_col))
+        book.app.alert(text, title=TITLE, mode="critical" if error else "info")
     except NotImplementedError:
-        pass  # an engine without frozen panes: the table works without them
-
-
-def table_values(master: Master) -> list[list]:
-    """The table body as a 2D list: order, label (always text), each slot's formula or value."""
-    layout = master.layout
-    label_col = layout.label_column or 2
-    order_col = layout.order_column or 1
-    first = master.first_data_row
-    values = [[None] * master.last_col for _ in range(master.last_row - first + 1)]
-    for mrow in master.rows:
-        line = values[mrow.row - first]
-        line[order_col - 1] = mrow.order
-        line[label_col - 1] = text_cell(mrow.label)
-        for n, slot in mrow.slots.items():
-            line[n - 1] = slot.formula if slot.formula else slot.value
-    return values
-
-
-def _write_previous(master: Master, sheet) -> None:
-    """The previous period's totals and the change, two rows under the table (as render_xlsx)."""
-    total = master.total_row
-    before, change = master.last_row + 2, master.last_row + 3
-    label_col = master.layout.label_column or 2
-    values = [[None] * master.last_col for _ in range(2)]
-    values[0][label_col - 1] = "Tổng cộng kỳ trước"
-    values[1][label_col - 1] = "Tăng (+), giảm (-) so với kỳ trước"
-    for n in master.layout.count_columns:
-        letter = column_letters(n - 1)
-        values[0][n - 1] = master.previous.get(n, 0)
-        values[1][n - 1] = f"={letter}{total.row}-{letter}{before}"
-    sheet.range((before, 1), (change, master.last_col)).value = values
-    for c1, c2 in _runs(sorted(master.layout.count_columns)):
-        sheet.range((before, c1), (before, c2)).number_format = style.COUNT_FORMAT
-        sheet.range((change, c1), (change, c2)).number_format = style.CHANGE_FORMAT
-        sheet.range((change, c1), (change, c2)).color = style.FORMULA_FILL
-    sheet.range((before, label_col), (change, label_col)).font.italic = True
-
-
-def base_fills(master: Master) -> dict[tuple[int, int], str | None]:
-    """The fill of every body cell by its role: inputs white, formulas grey, the rest none."""
-    fills: dict[tuple[int, int], str | None] = {}
-    for mrow in master.rows:
-        for col in range(1, master.last_col + 1):
-            slot = mrow.slots.get(col)
-            if slot is None:
-                fills[(mrow.row, col)] = None
-            elif slot.role == INPUT:
-                fills[(mrow.row, col)] = style.INPUT_FILL
-            elif slot.role in (DERIVED, SUM, RATIO):
-                fills[(mrow.row, col)] = style.FORMULA_FILL
-            else:
-                fills[(mrow.row, col)] = None
-    return fills
-
-
-def input_ranges(master: Master) -> list[str]:
-    """A1 ranges of the cells the clerk may type in (unlocked when the sheet is protected)."""
-    fills = {k: v for k, v in base_fills(master).items() if v == style.INPUT_FILL}
-    return [_address(r1, c1, r2, c2) for r1, c1, r2, c2, _ in rectangles(fills)]
-
-
-def rectangles(cells: dict[tuple[int, int], object]) -> list[tuple[int, int, int, int, object]]:
-    """Cover cells that share a value with few rectangles: vertical runs per column, then equal
-    runs of neighbouring columns joined. A table of units gives a handful, however long it is."""
-    runs: dict[tuple[int, int, object], list[int]] = {}
-    for col in sorted({c for _, c in cells}):
-        rows = sorted(r for r, c in cells if c == col)
-        start = prev = rows[0]
-        for row in rows[1:] + [None]:
-            if row is not None and row == prev + 1 and cells[(row, col)] == cells[(start, col)]:
-                prev = row
-                continue
-            runs.setdefault((start, prev, cells[(start, col)]), []).append(col)
-            if row is not None:
-                start = prev = row
-    out = []
-    for (r1, r2, value), cols in runs.items():
-        for c1, c2 in _runs(cols):
-            out.append((r1, c1, r2, c2, value))
-    return sorted(out, key=lambda x: (x[1], x[0]))
-
-
-def _runs(numbers: list[int]) -> list[tuple[int, int]]:
-    """Consecutive runs of sorted integers as (first, last)."""
-    out: list[tuple[int, int]] = []
-    for n in sorted(numbers):
-        if out and n == out[-1][1] + 1:
-            out[-1] = (out[-1][0], n)
-        else:
-            out.append((n, n))
-    return out
-
-
-def set_column_width(sheet, col1: int, col2: int, characters: float) -> None:
-    """Column width in characters; the remote engine takes points (a digit ~ 7 px, 5 px margin)."""
-    width = (characters * 7 + 5) * 0.75 if is_remote(sheet.book) else characters
-    sheet.range((1, col1), (1, col2)).column_width = width
-
-
-# ----------------------------------------------------------------------------------------------
-# Marks
-# ----------------------------------------------------------------------------------------------
-
-
-def mark(sheet, findings: list[Finding]) -> list[str]:
-    """Colour each flagged cell (neighbours of one colour in one call) and note it; returns the cells."""
-    plan = mark_plan(findings)
-    paint(sheet, {_rc(ref): colour for ref, (colour, _) in plan.items()})
-    for ref, (_, notes) in plan.items():
-        add_note(sheet.range(ref), "\n\n".join(notes))
-    return list(plan)
+        pass  # the status cell says it
 
 
 def add_note(cell, text: str) -> None:
@@ -690,16 +540,6 @@ def add_note(cell, text: str) -> None:
         cell.add_note(text)
     except NotImplementedError:
         pass  # an Excel without notes in its add-in API (ExcelApi < 1.18): "Kiểm tra" lists the finding
-
-
-def paint(sheet, colours: dict[tuple[int, int], str | None]) -> None:
-    """Fill cells, one call per horizontal run of one colour in a row."""
-    by_row: dict[tuple[int, str | None], list[int]] = {}
-    for (row, col), colour in colours.items():
-        by_row.setdefault((row, colour), []).append(col)
-    for (row, colour), cols in sorted(by_row.items(), key=lambda x: (x[0][0], x[1])):
-        for c1, c2 in _runs(cols):
-            sheet.range((row, c1), (row, c2)).color = colour
 
 
 def note_addresses(sheet) -> list[str]:
@@ -717,7 +557,7 @@ def note_addresses(sheet) -> list[str]:
 
 def body_notes(sheet, table: Table) -> list[str]:
     """Notes in the table's rows: the tool's own (the region belongs to the tool)."""
-    return [a for a in note_addresses(sheet) if _rc(a)[0] >= table.first_row]
+    return [a for a in note_addresses(sheet) if a1_rc(a)[0] >= table.first_row]
 
 
 def delete_notes(sheet, addresses: list[str]) -> None:
@@ -725,135 +565,6 @@ def delete_notes(sheet, addresses: list[str]) -> None:
         note = sheet.range(address).note
         if note is not None:
             note.delete()
-
-
-def _rc(ref: str) -> tuple[int, int]:
-    """1-based (row, column) of an A1 address ("F11", "$F$11", "Sheet!F11")."""
-    match = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", ref.split("!")[-1].split(":")[0].strip().upper())
-    if not match:
-        raise ValueError(ref)
-    col = 0
-    for letter in match[1]:
-        col = col * 26 + ord(letter) - 64
-    return int(match[2]), col
-
-
-def _address(r1: int, c1: int, r2: int, c2: int) -> str:
-    first, last = cell_ref(r1 - 1, c1 - 1), cell_ref(r2 - 1, c2 - 1)
-    return first if first == last else f"{first}:{last}"
-
-
-# ----------------------------------------------------------------------------------------------
-# Text cells
-# ----------------------------------------------------------------------------------------------
-
-_NUMERIC = re.compile(r"^[\s\d.,/:%()+\-]*\d[\s\d.,/:%()+\-]*$")
-
-
-def text_cell(value):
-    """A text as Excel keeps it as text: a leading apostrophe where Excel would read a formula
-    ("=", "+", "-", "@"), a number or a date ("1", "24/10/2019"), or TRUE/FALSE; None stays None."""
-    if value is None or not isinstance(value, str):
-        return value
-    if value[:1] in ("=", "+", "-", "@", "'") or _NUMERIC.match(value) or value.strip().upper() in ("TRUE", "FALSE"):
-        return "'" + value
-    return value
-
-
-# ----------------------------------------------------------------------------------------------
-# The "Kiểm tra" sheet
-# ----------------------------------------------------------------------------------------------
-
-
-def _hyperlink(target: str, text: str) -> str:
-    def quote(s: str) -> str:
-        return '"' + s.replace('"', '""') + '"'
-
-    return f"=HYPERLINK({quote(target)},{quote(text)})"
-
-
-def write_check_sheet(book, master_sheet: str, findings, missing, sources, notes, output: str) -> None:
-    """Rewrite "Kiểm tra": the title and the whole list in two value writes, formats in ranges."""
-    sheet = _sheet(book, CHECK_SHEET)
-    if sheet is None:
-        sheet = book.sheets.add(CHECK_SHEET, after=_sheet(book, master_sheet))
-    else:
-        sheet.clear()
-    content = check_sheet(findings, missing, sources, notes, output, master_sheet)
-    rows, last_finding = content.rows, content.last_finding
-    sheet.range("A1").value = content.title
-    values = [[_hyperlink(v.target, v.text) if isinstance(v, Link) else text_cell(v) for v in row] for row in rows]
-    sheet.range((3, 1), (2 + len(rows), 10)).value = values
-    sheet.range((1, 1), (2 + len(rows), 10)).font.name = style.FONT
-    sheet.range("A1").font.size = 13
-    sheet.range("A1").font.bold = True
-    head = sheet.range((3, 1), (3, 10))
-    head.font.bold = True
-    head.color = style.HEADER_FILL
-    sheet.range((3, 1), (last_finding, 10)).borders.line_style = "continuous"
-    sheet.range((4, 1), (last_finding, 10)).vertical_alignment = "top"
-    sheet.range((4, 6), (max(last_finding, 4), 6)).wrap_text = True
-    for row in content.bold:
-        sheet.range((row, 1)).font.bold = True
-    paint(sheet, {(r, c): colour for r, c, colour in content.fills})
-    for col in (3, 9):  # the link columns
-        sheet.range((4, col), (2 + len(rows), col)).font.color = _LINK
-    for col, width in enumerate(CHECK_WIDTHS, start=1):
-        set_column_width(sheet, col, col, width)
-
-
-def status(book, text: str, error: bool = False) -> None:
-    """Tell the clerk: "Kiểm tra"!A2 always (where the engine cannot show a message box), and an alert."""
-    sheet = _sheet(book, CHECK_SHEET)
-    if sheet is not None:
-        sheet.range((STATUS_ROW, 1)).value = text_cell(text)
-    try:
-        book.app.alert(text, title=TITLE, mode="critical" if error else "info")
-    except NotImplementedError:
-        pass  # the status cell says it
-
-
-def _prepare_print(book, sheet, master: Master) -> None:
-    """The page setup of printing.print_settings (print area, paper, margins, repeated header);
-    widths and row heights only when printing (`print_appendix`), so a run's calls stay few."""
-    from tthc_xl.xlsx.printing import print_settings
-
-    apply_print_settings(book, sheet, print_settings(master), sizes=False)
-
-
-def _set_table_name(book, master: Master) -> None:
-    refers_to = f"='{master.sheet}'!$A$1:${column_letters(master.last_col - 1)}${_region_end(master)}"
-    if _has_name(book, TABLE_NAME):
-        book.names[TABLE_NAME].refers_to = refers_to
-    else:
-        book.names.add(TABLE_NAME, refers_to)
-
-
-# ----------------------------------------------------------------------------------------------
-# Protection (the openpyxl adapter protects the master sheet, without a password)
-# ----------------------------------------------------------------------------------------------
-
-
-def set_protection(book, sheet, protect: bool, unlocked: list[str] | None = None) -> None:
-    """Unprotect before writing, protect again after, input cells unlocked (formulas guarded
-    against slips, not against people). Remote: the add-in's JavaScript callback does it."""
-    if is_remote(book):
-        book.app.macro(PROTECT_CALLBACK)(sheet.name, protect, ",".join(unlocked or []))
-        return
-    if sys.platform.startswith("win"):
-        api = sheet.api
-        if not protect:
-            api.Unprotect()
-            return
-        for address in unlocked or []:
-            sheet.range(address).api.Locked = False
-        api.Protect(DrawingObjects=False, Contents=True, AllowFormattingCells=True, AllowFormattingColumns=True, AllowFormattingRows=True)
-        return
-    if not protect:  # Excel for Mac (appscript): unprotect a sheet protected without a password
-        try:
-            sheet.api.unprotect()
-        except Exception:  # noqa: BLE001 - an unprotected sheet or an older Excel: nothing to undo
-            pass
 
 
 # ----------------------------------------------------------------------------------------------
@@ -893,18 +604,21 @@ def _check(book) -> list[Finding]:
     for finding in findings:
         finding.file, finding.sheet = book.name, MASTER_SHEET
     sheet = _sheet(book, MASTER_SHEET)
-    set_protection(book, sheet, False)
+    writer = XlwingsSheet(book, sheet)
+    writer.unprotect()
     previous = marked_cells(book)
     plan = mark_plan(findings)
     fills = base_fill_of(table, previous - set(plan))
-    fills.update({_rc(ref): colour for ref, (colour, _) in plan.items()})
-    paint(sheet, fills)
-    delete_notes(sheet, body_notes(sheet, table))
-    for ref, (_, notes) in plan.items():
-        add_note(sheet.range(ref), "\n\n".join(notes))
-    note = f"Kiểm tra lại số liệu đang có trên trang “{MASTER_SHEET}” (không đọc lại tệp của đơn vị)."
-    write_check_sheet(book, MASTER_SHEET, findings, missing, [], [note], book.name)
-    set_protection(book, sheet, True)
+    fills.update({a1_rc(ref): colour for ref, (colour, _) in plan.items()})
+    try:
+        writer.paint(fills)
+        delete_notes(sheet, body_notes(sheet, table))
+        for ref, (_, notes) in plan.items():
+            writer.note(ref, "\n\n".join(notes))
+        note = f"Kiểm tra lại số liệu đang có trên trang “{MASTER_SHEET}” (không đọc lại tệp của đơn vị)."
+        write_check_sheet(book, MASTER_SHEET, findings, missing, [], [note], book.name)
+    finally:
+        writer.protect([])
     errors = sum(1 for f in findings if f.severity == ERROR)
     status(book, f"Đã kiểm tra trang “{MASTER_SHEET}”: {errors} lỗi, {len(findings) - errors} cảnh báo. Xem trang “{CHECK_SHEET}”.", error=bool(errors))
     return findings
@@ -935,10 +649,10 @@ def base_fill_of(table: Table, refs: set[str]) -> dict[tuple[int, int], str | No
     A unit's derived total is a formula when it equals the sum of its parts (the master keeps a
     total that disagrees as the unit wrote it, an input)."""
     derived = derived_rules(table.layout)
-    where = {_rc(cell.ref): (row, n) for row in table.rows for n, cell in row.cells.items()}
+    where = {a1_rc(cell.ref): (row, n) for row in table.rows for n, cell in row.cells.items()}
     out: dict[tuple[int, int], str | None] = {}
     for ref in refs:
-        rc = _rc(ref)
+        rc = a1_rc(ref)
         row, n = where.get(rc, (None, None))
         if row is None:
             out[rc] = None
@@ -958,10 +672,13 @@ def _clear_marks(book, announce: bool) -> int:
     table, _ = _master_or_fail(book)
     sheet = _sheet(book, MASTER_SHEET)
     marked = marked_cells(book)
-    set_protection(book, sheet, False)
-    paint(sheet, base_fill_of(table, marked))
-    delete_notes(sheet, body_notes(sheet, table))
-    set_protection(book, sheet, True)
+    writer = XlwingsSheet(book, sheet)
+    writer.unprotect()
+    try:
+        writer.paint(base_fill_of(table, marked))
+        delete_notes(sheet, body_notes(sheet, table))
+    finally:
+        writer.protect([])
     if announce:
         status(book, f"Đã xóa đánh dấu của {len(marked)} ô trên trang “{MASTER_SHEET}”.")
     return len(marked)
@@ -986,13 +703,16 @@ def _master_model(book) -> tuple[Master, Table]:
 
 
 def _print_appendix(book) -> Path | None:
-    from tthc_xl.xlsx.printing import print_settings
+    from tthc_xl.core.print_plan import print_settings
 
     master, _ = _master_model(book)
     sheet = _sheet(book, MASTER_SHEET)
     _clear_marks(book, announce=False)
     settings = print_settings(master)
-    apply_print_settings(book, sheet, settings)
+    writer = XlwingsSheet(book, sheet)
+    writer.widths(settings.column_widths)
+    writer.heights(settings.row_heights, fitted_rows(master))
+    writer.page_setup(settings)
     if is_remote(book):
         status(book, "Đã xóa đánh dấu và chuẩn bị trang in. Excel trên web/add-in không xuất được PDF: hãy bấm Tệp → In (Ctrl+P).")
         return None
@@ -1001,57 +721,6 @@ def _print_appendix(book) -> Path | None:
     sheet.to_pdf(pdf)
     status(book, f"Đã xuất bản in (không có đánh dấu kiểm tra) ra {pdf}.")
     return pdf
-
-
-def apply_print_settings(book, sheet, settings, sizes: bool = True) -> None:
-    """printing.PrintSettings on an xlwings sheet: the print area everywhere; the page setup
-    through COM (Windows) or the add-in's callback (Office.js); widths and row heights."""
-    row1, col1, row2, col2 = settings.area
-    sheet.page_setup.print_area = _address(row1, col1, row2, col2)
-    if sizes:
-        for width, cols in _group(settings.column_widths).items():
-            for c1, c2 in _runs(cols):
-                set_column_width(sheet, c1, c2, width)
-        for height, rows in _group(settings.row_heights).items():
-            for r1, r2 in _runs(rows):
-                sheet.range((r1, 1), (r2, 1)).row_height = height
-    m = settings.margins
-    if is_remote(book):
-        import json
-
-        layout = {
-            "orientation": "Landscape" if settings.landscape else "Portrait",
-            "paperSize": settings.paper,
-            "titleRows": settings.title_rows_ref,
-            "margins": {k: round(getattr(m, k) * 72 / 25.4, 2) for k in ("top", "bottom", "left", "right", "header", "footer")},
-            "centerHorizontally": settings.center_horizontally,
-            "fitWidth": settings.fit_width,
-            "fitHeight": settings.fit_height,
-            "footer": f'&"{settings.font},Regular"&{settings.font_size}{settings.footer}',
-        }
-        book.app.macro(PAGE_LAYOUT_CALLBACK)(sheet.name, json.dumps(layout))
-    elif sys.platform.startswith("win"):
-        setup = sheet.api.PageSetup
-        points = lambda mm: mm * 72 / 25.4  # noqa: E731
-        setup.PaperSize = 9  # xlPaperA4
-        setup.Orientation = 2 if settings.landscape else 1
-        setup.Zoom = False
-        setup.FitToPagesWide = settings.fit_width
-        setup.FitToPagesTall = settings.fit_height or False
-        setup.CenterHorizontally = settings.center_horizontally
-        setup.TopMargin, setup.BottomMargin = points(m.top), points(m.bottom)
-        setup.LeftMargin, setup.RightMargin = points(m.left), points(m.right)
-        setup.HeaderMargin, setup.FooterMargin = points(m.header), points(m.footer)
-        setup.PrintTitleRows = settings.title_rows_ref
-        setup.CenterFooter = f'&"{settings.font},Regular"&{settings.font_size}{settings.footer}'
-    # Excel for Mac: the print area, widths and heights above; the page setup stays as it is.
-
-
-def _group(sizes: dict[int, float]) -> dict[float, list[int]]:
-    out: dict[float, list[int]] = {}
-    for index, size in sizes.items():
-        out.setdefault(size, []).append(index)
-    return out
 
 
 def figures_from_table(table: Table, settings: Settings):
@@ -1091,10 +760,7 @@ def _draft_report(book) -> Path | None:
     if folder is None:
         raise ButtonError("hãy lưu bảng tổng hợp (File → Save) trước khi soạn báo cáo.")
     book.save()
-    try:
-        figures = report.figures_from_master(Path(book.fullname))
-    except report.ReportError as exc:
-        raise ButtonError(str(exc)) from None
+    figures = report.figures_from_master(Path(book.fullname))  # a ReportError is the clerk's: told by _guarded
     out = report.draft_report(figures, folder / f"Báo cáo - {Path(book.name).stem}.docx")
     status(book, f"Đã soạn dự thảo báo cáo: {out}.")
     return out

@@ -25,7 +25,7 @@ CLIENT_SCRIPT = Path("js") / "custom-scripts" / "index.js"
 ACTIONS = frozenset({
     "addNote", "addSheet", "alert", "deleteNote", "freezePaneAtRange", "namesAdd", "rangeClear", "rangeMerge",
     "rangeUnmerge", "runMacro", "setBorderProperty", "setColumnWidth", "setFontProperty", "setHorizontalAlignment",
-    "setNameRefersTo", "setNumberFormat", "setPrintArea", "setRangeColor", "setRowHeight", "setValues",
+    "setAutofit", "setNameRefersTo", "setNumberFormat", "setPrintArea", "setRangeColor", "setRowHeight", "setValues",
     "setVerticalAlignment", "setWrapText", "sheetClear",
 })
 

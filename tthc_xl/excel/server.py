@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tthc_xl.core.errors import ClerkError
 from tthc_xl.resources import shipped
 from tthc_xl.excel.client import client_status, installed_static_dir
 
@@ -80,7 +81,7 @@ UNAUTHORIZED = (
 log = logging.getLogger("uvicorn.error")  # shown by `tthc-xl serve` (uvicorn's logger)
 
 
-class ConfigError(Exception):
+class ConfigError(ClerkError):
     """The server cannot start; the message (Vietnamese) says what to set."""
 
 

@@ -3,29 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from tthc_xl.core.layouts import Layout
-from tthc_xl.core.model import ERROR, UNIT, Finding, Table
-from tthc_xl.files.read import READABLE, FileResult
+from tthc_xl.core.model import ERROR, SOURCE_FAILED as FAILED, SOURCE_OK as OK, UNIT, Finding, SourceFile, Table  # noqa: F401 - OK, FAILED: the status words, public here too
+from tthc_xl.files.read import FileResult
+from tthc_xl.files.sources import expand_sources, read_sources  # noqa: F401 - expand_sources: public here too
 from tthc_xl.core.rules import check_table
 from tthc_xl.core.units import UnitList
 
-OK, FAILED = "ok", "lỗi"
 
 
 @dataclass
 class CheckResult:
     form: str
     layout: Layout | None = None
-    sources: list[dict] = field(default_factory=list)
+    sources: list[SourceFile] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def unusable(self) -> bool:
-        return any(s["status"] != OK for s in self.sources)
+        return any(not s.ok for s in self.sources)
 
     @property
     def has_errors(self) -> bool:
@@ -33,55 +32,23 @@ class CheckResult:
 
     def as_json(self) -> dict:
         rules = [r.text for r in self.layout.rules] if self.layout else []
-        return {"form": self.form, "form_rules": rules, "sources": self.sources, "findings": [f.as_json() for f in self.findings]}
+        return {"form": self.form, "form_rules": rules, "sources": [s.as_json() for s in self.sources],
+                "findings": [f.as_json() for f in self.findings]}
 
 
-def expand_sources(sources) -> list[Path]:
-    """Files as given; folders as the readable files inside them, each file once, in name order.
-
-    Inside a folder, skipped without a word: Excel's `~$` lock files, and hidden files and folders
-    (`.…`: the master's backups in `.sao-luu/`, its unfinished writes `.tong-hop-….xlsx`, macOS's
-    `._…` copies). A lock file named on the command line is kept, so the reader can say what it is.
-    """
-    import os
-
-    files: list[Path] = []
-    seen: set[str] = set()
-    for source in map(Path, sources):
-        if source.is_dir():
-            found = []
-            for folder, subfolders, names in os.walk(source):
-                subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-                found += [
-                    Path(folder, name)
-                    for name in names
-                    if not name.startswith((".", "~$")) and Path(name).suffix.lower() in READABLE and Path(folder, name).is_file()
-                ]
-            found.sort()
-        else:
-            found = [source]
-        for path in found:
-            key = os.path.normcase(str(path.resolve()))
-            if key not in seen:
-                seen.add(key)
-                files.append(path)
-    return files
-
-
-def source_entries(result: FileResult) -> list[dict]:
+def source_entries(result: FileResult) -> list[SourceFile]:
     if result.error:
-        return [{"file": result.file, "sheet": "", "unit": "", "status": FAILED, "error": result.error}]
+        return [SourceFile(result.file, status=FAILED, error=result.error)]
     entries = []
     for table in result.tables + result.level_tables:
         units = [r.unit for r in table.rows_of(UNIT)]
-        entries.append({"file": result.file, "sheet": table.sheet, "unit": units[0] if len(units) == 1 else "", "status": OK, "error": ""})
+        entries.append(SourceFile(result.file, table.sheet, units[0] if len(units) == 1 else ""))
     return entries
 
 
 def check_files(sources, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None) -> CheckResult:
     result = CheckResult(form=form or "")
     forms: list[Layout] = []
-    from tthc_xl.files.sources import read_sources  # reads across the cores when there are many files (PDFs are slow)
 
     for read in read_sources(expand_sources(sources), layouts, form, units):
         result.sources += source_entries(read)

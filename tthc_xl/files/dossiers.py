@@ -30,7 +30,7 @@ from tthc_xl.core import dossiers as ds
 from tthc_xl.core.a1 import column_letters
 from tthc_xl.core.calendars import Calendar, load_calendar
 from tthc_xl.core.layouts import Layout
-from tthc_xl.core.model import ERROR, WARNING, Finding
+from tthc_xl.core.model import ERROR, SOURCE_FAILED, SOURCE_OK, WARNING, Finding
 from tthc_xl.core.numbers import format_number
 from tthc_xl.core.text import fold
 from tthc_xl.core.units import UnitList
@@ -374,7 +374,7 @@ class DossierStore:
         return views
 
     def summary(self) -> list[dict]:
-        return [{"file": f.file, "sheet": f.sheet, "unit": "", "status": "failed" if f.error else "ok", "error": f.error,
+        return [{"file": f.file, "sheet": f.sheet, "unit": "", "status": SOURCE_FAILED if f.error else SOURCE_OK, "error": f.error,
                  "mapping": f.mapping, "rows": f.rows} for f in self.files]
 
 

@@ -23,9 +23,10 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tthc_xl.core.errors import ClerkError
 from tthc_xl.core.a1 import parse_ref
 from tthc_xl.core.layouts import Layout, load_layouts
-from tthc_xl.core.model import TOTAL, UNIT, Table
+from tthc_xl.core.model import TOTAL, UNIT, Cell, Row, Table
 from tthc_xl.core.numbers import NotANumber, parse_number
 from tthc_xl.core.periods import MONTH, QUARTER, HALF, NINE_MONTHS, YEAR, RANGE, TEXT, Period, _as_period, dates_in, parse_period, year_earlier  # noqa: F401 - public here too
 from tthc_xl.core.text import fold
@@ -35,7 +36,7 @@ SCHEMA_VERSION = 1
 
 
 
-class HistoryError(ValueError):
+class HistoryError(ClerkError, ValueError):
     """A master or history file that cannot be used; the message (Vietnamese) says what to do."""
 
 
@@ -142,18 +143,22 @@ def _read_settings(path: Path):
 
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return Settings()
+    from xml.etree.ElementTree import ParseError
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    from tthc_xl.files.master_book import read_settings
+
     try:
-        from openpyxl import load_workbook
-
-        from tthc_xl.xlsx.render import read_settings
-
         book = load_workbook(path, data_only=True)
-        try:
-            return read_settings(book)
-        finally:
-            book.close()
-    except Exception:  # a workbook openpyxl cannot open still has a table calamine read
-        return Settings()
+    except (OSError, BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, ParseError):
+        return Settings()  # a workbook openpyxl cannot open still has a table calamine read
+    try:
+        return read_settings(book)
+    finally:
+        book.close()
 
 
 _ATTACHED = re.compile(r"Báo cáo số\s+(\S+)\s+ngày\s+(\S+)\s+của\s+(.+?)\)?\s*$", re.IGNORECASE)
@@ -589,3 +594,21 @@ def chart_rows(master_path, consolidation_or_master=None, limit: int = 12) -> li
     except sqlite3.Error:
         earlier = []
     return earlier[-(limit - 1):] + [current] if limit > 1 else [current]
+
+
+def previous_table(where, period, layout: Layout) -> Table | None:
+    """The period before `period` from the history at `where`, as the table `consolidate --previous`
+    reads from the previous master (its unit rows and total, by layout column), or None."""
+    try:
+        record = previous_record(where, period)
+    except sqlite3.Error:
+        return None
+    if record is None or record.form != layout.name:
+        return None
+    numbers = {layout.column(n).key: n for n in layout.count_columns}
+
+    def row(kind: str, label: str, values: dict[str, int]) -> Row:
+        return Row(kind, label, {numbers[k]: Cell("", v, v) for k, v in values.items() if k in numbers}, label, group=record.groups.get(label, ""))
+
+    rows = [row(UNIT, unit, values) for unit, values in record.units] + [row(TOTAL, "Tổng cộng", record.totals)]
+    return Table(record.master, "", layout, rows)

@@ -12,12 +12,14 @@ import os
 import stat
 from pathlib import Path
 
+from tthc_xl.core.errors import ClerkError
 
-class MasterNotWritable(Exception):
+
+class MasterNotWritable(ClerkError):
     """The master cannot be written now; the message (Vietnamese) says why and what to do. Nothing was changed."""
 
 
-class MasterError(Exception):
+class MasterError(ClerkError):
     """The master at the output path cannot be opened; the message (Vietnamese) says what to do."""
 
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from tthc_xl.core.text import fold
-from tthc_xl.files.read import Grid, find_number_rows
+from tthc_xl.files.grid import Grid, find_number_rows
 from tthc_xl.files.safe_open import MAX_SHEET_COLS, MAX_SHEET_ROWS, ReadError
 from tthc_xl.files.word import HEADINGS, join_lines
 

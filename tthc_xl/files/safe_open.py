@@ -30,6 +30,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from tthc_xl.core.errors import ClerkError
+
 MAX_FILE_BYTES = 64 * 2**20  # a unit's report is a few hundred KB
 MAX_ENTRIES = 10_000  # parts in a package
 MAX_SHEET_PART_BYTES = 256 * 2**20  # one worksheet's XML, unpacked (streamed, never held whole)
@@ -47,7 +49,7 @@ _ZIP = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
 
-class ReadError(Exception):
+class ReadError(ClerkError):
     """A file that cannot be used; the message (Vietnamese) names the file and what to do."""
 
 

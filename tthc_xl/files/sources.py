@@ -15,11 +15,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from tthc_xl.files.check import FAILED, OK, expand_sources
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.master import Master, Settings, build_master
-from tthc_xl.core.model import ERROR, TOTAL, UNIT, Cell, Finding, Row, Source, Table
-from tthc_xl.files.read import FileResult, read_file
+from tthc_xl.core.model import ERROR, SOURCE_FAILED as FAILED, TOTAL, UNIT, Cell, Finding, Row, Source, SourceFile, Table
+from tthc_xl.files.read import READABLE, FileResult, read_file
 from tthc_xl.core.rules import check_table, known_from_previous, known_from_total
 from tthc_xl.core.units import Unit, UnitList
 
@@ -27,7 +26,7 @@ from tthc_xl.core.units import Unit, UnitList
 @dataclass
 class Consolidation:
     master: Master
-    sources: list[dict] = field(default_factory=list)
+    sources: list[SourceFile] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # about sources and the master, all of them
     notes: list[str] = field(default_factory=list)
     sheets: list[Callable] = field(default_factory=list)  # more sheets to write into the master: f(workbook)
@@ -42,7 +41,7 @@ class Consolidation:
             "form": master.layout.name,
             "form_description": master.layout.label,
             "form_rules": [r.text for r in master.layout.rules],
-            "sources": self.sources,
+            "sources": [s.as_json() for s in self.sources],
             "findings": [f.as_json() for f in self.findings],
             "missing": master.missing,
             "totals": {str(n): v for n, v in master.totals().items()},
@@ -171,6 +170,38 @@ def consolidate(
     return consolidate_results(results, layouts, form, units, settings, previous, output)
 
 
+def expand_sources(sources) -> list[Path]:
+    """Files as given; folders as the readable files inside them, each file once, in name order.
+
+    Inside a folder, skipped without a word: Excel's `~$` lock files, and hidden files and folders
+    (`.…`: the master's backups in `.sao-luu/`, its unfinished writes `.tong-hop-….xlsx`, macOS's
+    `._…` copies). A lock file named on the command line is kept, so the reader can say what it is.
+    """
+    import os
+
+    files: list[Path] = []
+    seen: set[str] = set()
+    for source in map(Path, sources):
+        if source.is_dir():
+            found = []
+            for folder, subfolders, names in os.walk(source):
+                subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+                found += [
+                    Path(folder, name)
+                    for name in names
+                    if not name.startswith((".", "~$")) and Path(name).suffix.lower() in READABLE and Path(folder, name).is_file()
+                ]
+            found.sort()
+        else:
+            found = [source]
+        for path in found:
+            key = os.path.normcase(str(path.resolve()))
+            if key not in seen:
+                seen.add(key)
+                files.append(path)
+    return files
+
+
 def unit_files(sources, output: str = "") -> list[Path]:
     """The files named or found in the folders named; a master kept among the unit files is not one of them,
     nor its printed copy (`tthc-xl print` writes tong-hop.pdf beside tong-hop.xlsx)."""
@@ -200,13 +231,13 @@ def consolidate_results(
         outcome.notes += result.notes
         outcome.findings += result.findings
         if result.error:
-            outcome.sources.append({"file": result.file, "sheet": "", "unit": "", "status": FAILED, "error": result.error})
+            outcome.sources.append(SourceFile(result.file, status=FAILED, error=result.error))
             continue
         for table in result.tables:
-            entry = {"file": result.file, "sheet": table.sheet, "unit": "", "status": OK, "error": ""}
+            entry = SourceFile(result.file, table.sheet)
             outcome.sources.append(entry)
             if table.layout.signature != layout.signature:
-                entry.update(status=FAILED, error=_other_layout(result.file, table, layout))
+                entry.status, entry.error = FAILED, _other_layout(result.file, table, layout)
                 continue
             outcome.findings += check_table(table, aggregates_only=True)  # its unit rows are checked in the master
             from_total = known_from_total(table)
@@ -218,7 +249,7 @@ def consolidate_results(
                     known[name] = {**known.get(name, {}), **from_total.get(row.unit, {})}
                     if units is None:
                         found_units.append(Unit(name))
-            entry["unit"] = names[0] if len(names) == 1 else ""
+            entry.unit = names[0] if len(names) == 1 else ""
     unit_list = units or UnitList(found_units)
     groups = _groups(unit_list)
     master = build_master(layout, settings or Settings(), groups, reported, known=known)

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 from tthc_xl.core.text import fold
-from tthc_xl.files.read import Grid
+from tthc_xl.files.grid import Grid
 from tthc_xl.files.safe_open import (
     MAX_ENTRIES, MAX_PART_BYTES, MAX_RATIO, MAX_SHEET_COLS, MAX_SHEET_ROWS, MAX_UNPACKED_BYTES, RATIO_FLOOR, ReadError,
     is_encrypted_package, password_message, sniff,

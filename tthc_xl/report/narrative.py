@@ -26,6 +26,7 @@ from pathlib import Path
 
 import jinja2
 
+from tthc_xl.core.errors import ClerkError
 from tthc_xl.core.layouts import templates_dir
 from tthc_xl.core.numbers import format_number, format_percent
 
@@ -399,7 +400,7 @@ DEFAULT_META = {
 }
 
 
-class ReportError(ValueError):
+class ReportError(ClerkError, ValueError):
     """A master or report that cannot be used; the message (Vietnamese) says what to do."""
 
 

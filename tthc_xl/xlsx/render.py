@@ -14,28 +14,21 @@ import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.styles.cell_style import StyleArray
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 
 from tthc_xl.core import style
-from tthc_xl.core.marks import CHECK_FIRST_ROW, CHECK_HEADERS, CHECK_WIDTHS, CHECK_WRAPPED, Link, check_sheet, mark_plan
-from tthc_xl.xlsx.charts import add_chart_sheet
+from tthc_xl.core.contract import CHECK_SHEET, CONTROL_SHEET, FOLDER_NAME, FORM_NAME, IDENTITY_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
+from tthc_xl.core.marks import check_sheet
+from tthc_xl.core.master import Master, Settings
+from tthc_xl.core.model import Finding
+from tthc_xl.core.sheet_plan import check_plan, draw, master_plan
+from tthc_xl.files.master_book import named_value, read_settings  # noqa: F401 - read_settings: where the CLI found it
 from tthc_xl.files.locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
-from tthc_xl.core.contract import CHECK_SHEET, FOLDER_NAME, FORM_NAME, IDENTITY_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
-from tthc_xl.core.master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
-from tthc_xl.core.model import GROUP, PERCENT, TOTAL, Finding
-from tthc_xl.xlsx.printing import apply_print_setup, check_print_settings, print_settings, settings_print_settings
-
-
-_THIN = Side(style="thin", color="000000")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-
-
-def _fill(rgb: str | None) -> PatternFill:
-    return PatternFill("solid", fgColor=rgb) if rgb else PatternFill(fill_type=None)
+from tthc_xl.xlsx.charts import add_chart_sheet
+from tthc_xl.xlsx.sheet_writer import OpenpyxlSheet, fill_of as _fill
+from tthc_xl.xlsx.printing import apply_print_setup, settings_print_settings
 
 
 def _font(size=style.TABLE_SIZE, bold=False, italic=False) -> Font:
@@ -54,27 +47,6 @@ def open_or_new(path: Path) -> Workbook:
     book = Workbook()
     book.remove(book.active)
     return book
-
-
-def read_settings(book: Workbook) -> Settings:
-    """The clerk's settings from the named cells, wherever they are (the "Cài đặt" sheet or the buttons sheet)."""
-    settings = Settings()
-    for name, _, attribute in SETTINGS:
-        value = _named_value(book, name)
-        if value not in (None, ""):
-            setattr(settings, attribute, str(value).strip())
-    if IDENTITY_NAME in book.defined_names:
-        settings.identity = (book.defined_names[IDENTITY_NAME].attr_text or "").strip('"')
-    return settings
-
-
-def _named_value(book: Workbook, name: str):
-    if name not in book.defined_names:
-        return None
-    for sheet, ref in book.defined_names[name].destinations:
-        if sheet in book.sheetnames:
-            return book[sheet][ref.replace("$", "").split(":")[0]].value
-    return None
 
 
 def write_settings(book: Workbook, settings: Settings) -> None:
@@ -117,7 +89,7 @@ def save_master(outcome, path: Path, book: Workbook | None = None, chart_rows: l
 
 def read_form(book: Workbook) -> str:
     """The layout the master was built with, as its "Mẫu biểu" cell names it (a name or a layout file's path)."""
-    value = _named_value(book, FORM_NAME)
+    value = named_value(book, FORM_NAME)
     return str(value).strip() if value not in (None, "") else ""
 
 
@@ -152,23 +124,20 @@ def render(outcome, book: Workbook, output: str, chart_rows: list | None = None)
         sheet = book[master.sheet]
         _clear_region(book, sheet)
     else:
-        sheet = book.create_sheet(master.sheet, 0 if "Điều khiển" not in book.sheetnames else 1)
-    cached = write_table(master, sheet)
+        sheet = book.create_sheet(master.sheet, 0 if CONTROL_SHEET not in book.sheetnames else 1)
     in_master = [f for f in outcome.findings if f.file == output and f.sheet == master.sheet]
-    mark(sheet, in_master)
+    plan = master_plan(master, in_master)
+    draw(plan, OpenpyxlSheet(book, sheet))
     write_check_sheet(book, master, outcome.findings, outcome.sources, outcome.notes, output)
     for write_sheet in getattr(outcome, "sheets", ()):  # e.g. the dossier check's "Hồ sơ lệch", "Chỉ số"
         write_sheet(book)
     if chart_rows is not None:
         add_chart_sheet(book, chart_rows)
-    book.defined_names[TABLE_NAME] = DefinedName(
-        TABLE_NAME, attr_text=f"{quote_sheetname(master.sheet)}!$A$1:${get_column_letter(master.last_col)}${_region_end(master)}"
-    )
-    return {master.sheet: cached}
+    return {master.sheet: _by_coordinate(plan.computed)}
 
 
-def _region_end(master: Master) -> int:
-    return master.last_row + (3 if master.previous else 0)
+def _by_coordinate(computed: dict[tuple[int, int], object]) -> dict[str, object]:
+    return {f"{get_column_letter(col)}{row}": value for (row, col), value in computed.items()}
 
 
 def _clear_region(book: Workbook, sheet) -> None:
@@ -192,165 +161,12 @@ def _clear_region(book: Workbook, sheet) -> None:
     sheet.protection.sheet = False
 
 
-class _Styles:
-    """Style assignments exactly as openpyxl makes them, each distinct one computed once.
-
-    openpyxl keeps a cell's look as an array of indexes into the workbook's shared lists (fonts,
-    borders, fills…); `cell.font = f` hashes `f` to find its index, which is most of the time spent
-    writing a large table. The array after an assignment depends only on the array before and on
-    what is assigned, so each distinct (before, attribute, value) is assigned the ordinary way once,
-    at the moment the plain code would first assign it, and its result is copied to later cells.
-    One instance per call: the indexes belong to one workbook.
-    """
-
-    def __init__(self):
-        self._after: dict[tuple, StyleArray] = {}
-        self._objects: dict[tuple, object] = {}  # shared style objects, alive (so their ids hold) while in use
-        self._programs: dict[tuple, tuple] = {}
-
-    def shared(self, make, *args, **kwargs):
-        """One object for each distinct `make(*args, **kwargs)`."""
-        key = (make, args, tuple(kwargs.items()))
-        made = self._objects.get(key)
-        if made is None:
-            made = self._objects[key] = make(*args, **kwargs)
-        return made
-
-    def program(self, *changes: tuple[str, object]) -> tuple:
-        """The same tuple for the same (style attribute, shared object or str) changes, in order."""
-        key = tuple((attribute, value if isinstance(value, str) else id(value)) for attribute, value in changes)
-        return self._programs.setdefault(key, changes)
-
-    def apply(self, cell, program: tuple) -> None:
-        """`setattr(cell, attribute, value)` for each change of a program, in order."""
-        before = cell._style
-        key = (before.tobytes() if before is not None else None, id(program))
-        after = self._after.get(key)
-        if after is None:
-            for attribute, value in program:
-                setattr(cell, attribute, value)
-            self._after[key] = StyleArray(cell._style)
-        else:
-            cell._style = StyleArray(after)
-
-
 def write_table(master: Master, sheet) -> dict[str, object]:
-    layout = master.layout
-    last_col = master.last_col
-    cached: dict[str, object] = {}
-    styles = _Styles()
-    shared = styles.shared
-    # Title block.
-    for index, text in enumerate(master.title_lines, start=1):
-        cell = sheet.cell(index, 1, text)
-        cell.font = _font(style.TITLE_SIZE, bold=index < 3, italic=index == 3)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        sheet.merge_cells(start_row=index, start_column=1, end_row=index, end_column=last_col)
-    # Header and number row.
-    texts, merges = master.header_cells()
-    for row in range(master.header_row, master.number_row + 1):
-        header = styles.program(
-            ("border", _BORDER),
-            ("alignment", shared(Alignment, horizontal="center", vertical="center", wrap_text=True)),
-            ("font", shared(_font, bold=row < master.number_row, italic=row == master.number_row)),
-            ("fill", shared(_fill, style.HEADER_FILL)),
-        )
-        for col in range(1, last_col + 1):
-            styles.apply(sheet.cell(row, col), header)
-    for (row, col), text in texts.items():
-        sheet.cell(row, col, text)
-    for row1, col1, row2, col2 in merges:
-        sheet.merge_cells(start_row=row1, start_column=col1, end_row=row2, end_column=col2)
-    for n, text in master.number_row_texts().items():
-        sheet.cell(master.number_row, n, text)
-    # Rows.
-    label_col = layout.label_column or 2
-    order_col = layout.order_column or 1
-    # Each cell gets the same style changes, in the same order, as assigned one by one; _Styles
-    # computes each distinct outcome once (the table is most of the master, and most of its time).
-    locked, unlocked = shared(Protection, locked=True), shared(Protection, locked=False)
-    order_look = styles.program(("alignment", shared(Alignment, horizontal="center", vertical="center")))
-    figure = shared(Alignment, horizontal="right", vertical="center")
-    figure_looks = {}
-    for role in (INPUT, DERIVED, SUM, RATIO, LABEL):
-        changes = [("number_format", style.PERCENT_FORMAT if role == RATIO else style.COUNT_FORMAT), ("alignment", figure)]
-        if role == INPUT:
-            changes += [("fill", shared(_fill, style.INPUT_FILL)), ("protection", unlocked)]
-        elif role in (DERIVED, SUM, RATIO):
-            changes += [("fill", shared(_fill, style.FORMULA_FILL))]
-        elif role == LABEL:  # "chưa gửi" of a unit not reported: reads across the empty cells to its right
-            changes = [("alignment", shared(Alignment, horizontal="left", vertical="center")), ("font", shared(_font, italic=True))]
-        figure_looks[role] = styles.program(*changes)
-    for mrow in master.rows:
-        strong = mrow.kind in (GROUP, TOTAL, PERCENT)
-        base = styles.program(("border", _BORDER), ("font", shared(_font, bold=strong)), ("protection", locked))
-        row = mrow.row
-        cells = [sheet.cell(row, col) for col in range(1, last_col + 1)]
-        for cell in cells:
-            styles.apply(cell, base)
-        at = lambda col: cells[col - 1] if 1 <= col <= last_col else sheet.cell(row, col)  # noqa: E731 - sheet.cell, looked up once
-        order = at(order_col)
-        if mrow.order is not None:
-            order.value = mrow.order
-        styles.apply(order, order_look)
-        label = at(label_col)
-        if mrow.label is not None:
-            label.value = mrow.label
-        label.data_type = "s"  # text stays text, even "=…" typed by a unit
-        centred = mrow.kind in (TOTAL, PERCENT)
-        styles.apply(label, styles.program(("alignment", shared(Alignment, vertical="center", wrap_text=True, horizontal="center" if centred else "left"))))
-        for n, slot in mrow.slots.items():
-            cell = at(n)
-            cell.value = slot.formula if slot.formula else slot.value
-            if slot.formula:
-                cached[cell.coordinate] = slot.value
-            looks = figure_looks.get(slot.role)
-            if looks is None:  # a role this code does not know: assigned as always
-                cell.number_format = style.PERCENT_FORMAT if slot.role == RATIO else style.COUNT_FORMAT
-                cell.alignment = figure
-            else:
-                styles.apply(cell, looks)
-    if master.previous:
-        _write_previous(master, sheet, cached)
-    # Column widths: unit names wrap rather than being cut.
-    sheet.column_dimensions[get_column_letter(order_col)].width = 6
-    sheet.column_dimensions[get_column_letter(label_col)].width = 34
-    for n in layout.count_columns:
-        sheet.column_dimensions[get_column_letter(n)].width = 10
-    sheet.freeze_panes = sheet.cell(master.first_data_row, label_col + 1)
-    protection = sheet.protection
-    protection.sheet = True  # no password: it guards formulas against slips, not against people
-    protection.formatCells = protection.formatColumns = protection.formatRows = False
-    protection.objects = False
-    apply_print_setup(sheet, print_settings(master))
-    return cached
-
-
-def _write_previous(master: Master, sheet, cached: dict[str, object]) -> None:
-    """The previous period's totals and the change, two rows under the table, for the report."""
-    total = master.total_row
-    before, change = master.last_row + 2, master.last_row + 3
-    sheet.cell(before, master.layout.label_column or 2, "Tổng cộng kỳ trước").font = _font(italic=True)
-    sheet.cell(change, master.layout.label_column or 2, "Tăng (+), giảm (-) so với kỳ trước").font = _font(italic=True)
-    for n in master.layout.count_columns:
-        letter = get_column_letter(n)
-        previous = master.previous.get(n, 0)
-        sheet.cell(before, n, previous).number_format = style.COUNT_FORMAT
-        cell = sheet.cell(change, n, f"={letter}{total.row}-{letter}{before}")
-        cell.number_format = style.CHANGE_FORMAT
-        cell.fill = _fill(style.FORMULA_FILL)
-        cached[cell.coordinate] = (total.slots[n].value or 0) - previous
-
-
-def mark(sheet, findings: list[Finding]) -> None:
-    """Colour and note every cell the findings mark (see marks.mark_plan)."""
-    styles = _Styles()
-    for ref, (colour, notes) in mark_plan(findings).items():
-        cell = sheet[ref]
-        styles.apply(cell, styles.program(("fill", styles.shared(_fill, colour))))
-        comment = Comment("\n\n".join(notes), "tthc-xl")
-        comment.width, comment.height = 360, 160
-        cell.comment = comment
+    """The master's table alone on `sheet` (a unit's template): the sheet plan without marks or names."""
+    plan = master_plan(master, [])
+    plan.names = {}
+    draw(plan, OpenpyxlSheet(sheet.parent, sheet))
+    return _by_coordinate(plan.computed)
 
 
 def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], sources: list[dict], notes: list[str], output: str) -> None:
@@ -359,48 +175,7 @@ def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], s
         del book[CHECK_SHEET]
     sheet = book.create_sheet(CHECK_SHEET, book.sheetnames.index(master.sheet) + 1)
     content = check_sheet(findings, master.missing, sources, notes, output, master.sheet)
-    sheet["A1"] = content.title
-    sheet["A1"].font = _font(13, bold=True)
-    styles = _Styles()
-    shared = styles.shared
-    header = styles.program(("font", shared(_font, bold=True)), ("fill", shared(_fill, style.HEADER_FILL)), ("border", _BORDER))
-    boxed = [  # the findings' table; a link keeps the Hyperlink style's font
-        (
-            styles.program(("border", _BORDER), ("alignment", shared(Alignment, vertical="top", wrap_text=col in CHECK_WRAPPED)), ("font", shared(_font))),
-            styles.program(("border", _BORDER), ("alignment", shared(Alignment, vertical="top", wrap_text=col in CHECK_WRAPPED))),
-        )
-        for col in range(1, len(CHECK_HEADERS) + 1)
-    ]
-    below = [styles.program(("alignment", shared(Alignment, vertical="top", wrap_text=col in CHECK_WRAPPED)), ("font", shared(_font)))
-             for col in range(1, len(CHECK_HEADERS) + 1)]
-    below_link = [styles.program(("alignment", shared(Alignment, vertical="top", wrap_text=col in CHECK_WRAPPED)))
-                  for col in range(1, len(CHECK_HEADERS) + 1)]
-    for offset, values in enumerate(content.rows):
-        row = CHECK_FIRST_ROW + offset
-        in_table = row <= content.last_finding
-        for col, value in enumerate(values, start=1):
-            if value is None and not in_table:
-                continue
-            cell = sheet.cell(row, col)
-            if value is not None:
-                cell.value = value.text if isinstance(value, Link) else value
-                cell.data_type = "n" if isinstance(value, int) else "s"  # a file or unit named "=1+1" stays text
-            if isinstance(value, Link):
-                cell.hyperlink = value.target
-                cell.style = "Hyperlink"
-            if row == CHECK_FIRST_ROW:
-                styles.apply(cell, header)
-            elif in_table:
-                styles.apply(cell, boxed[col - 1][isinstance(value, Link)])
-            else:
-                styles.apply(cell, (below_link if isinstance(value, Link) else below)[col - 1])
-    for row in content.bold:
-        styles.apply(sheet.cell(row, 1), styles.program(("font", shared(_font, bold=True))))
-    for row, col, colour in content.fills:
-        styles.apply(sheet.cell(row, col), styles.program(("fill", shared(_fill, colour))))
-    for col, width in zip("ABCDEFGHIJ", CHECK_WIDTHS):
-        sheet.column_dimensions[col].width = width
-    apply_print_setup(sheet, check_print_settings(content))
+    draw(check_plan(CHECK_SHEET, content), OpenpyxlSheet(book, sheet))
 
 
 def save_atomically(book: Workbook, path: Path, cached: dict[str, dict[str, object]]) -> None:
