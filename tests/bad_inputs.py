@@ -573,6 +573,126 @@ def same_unit_twice(folder: Path) -> Path:
     return unit_workbook(folder / "12_so-tu-phap (1).xlsx")
 
 
+# --------------------------------------------------------------------------------------
+# Files that stop a native parser: an abort, an endless loop, a memory bomb
+# --------------------------------------------------------------------------------------
+
+_ODS_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+    b'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    b'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet>'
+)
+ODS_END = b"</office:spreadsheet></office:body></office:document-content>"
+_ODS_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+    '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+)
+
+
+def ods_cell(value) -> bytes:
+    if isinstance(value, (int, float)):
+        return f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p></table:table-cell>'.encode()
+    return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'.encode()
+
+
+def ods_table(index: int = TU_PHAP) -> bytes:
+    """Sở Tư pháp's table as OpenDocument rows: header, number row, the unit row."""
+    name, values = unit_values(index)
+    rows = [[h or "" for h in header] for header in soctrang.HEADER_ROWS] + [[t or "" for t in soctrang.NUMBER_ROW], [1, name, *values]]
+    return b"".join(b"<table:table-row>" + b"".join(ods_cell(v) for v in row) + b"</table:table-row>" for row in rows)
+
+
+def write_ods(path: Path, body: bytes) -> Path:
+    """An .ods package whose content.xml is the document head, `body`, as given (it closes what it opens)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", _ODS_MANIFEST, zipfile.ZIP_DEFLATED)
+        archive.writestr("content.xml", _ODS_HEAD + body, zipfile.ZIP_DEFLATED)
+    return path
+
+
+@case(replaces=(TU_PHAP,))
+def shared_strings_count_abort(folder: Path) -> Path:
+    """Sở Tư pháp's file (written by XlsxWriter, which keeps texts in a shared-strings part) whose part declares
+    4 294 967 295 strings: calamine reserves memory for them first and aborts the whole process (SIGABRT)."""
+    good = xlsxwriter_unit_file(Path(tempfile.mkdtemp()) / "good.xlsx")
+    path = folder / "so-tu-phap-chuoi-ky-tu.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/sharedStrings.xml":
+                data = re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4294967295"', data)
+                assert b'uniqueCount="4294967295"' in data
+            target.writestr(info, data)
+    shutil.rmtree(good.parent)
+    return path
+
+
+def xlsxwriter_unit_file(path: Path, index: int = TU_PHAP, formulas: dict[int, str] | None = None) -> Path:
+    """One unit's file written by XlsxWriter: texts in sharedStrings.xml; `formulas` (column → formula) stored with
+    XlsxWriter's result 0 and fullCalcOnLoad, as that library does."""
+    import xlsxwriter
+
+    name, values = unit_values(index)
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Báo cáo")
+    for r, header in enumerate(soctrang.HEADER_ROWS):
+        for c, text in enumerate(header):
+            if text is not None:
+                sheet.write_string(HEADER_TOP - 1 + r, c, text)
+    for c, text in enumerate(soctrang.NUMBER_ROW):
+        if text is not None:
+            sheet.write_string(NUMBER_ROW - 1, c, str(text))
+    sheet.write_number(UNIT_ROW - 1, 0, 1)
+    sheet.write_string(UNIT_ROW - 1, 1, name)
+    for c, value in enumerate(values, start=2):
+        formula = (formulas or {}).get(c + 1)
+        if formula:
+            sheet.write_formula(UNIT_ROW - 1, c, formula)
+        else:
+            sheet.write_number(UNIT_ROW - 1, c, value)
+    book.close()
+    return path
+
+
+@case(replaces=(TU_PHAP,))
+def ods_table_never_closed(folder: Path) -> Path:
+    """Sở Tư pháp's table in an .ods whose `</table:table>` is missing: calamine loops for ever."""
+    return write_ods(folder / "so-tu-phap-thieu-ket-thuc.ods", '<table:table table:name="Báo cáo">'.encode() + ods_table() + ODS_END)
+
+
+@case(replaces=(TU_PHAP,))
+def ods_cut_short(folder: Path) -> Path:
+    """Sở Tư pháp's .ods whose content.xml ends after a row of the table (a program stopped while saving)."""
+    cut = ods_table().rsplit(b"<table:table-row>", 1)[0]
+    return write_ods(folder / "so-tu-phap-cat-cut.ods", '<table:table table:name="Báo cáo">'.encode() + cut)
+
+
+@case()
+def ods_repeat_bomb(folder: Path) -> Path:
+    """Under a kilobyte: one row of one cell, repeated 10 000 × 10 000 times (calamine would build 10^8 cells, 7 GB)."""
+    body = (
+        b'<table:table table:name="S"><table:table-row table:number-rows-repeated="10000">'
+        b'<table:table-cell table:number-columns-repeated="10000" office:value-type="float" office:value="1"><text:p>1</text:p>'
+        b"</table:table-cell></table:table-row></table:table>" + ODS_END
+    )
+    return write_ods(folder / "lap-lai.ods", body)
+
+
+def read_unscreened(path: Path, layouts, form=None, units=None):
+    """`read_file` without `safe_open`'s screen: calamine parses the file as it is (to show what the workers bound)."""
+    import python_calamine
+
+    from tthc_xl.files.read import Grid, read_file, read_grids_tables
+
+    if Path(path).suffix.lower() == ".csv":
+        return read_file(path, layouts, form, units)
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    grids = [Grid(name, book.get_sheet_by_name(name).to_python(skip_empty_area=False)) for name in book.sheet_names]
+    return read_grids_tables(grids, Path(path), layouts, form, units)
+
+
 def write_all(folder) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -57,6 +57,8 @@ def written(corpus: Path, name: str) -> Path:
         "million_rows": "so-tu-phap-trieu-dong.xlsx", "hidden_sheet": "so-tu-phap-trang-an.xlsx",
         "two_tables_same_unit": "so-tu-phap-hai-bang.xlsx", "two_tables_two_units": "hai-don-vi-mot-trang.xlsx",
         "lock_file": "~$12_so-tu-phap.xlsx", "same_unit_twice": "12_so-tu-phap (1).xlsx",
+        "shared_strings_count_abort": "so-tu-phap-chuoi-ky-tu.xlsx", "ods_table_never_closed": "so-tu-phap-thieu-ket-thuc.ods",
+        "ods_cut_short": "so-tu-phap-cat-cut.ods", "ods_repeat_bomb": "lap-lai.ods",
     }
     assert set(with_name) == set(bad_inputs.CASES), "a case was added: name its file here"
     path = corpus / with_name[name]
@@ -361,7 +363,8 @@ def test_whole_corpus_beside_the_good_files_no_traceback_and_no_file_touched(tmp
     assert refused_files == {
         "rong.xlsx", "bao-cao-pdf.xlsx", "ghi-chu.xlsx", "xuat-tu-phan-mem.xls", "van-ban-word.xlsx", "tai-do-dang.xlsx",
         "bom-nen.xlsx", "thuc-the-long-nhau.xlsx", "thuc-the-ngoai.xlsx", "co-mat-khau.xlsx", "khong-co-bang.xlsx",
-        "mau-la.xlsx", "so-tu-phap-hai-bang.xlsx",
+        "mau-la.xlsx", "so-tu-phap-hai-bang.xlsx", "so-tu-phap-chuoi-ky-tu.xlsx", "so-tu-phap-thieu-ket-thuc.ods",
+        "so-tu-phap-cat-cut.ods", "lap-lai.ods",
     }
     assert all(re.search(r"[ạảãáàâấầẩẫậăắằẳẵặẹẻẽéèêếềểễệịỉĩíìọỏõóòôốồổỗộơớờởỡợụủũúùưứừửữựỵỷỹýỳđ]", s["error"]) for s in data["sources"] if s["error"])
     assert data["totals"]["3"] >= soctrang.COLUMN_SUMS[3]  # the good units are all there
@@ -404,3 +407,67 @@ def test_error_values_in_xls_and_ods_files_are_findings_not_zero(tmp_path):
         assert (row.cells[8].value, row.cells[8].raw, row.cells[8].ref) == (None, "#REF!", "H5"), converted.name
         assert (row.cells[9].value, row.cells[9].raw, row.cells[9].ref) == (None, "#DIV/0!", "I5"), converted.name
         assert row.cells[7].value == 605
+
+
+# --------------------------------------------------------------------------------------
+# Files that stop a native parser: refused from the bytes, and bounded by the worker if not
+# --------------------------------------------------------------------------------------
+
+CALAMINE = "import python_calamine, resource, sys\n" \
+    "resource.setrlimit(resource.RLIMIT_AS, (2**31, 2**31))\n" \
+    "book = python_calamine.CalamineWorkbook.from_path(sys.argv[1])\n" \
+    "[book.get_sheet_by_name(n).to_python() for n in book.sheet_names]\n"
+
+
+def calamine_alone(path: Path, seconds: float = 5):
+    """What calamine does with the file in a process of its own: its return code, or "loops"."""
+    try:
+        done = subprocess.run([sys.executable, "-c", CALAMINE, str(path)], capture_output=True, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return "loops"
+    return done.returncode
+
+
+@pytest.mark.parametrize("name, calamine, words", [
+    ("shared_strings_count_abort", -6, ("4.294.967.295 chuỗi ký tự", "độc hại", "gửi lại")),
+    ("ods_table_never_closed", "loops", ("cắt cụt hoặc thiếu phần kết thúc", "gửi lại")),
+    ("ods_cut_short", "loops", ("cắt cụt hoặc thiếu phần kết thúc", "gửi lại")),
+    ("ods_repeat_bomb", -6, ("100.000.000 ô", "độc hại", "xóa các dòng")),
+])
+def test_a_file_that_stops_calamine_costs_that_file_only(tmp_path, capsys, unit_folder, corpus, name, calamine, words):
+    assert calamine_alone(written(corpus, name), 5 if calamine == "loops" else 60) == calamine  # the case is real: abort (SIGABRT) or endless loop
+    start = time.perf_counter()
+    run_refused(tmp_path, capsys, unit_folder, corpus, name, *words)
+    assert time.perf_counter() - start < 10
+
+
+def test_workers_bound_what_the_screen_does_not_know(tmp_path, unit_folder, corpus, layouts, monkeypatch):
+    """Without safe_open's screen, the abort, the loop and the bomb each cost their file; the good files are read,
+    in this thread and from a server's worker thread alike (workers then start from a clean fork server)."""
+    import threading
+
+    from tthc_xl.files.workers import read_isolated
+
+    monkeypatch.setenv("TTHC_XL_FILE_SECONDS", "3")
+    monkeypatch.setenv("TTHC_XL_MEMORY_MB", "1024")
+    bad = [written(corpus, n) for n in ("shared_strings_count_abort", "ods_table_never_closed", "ods_repeat_bomb")]
+    good = sorted(unit_folder.iterdir())
+    files = good[:5] + bad[:1] + good[5:10] + bad[1:] + good[10:]
+    outcomes = {}
+
+    def read(where):
+        start = time.perf_counter()
+        outcomes[where] = (read_isolated(files, layouts, None, None, jobs=2, reader=bad_inputs.read_unscreened), time.perf_counter() - start)
+
+    read("main")
+    thread = threading.Thread(target=read, args=("thread",))
+    thread.start()
+    thread.join(60)
+    for where, (results, seconds) in outcomes.items():
+        by_name = {Path(r.file).name: r for r in results}
+        assert [Path(r.file).name for r in results] == [f.name for f in files]
+        assert "dừng đột ngột" in by_name[bad[0].name].error and "dừng đột ngột" in by_name[bad[2].name].error
+        assert "đọc quá 3 giây" in by_name[bad[1].name].error
+        assert all(not by_name[f.name].error and by_name[f.name].tables for f in good), where
+        assert seconds < 20, where
+    assert set(outcomes) == {"main", "thread"}

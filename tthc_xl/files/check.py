@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.model import ERROR, UNIT, Finding, Table
-from tthc_xl.files.read import READABLE, FileResult, read_file
+from tthc_xl.files.read import READABLE, FileResult
 from tthc_xl.core.rules import check_table
 from tthc_xl.core.units import UnitList
 
@@ -77,10 +77,11 @@ def source_entries(result: FileResult) -> list[dict]:
 
 
 def check_files(sources, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None) -> CheckResult:
+    from tthc_xl.files.sources import read_sources  # each file in a worker process (sources imports this module)
+
     result = CheckResult(form=form or "")
     forms = []
-    for path in expand_sources(sources):
-        read = read_file(path, layouts, form, units)
+    for read in read_sources(expand_sources(sources), layouts, form, units):
         result.sources += source_entries(read)
         result.notes += read.notes
         for table in read.tables:

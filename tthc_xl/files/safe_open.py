@@ -278,9 +278,10 @@ def _examine(name: str, data: bytes, infos: list[zipfile.ZipInfo], package: _Zip
                 package.check_prolog(name, info)
         opened = Opened(data, kind)
         if kind == "xlsx":
+            _check_shared_strings(name, package)
             _scan_worksheets(name, package, main, opened)
         elif kind == "ods":
-            _scan_ods(package, opened)
+            _scan_ods(name, package, opened)
         return opened
     except ReadError:
         raise
@@ -815,23 +816,33 @@ _ODS_TOKEN = re.compile(
 _ODS_TEXT = re.compile(rb"<text:p\b[^>]*>(.*?)</text:p>", re.S)
 
 
-def _scan_ods(package: _Zipped | _InMemory, opened: Opened) -> None:
+def _scan_ods(name: str, package: _Zipped | _InMemory, opened: Opened) -> None:
+    """Error cells of content.xml; and refuse what would make calamine loop or expand without bound:
+    a table never closed, repeat attributes that spread a few bytes over more than MAX_ODS_CELLS cells."""
     if package.sizes["content.xml"] > MAX_PART_BYTES:
-        return
+        return  # such a part is not scanned: the worker's limits bound it
     content = package.read("content.xml")
+    if content.count(b"</table:table>") < len(_ODS_TABLE_START.findall(content)):
+        raise ReadError(broken_message(name, "bảng tính bị cắt cụt hoặc thiếu phần kết thúc"))
     sheet = None
     row = next_row = 0
     column = 0
+    row_repeat = filled = 0  # the current row's repeat, and cells with content so far (repeats multiplied out)
     for token in _ODS_TOKEN.finditer(content):
         if token[5] is not None:  # a table
             sheet = _attribute(token[5], b"table:name") or ""
             row = next_row = 0
         elif token[1] is not None:  # a row
             row = next_row
-            next_row += _repeat(token[1], b"table:number-rows-repeated")
+            row_repeat = _repeat(token[1], b"table:number-rows-repeated")
+            next_row += row_repeat
             column = 0
         elif token[3] is not None:  # a cell
             repeat = _repeat(token[3], b"table:number-columns-repeated")
+            if not token[4] or b"value-type" in token[3]:  # not an empty `<table:table-cell …/>`
+                filled += repeat * max(row_repeat, 1)
+                if filled > MAX_ODS_CELLS:
+                    raise ReadError(_repeated_cells(name, filled))
             if sheet is not None and b'calcext:value-type="error"' in token[3] and row < MAX_SHEET_ROWS:
                 text = b""
                 if not token[4]:
@@ -841,6 +852,46 @@ def _scan_ods(package: _Zipped | _InMemory, opened: Opened) -> None:
                 for offset in range(min(repeat, MAX_SHEET_COLS)):
                     opened.errors.setdefault(sheet, {})[(row, column + offset)] = _xml_text(text) or "#N/A"
             column += repeat
+
+
+_ODS_TABLE_START = re.compile(rb"<table:table[\s>]")
+MAX_ODS_CELLS = MAX_SHEET_ROWS * MAX_SHEET_COLS  # cells with content, repeats multiplied out
+
+
+def _repeated_cells(name: str, cells: int) -> str:
+    return (
+        f"Tệp {name} bất thường: vài dòng trong tệp được lặp lại thành hơn {_thousands(cells)} ô có dữ liệu (một báo cáo chỉ "
+        "vài nghìn ô) — có thể là tệp độc hại — nên không được đọc. Hãy mở tệp bằng LibreOffice hoặc Excel, xóa các dòng, "
+        "cột thừa, lưu lại rồi chạy lại, hoặc đề nghị đơn vị gửi lại."
+    )
+
+
+_SST = re.compile(rb"<(?:\w+:)?sst\b([^>]*)>")
+
+
+def _check_shared_strings(name: str, package: _Zipped | _InMemory) -> None:
+    """The shared-strings part's declared count of strings against its size: each string takes at least
+    `<si/>`; calamine reserves memory for the declared count first (4 294 967 295 aborts the process)."""
+    part = next((n for n in package.sizes if n.lower().endswith("sharedstrings.xml")), None)
+    if part is None:
+        return
+    size = package.sizes[part]
+    with package.open(part) as stream:
+        head = stream.read(4096)
+    match = _SST.search(head)
+    if not match:
+        return
+    declared = _attribute(match[1], b"uniqueCount")
+    try:
+        count = int(declared) if declared is not None else 0
+    except ValueError:
+        raise ReadError(broken_message(name, "danh sách chuỗi ký tự khai sai số lượng")) from None
+    if count > size // 5 + 1:
+        raise ReadError(
+            f"Tệp {name} bất thường: tệp khai có {_thousands(count)} chuỗi ký tự trong khi phần chứa chúng chỉ "
+            f"{_size(size)} — có thể là tệp độc hại hoặc do phần mềm lạ ghi sai — nên không được đọc. Hãy mở tệp bằng Excel, "
+            "lưu lại thành .xlsx mới rồi chạy lại, hoặc đề nghị đơn vị gửi lại."
+        )
 
 
 def _repeat(attrs: bytes, key: bytes) -> int:

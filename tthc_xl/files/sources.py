@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import copyreg
-import io
-import multiprocessing
 import os
 import pickle
-import sys
-import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,6 +14,7 @@ from tthc_xl.core.master import Master, Settings, build_master
 from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Row, Source, Table
 from tthc_xl.core.numbers import format_number
 from tthc_xl.files.read import FileResult, read_file
+from tthc_xl.files.workers import read_isolated
 from tthc_xl.core.rules import check_table
 from tthc_xl.core.units import Unit, UnitList
 
@@ -52,96 +46,37 @@ class Consolidation:
 def read_sources(
     files: list[Path], layouts: dict[str, Layout], form: str | None, units: UnitList | None, meanwhile: Callable[[], object] | None = None
 ) -> list[FileResult]:
-    """Every file read, in input order: one by one, or across the cores when there are many.
+    """Every file read, in input order, each in a worker process (`workers`): a file that crashes, hangs or
+    swells its reader costs that file only. Several workers when there are many files.
 
-    Workers return exactly what `read_file` returns (a file's tables keep the very layout objects of
-    `layouts`); any failure of the pool itself falls back to reading one by one. TTHC_XL_JOBS=1
-    reads in this process only. `meanwhile` runs in this process while workers read (the CLI
-    imports the renderer then), or after reading when there are none.
+    Results are exactly what `read_file` returns (a file's tables keep the very layout objects of
+    `layouts`). TTHC_XL_JOBS caps the workers; where no process can be started (a sandbox, an
+    embedded Python) files are read in this process. `meanwhile` runs in this process while
+    workers read (the CLI imports the renderer then).
     """
     files = list(files)
-    jobs, context = _reading_plan(len(files))
-    if jobs > 1:
-        size = max(8, min(256, len(files) // (jobs * 4)))
-        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    if files:
         try:
-            with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_reader, initargs=(layouts, form, units)) as pool:
-                pending = pool.map(_read_chunk, chunks)
-                if meanwhile:
-                    meanwhile()
-                    meanwhile = None
-                results: list[FileResult] = []
-                for data in pending:
-                    results += _LayoutUnpickler(io.BytesIO(data), layouts).load()
-                return results
-        except (BrokenProcessPool, OSError, pickle.PickleError, AttributeError, EOFError, RuntimeError):
-            pass  # no worker processes here (a sandbox, an embedded Python): read one by one
+            return read_isolated(files, layouts, form, units, _jobs(len(files)), meanwhile, reader=read_file)
+        except (OSError, pickle.PickleError, AttributeError, EOFError, RuntimeError):
+            pass  # no worker processes here: read one by one
     results = [read_file(path, layouts, form, units) for path in files]
     if meanwhile:
         meanwhile()
     return results
 
 
-PARALLEL_MIN_FILES = 48  # below this, starting workers costs more than it saves
+FILES_PER_WORKER = 24  # below this many files per worker, starting one more costs more than it saves
 
 
-def _reading_plan(count: int) -> tuple[int, multiprocessing.context.BaseContext | None]:
-    """How many worker processes to read `count` files with (1: none), and how to start them."""
+def _jobs(count: int) -> int:
+    """How many worker processes read `count` files."""
     try:
         jobs = int(os.environ.get("TTHC_XL_JOBS") or 0)
     except ValueError:
         jobs = 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    jobs = min(jobs or cores, cores, max(count // 16, 1))
-    if threading.active_count() > 1 or threading.current_thread() is not threading.main_thread():
-        return 1, None  # a server (xlwings Server) or an embedded interpreter: stay in this process
-    # Forking is fast (workers inherit the imported modules) and safe here (Linux, one thread);
-    # elsewhere workers start afresh and import everything, which only pays off for many files.
-    if sys.platform.startswith("linux"):
-        context, minimum = multiprocessing.get_context("fork"), PARALLEL_MIN_FILES
-    else:
-        context, minimum = multiprocessing.get_context("spawn"), 10 * PARALLEL_MIN_FILES
-    if jobs < 2 or count < minimum:
-        return 1, None
-    return jobs, context
-
-
-_reader: tuple = ()
-
-
-def _start_reader(layouts: dict[str, Layout], form: str | None, units: UnitList | None) -> None:
-    global _reader
-    _reader = (layouts, form, units)
-
-
-def _read_chunk(paths: list[Path]) -> bytes:
-    layouts, form, units = _reader
-    results = [read_file(path, layouts, form, units) for path in paths]
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    # A layout from the shared set travels as its name and comes back as the caller's own object.
-    known = {id(layout): name for name, layout in layouts.items()}
-    pickler.dispatch_table = copyreg.dispatch_table.copy()
-    pickler.dispatch_table[Layout] = lambda layout: (
-        (_known_layout, (known[id(layout)],)) if id(layout) in known else layout.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
-    )
-    pickler.dump(results)
-    return buffer.getvalue()
-
-
-def _known_layout(name: str) -> Layout:  # never called: _LayoutUnpickler resolves it
-    raise pickle.UnpicklingError(name)
-
-
-class _LayoutUnpickler(pickle.Unpickler):
-    def __init__(self, file, layouts: dict[str, Layout]):
-        super().__init__(file)
-        self.layouts = layouts
-
-    def find_class(self, module: str, name: str):
-        if module == __name__ and name == "_known_layout":
-            return self.layouts.__getitem__
-        return super().find_class(module, name)
+    return max(1, min(jobs or cores, cores, count // FILES_PER_WORKER or 1))
 
 
 def choose_form(results: list[FileResult], form: str | None) -> Layout | None:
