@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -73,20 +75,61 @@ class UnitList:
         return [u.name for u in self.units]
 
 
+class UnitListError(Exception):
+    """A unit list that cannot be used; the message (Vietnamese) says which file and what to do."""
+
+
+MAX_UNIT_LIST_BYTES = 4 * 2**20  # a list of every commune of the country is under 1 MB
+
+
+def is_unit_list_name(text: str) -> bool:
+    """`soc-trang-so-nganh`: a list kept with the program (templates/units/), named without folder or suffix."""
+    return bool(text) and "/" not in text and "\\" not in text and not Path(text).suffix and (templates_dir() / "units" / f"{text}.csv").is_file()
+
+
 def load_units(path: str | Path) -> UnitList:
-    """A unit list CSV: columns `nhom` (group), `ten` (name), `bi_danh` (aliases, separated by ;)."""
+    """A unit list CSV: columns `nhom` (group), `ten` (name), `bi_danh` (aliases, separated by ;).
+
+    UTF-8 (with or without BOM), or Windows-1258 (Excel's "CSV" on a Vietnamese Windows)."""
     path = Path(path)
-    if not path.exists() and not path.suffix:
+    if not path.exists() and is_unit_list_name(str(path)):
         path = templates_dir() / "units" / f"{path}.csv"
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    try:
+        if not path.is_file():
+            raise FileNotFoundError
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_UNIT_LIST_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        reason = "không tìm thấy tệp" if isinstance(exc, FileNotFoundError) else "không đọc được tệp"
+        raise UnitListError(
+            f"Danh sách đơn vị {path}: {reason}. Hãy kiểm tra đường dẫn trong --units (hoặc ô «Danh sách đơn vị») "
+            "và quyền đọc tệp, rồi chạy lại."
+        ) from None
+    if len(data) > MAX_UNIT_LIST_BYTES:
+        raise UnitListError(f"Danh sách đơn vị {path} quá lớn (hơn 4 MB), không phải một danh sách đơn vị: hãy kiểm tra lại tệp.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = unicodedata.normalize("NFC", data.decode("cp1258"))
+        except UnicodeDecodeError:
+            raise UnitListError(
+                f"Danh sách đơn vị {path} không phải tệp CSV chữ Unicode (UTF-8) hay Windows-1258: hãy mở bằng Excel và "
+                "lưu lại bằng kiểu “CSV UTF-8 (Comma delimited)”, rồi chạy lại."
+            ) from None
+    reader = csv.DictReader(io.StringIO(text.replace("\x00", "")))
+    if "ten" not in (reader.fieldnames or []):
+        raise UnitListError(
+            f"Danh sách đơn vị {path} thiếu cột “ten” (tên đơn vị) ở dòng đầu: dòng đầu phải là nhom,ten,bi_danh "
+            "(xem templates/units/soc-trang-so-nganh.csv)."
+        )
     units = [
         Unit(
             name=row["ten"].strip(),
             group=(row.get("nhom") or "").strip(),
             aliases=tuple(a.strip() for a in (row.get("bi_danh") or "").split(";") if a.strip()),
         )
-        for row in rows
+        for row in reader
         if (row.get("ten") or "").strip()
     ]
     return UnitList(units, str(path))

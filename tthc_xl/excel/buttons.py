@@ -44,7 +44,8 @@ from tthc_xl.core.contract import (
     CHECK_SHEET, CONF_SHEET, CONTROL_SHEET, FOLDER_NAME, FORM_NAME, MASTER_SHEET, SETTINGS, SETTINGS_SHEET, TABLE_NAME, UNITS_NAME,
 )
 from tthc_xl.core.rules import check_table
-from tthc_xl.core.units import UnitList, load_units
+from tthc_xl.core.units import UnitList, UnitListError, is_unit_list_name, load_units
+from tthc_xl.files.safe_open import ReadError, confined_file
 
 TITLE = "tthc-xl"
 STATUS_ROW = 2  # the status line, on the "Kiểm tra" sheet (A2)
@@ -206,14 +207,23 @@ def master_table(book, layouts: dict[str, Layout], form: str | None = None) -> T
     return table
 
 
-def _units(setting: str | None, book) -> UnitList | None:
+def _units(setting: str | None, book, root: Path | None = None) -> UnitList | None:
     if not setting:
         return None
+    if root is not None:  # server: a list kept with the program (no suffix), or a file inside the folder
+        try:
+            return load_units(setting if is_unit_list_name(setting) else confined_file(root, setting, "Danh sách đơn vị"))
+        except (ReadError, UnitListError) as exc:
+            raise ButtonError(str(exc)) from None
+        except (OSError, KeyError, ValueError) as exc:
+            raise ButtonError(f"không đọc được danh sách đơn vị “{setting}” (ô {UNITS_NAME}): {exc}") from None
     path = Path(setting)
     if not path.is_absolute() and path.suffix and _book_folder(book):
         path = _book_folder(book) / path
     try:
         return load_units(path if path.suffix else setting)
+    except UnitListError as exc:
+        raise ButtonError(str(exc)) from None
     except (OSError, KeyError) as exc:
         raise ButtonError(f"không đọc được danh sách đơn vị “{setting}” (ô {UNITS_NAME}): {exc}") from None
 
@@ -268,7 +278,7 @@ def _consolidate(book, root: Path | None) -> Consolidation:
     form = conf.form
     if form and form not in layouts:
         raise ButtonError(f"không có mẫu biểu “{form}” (ô {FORM_NAME}). Các mẫu có sẵn: {', '.join(layouts)}.")
-    units = _units(conf.units, book)
+    units = _units(conf.units, book, root)
     existing = master_table(book, layouts, form)
     if existing is not None:  # keep the master's own unit rows, as `tthc-xl consolidate` does
         form = form or existing.layout.name

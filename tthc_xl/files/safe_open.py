@@ -199,6 +199,36 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         return data
 
 
+def confined_file(root: Path, text: str, what: str, limit: int = 2**20) -> Path:
+    """The regular file `text` names inside `root` (a server's folder), at most `limit` bytes; else ReadError.
+
+    A link leading outside, a device (/dev/zero), a folder or a file far larger than `what` ever is are refused."""
+    import os
+    import stat
+
+    base = Path(root).resolve()
+    try:
+        target = (base / text).resolve()
+    except (OSError, ValueError):
+        target = base
+    try:
+        info = target.stat()
+    except (OSError, ValueError):
+        info = None
+    if base not in target.parents:
+        raise ReadError(
+            f"{what} “{text}” nằm ngoài thư mục báo cáo của máy chủ: trên máy chủ chỉ ghi tên một tệp trong "
+            "thư mục đó (ví dụ danh-sach-don-vi.csv)."
+        )
+    if info is None or not stat.S_ISREG(info.st_mode):
+        raise ReadError(f"{what} “{text}” không phải một tệp trong thư mục báo cáo của máy chủ: hãy kiểm tra lại tên tệp.")
+    if info.st_size > limit:
+        raise ReadError(f"{what} “{text}” quá lớn ({_size(info.st_size)}; tối đa {_size(limit)}): hãy kiểm tra lại tệp.")
+    if not os.access(target, os.R_OK):
+        raise ReadError(f"Máy chủ không có quyền đọc {what.lower()} “{text}”.")
+    return target
+
+
 # --------------------------------------------------------------------------------------
 # Workbooks
 # --------------------------------------------------------------------------------------

@@ -78,11 +78,17 @@ def read_isolated(
 
     Raises OSError when worker processes cannot be started at all (the caller then decides)."""
     files = list(files)
+    jobs = max(1, min(jobs, len(files)))
+    with _slots(jobs) as jobs:
+        return _read(files, layouts, form, units, jobs, meanwhile, reader)
+
+
+def _read(files, layouts, form, units, jobs, meanwhile, reader) -> list[FileResult]:
     seconds, memory = _setting("FILE_SECONDS", FILE_SECONDS), _setting("MEMORY_MB", MEMORY_MB)
     context = _context()
     pending = deque(range(len(files)))
     results: list[FileResult | None] = [None] * len(files)
-    workers = [_Worker(context, (layouts, form, units, reader, memory)) for _ in range(max(1, min(jobs, len(files))))]
+    workers = [_Worker(context, (layouts, form, units, reader, memory)) for _ in range(jobs)]
     try:
         if meanwhile:
             _hand_out(workers, pending, files)
@@ -115,6 +121,27 @@ def read_isolated(
         for worker in workers:
             worker.stop()
     return results  # type: ignore[return-value]
+
+
+_SLOTS = threading.BoundedSemaphore(max(2, os.cpu_count() or 1))  # worker processes of this process at a time
+
+
+class _slots:
+    """Up to `wanted` worker slots, at least one (waiting for it): parallel server requests share the cores."""
+
+    def __init__(self, wanted: int):
+        self.wanted, self.taken = wanted, 0
+
+    def __enter__(self) -> int:
+        _SLOTS.acquire()
+        self.taken = 1
+        while self.taken < self.wanted and _SLOTS.acquire(blocking=False):
+            self.taken += 1
+        return self.taken
+
+    def __exit__(self, *exc) -> None:
+        for _ in range(self.taken):
+            _SLOTS.release()
 
 
 def _hand_out(workers: list[_Worker], pending: deque, files: list[Path]) -> None:
