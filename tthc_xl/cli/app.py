@@ -6,6 +6,7 @@ import argparse
 import gc
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def cmd_check(args) -> int:
         print(f"Không có mẫu biểu “{args.form}”. Các mẫu có sẵn: {', '.join(layouts)}.", file=sys.stderr)
         return EXIT_UNUSABLE
     units = load_units(args.units) if args.units else None
-    result = check_files(args.files, layouts, args.form, units)
+    result = check_files(args.files, layouts, args.form, units, recursive=args.recursive)
     print_summary(result)
     if args.json:
         write_json(args.json, result.as_json())
@@ -108,7 +109,16 @@ def cmd_consolidate(args) -> int:
             print(f"Không đọc được bảng tổng hợp kỳ trước {args.previous}.", file=sys.stderr)
             return EXIT_UNUSABLE
     # openpyxl (with numpy) takes a quarter of a second to import: done while the workers read.
-    results = read_sources(unit_files(args.sources, str(output)), layouts, form, units, meanwhile=_import_renderer)
+    results = read_sources(unit_files(args.sources, str(output), args.recursive), layouts, form, units, meanwhile=_import_renderer)
+    if args.sources and not any(r.tables for r in results):
+        for result in results:
+            print(f"✗ {result.error}" if result.error else f"✗ {result.file}")
+        print(
+            f"\nKhông đọc được bảng số liệu nào từ {len(results)} tệp đã chọn nên chưa ghi bảng tổng hợp {output.name} "
+            "(bảng tổng hợp cũ, nếu có, vẫn còn nguyên): hãy xem thông báo của từng tệp ở trên, sửa rồi chạy lại.",
+            file=sys.stderr,
+        )
+        return EXIT_UNUSABLE
     outcome = consolidate_results(results, layouts, form, units, _settings(args, settings), previous, output=str(output))
     from tthc_xl.xlsx.render import save_master
 
@@ -120,6 +130,46 @@ def cmd_consolidate(args) -> int:
     print(f"\nBảng tổng hợp: {output.resolve()}")
     failed = any(s["status"] != "ok" for s in outcome.sources)
     return EXIT_FINDINGS if outcome.has_errors or failed else EXIT_OK
+
+
+class Refused(Exception):
+    """A run that must not start: the message (Vietnamese) says why; nothing was read or written."""
+
+
+def refuse_before_writing(args) -> None:
+    """Raise Refused when an output would overwrite an input or land among the unit files, or cannot be written."""
+    sources = [Path(s) for s in (getattr(args, "sources", None) or getattr(args, "files", None) or [])]
+    inputs = [s.resolve() for s in sources]
+    if getattr(args, "previous", None):
+        inputs.append(Path(args.previous).resolve())
+    for option, value in (("-o", getattr(args, "output", None)), ("--json", getattr(args, "json", None))):
+        if not value:
+            continue
+        target = Path(value).resolve()
+        for source, given in zip(inputs, [*sources, Path(getattr(args, "previous", "") or ".")]):
+            if target == source:
+                raise Refused(
+                    f"Tệp ghi ra ({option} {value}) chính là tệp đầu vào {given.name}: tệp của đơn vị không bao giờ bị ghi đè. "
+                    f"Hãy chọn một tệp khác cho {option} rồi chạy lại; chưa có tệp nào bị thay đổi."
+                )
+            if source.is_dir() and source in target.parents and option == "-o":
+                raise Refused(
+                    f"Bảng tổng hợp {target.name} nằm trong thư mục báo cáo đơn vị {given}: hãy ghi bảng tổng hợp ra ngoài "
+                    f"thư mục đó (ví dụ -o {given.resolve().parent / target.name}) để không lẫn với báo cáo của đơn vị; "
+                    "chưa có tệp nào bị thay đổi."
+                )
+    if getattr(args, "json", None):
+        target = Path(args.json)
+        folder = target.parent if str(target.parent) else Path(".")
+        reason = ""
+        if target.is_dir():
+            reason = f"{target.name} là một thư mục"
+        elif not folder.is_dir():
+            reason = f"không có thư mục {folder}"
+        elif not os.access(folder, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+            reason = "không có quyền ghi"
+        if reason:
+            raise Refused(f"Không ghi được tệp kết quả --json {args.json} ({reason}): hãy chọn tệp trong một thư mục ghi được rồi chạy lại.")
 
 
 def _import_renderer() -> None:
@@ -162,6 +212,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     check.add_argument("--form", help="tên mẫu biểu (xem `tthc-xl forms`)")
     check.add_argument("--units", help="danh sách đơn vị (.csv)")
     check.add_argument("--json", help="ghi kết quả ra tệp JSON")
+    check.add_argument("--recursive", action="store_true", help="đọc cả các thư mục con (mặc định: chỉ các tệp ngay trong thư mục)")
     check.set_defaults(run=cmd_check)
 
     new = commands.add_parser("new-master", help="tạo bảng tổng hợp trống cho một kỳ")
@@ -179,6 +230,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     cons.add_argument("--period", help="kỳ báo cáo")
     cons.add_argument("--previous", help="bảng tổng hợp kỳ trước")
     cons.add_argument("--json", help="ghi kết quả ra tệp JSON")
+    cons.add_argument("--recursive", action="store_true", help="đọc cả các thư mục con (mặc định: chỉ các tệp ngay trong thư mục)")
     cons.set_defaults(run=cmd_consolidate)
     if command not in CORE_COMMANDS:
         for module in dict.fromkeys(COMMAND_MODULES.values()):
@@ -198,20 +250,28 @@ def _command(argv: list[str]) -> str | None:
 
 
 def main(argv=None) -> int:
-    from tthc_xl.files.locking import MasterError, MasterNotWritable, check_master_writable
+    from contextlib import nullcontext
+
+    from tthc_xl.core.units import UnitListError
+    from tthc_xl.files.locking import MasterError, MasterNotWritable, check_master_writable, master_lock
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(_command(argv)).parse_args(argv)
     collecting = gc.isenabled()
     try:
-        if args.command in ("consolidate", "new-master"):
-            check_master_writable(Path(args.output))  # before reading any unit file, not after
-        if args.command in CORE_COMMANDS:
-            # A run builds a few hundred thousand objects that live until it ends; the cycle collector
-            # would walk them again and again (a sixth of the time at 1 000 files, in the workers too).
-            gc.disable()
-        return args.run(args)
-    except (LayoutError, MasterNotWritable, MasterError) as exc:
+        if args.command in ("consolidate", "new-master", "check"):
+            refuse_before_writing(args)
+        writes_master = args.command in ("consolidate", "new-master")
+        # A second run into the same master waits for the first, and never writes over it while it writes.
+        with master_lock(Path(args.output)) if writes_master else nullcontext():
+            if writes_master:
+                check_master_writable(Path(args.output))  # before reading any unit file, not after
+            if args.command in CORE_COMMANDS:
+                # A run builds a few hundred thousand objects that live until it ends; the cycle collector
+                # would walk them again and again (a sixth of the time at 1 000 files, in the workers too).
+                gc.disable()
+            return args.run(args)
+    except (LayoutError, MasterNotWritable, MasterError, UnitListError, Refused) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_UNUSABLE
     except PermissionError as exc:

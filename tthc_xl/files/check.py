@@ -34,8 +34,11 @@ class CheckResult:
         return {"form": self.form, "sources": self.sources, "findings": [f.as_json() for f in self.findings]}
 
 
-def expand_sources(sources) -> list[Path]:
+def expand_sources(sources, recursive: bool = False) -> list[Path]:
     """Files as given; folders as the readable files inside them, each file once, in name order.
+
+    A folder is read one level deep: its subfolders (last month's "0 - Tháng 9/", a copy) are not read
+    unless `recursive` (`--recursive`).
 
     Inside a folder, skipped without a word: Excel's `~$` lock files, and hidden files and folders
     (`.…`: the master's backups in `.sao-luu/`, its unfinished writes `.tong-hop-….xlsx`, macOS's
@@ -49,7 +52,7 @@ def expand_sources(sources) -> list[Path]:
         if source.is_dir():
             found = []
             for folder, subfolders, names in os.walk(source):
-                subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+                subfolders[:] = [d for d in subfolders if not d.startswith(".")] if recursive else []
                 found += [
                     Path(folder, name)
                     for name in names
@@ -76,12 +79,12 @@ def source_entries(result: FileResult) -> list[dict]:
     return entries
 
 
-def check_files(sources, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None) -> CheckResult:
+def check_files(sources, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None, recursive: bool = False) -> CheckResult:
     from tthc_xl.files.sources import read_sources  # each file in a worker process (sources imports this module)
 
     result = CheckResult(form=form or "")
     forms = []
-    for read in read_sources(expand_sources(sources), layouts, form, units):
+    for read in read_sources(expand_sources(sources, recursive), layouts, form, units):
         result.sources += source_entries(read)
         result.notes += read.notes
         for table in read.tables:

@@ -25,7 +25,7 @@ from pathlib import Path
 import python_calamine
 
 from tthc_xl.core.a1 import cell_ref, column_letters
-from tthc_xl.core.layouts import Layout, infer_layout
+from tthc_xl.core.layouts import Layout, infer_layout, missing_rule_columns
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Row, Table
 from tthc_xl.core.numbers import NotANumber, format_number, parse_number
 from tthc_xl.files.safe_open import ReadError  # noqa: F401 - defined there, public here: `from tthc_xl.files.read import ReadError`
@@ -557,6 +557,15 @@ def _rows(number_rows) -> str:
 
 
 def _unknown_layout(path: Path, grid: Grid, number_row: NumberRow, choices: dict[str, Layout]) -> str:
+    missing = missing_rule_columns(number_row.spelled)
+    if missing:
+        rule, column = missing[0]
+        last = max(number_row.columns)
+        return (
+            f"Bảng trong tệp {path.name} (trang “{grid.sheet}”, hàng đánh số cột ở dòng {number_row.row + 1}) ghi quy tắc "
+            f"“{rule}” nhưng hàng đánh số cột chỉ liền mạch từ 1 đến {last}, không có cột {column}: các cột sau cột {last} "
+            "không đọc được. Hãy sửa hàng đánh số cột (các số liên tiếp 1, 2, 3=(4+5), 4, 5, …) rồi gửi lại; tệp chưa được tổng hợp."
+        )
     known = ", ".join(f"{name}: {max(layout.numbers)} cột" for name, layout in choices.items())
     return (
         f"Bảng trong tệp {path.name} (trang “{grid.sheet}”, hàng đánh số cột ở dòng {number_row.row + 1}) có "

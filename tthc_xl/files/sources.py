@@ -104,10 +104,10 @@ def consolidate(
     return consolidate_results(results, layouts, form, units, settings, previous, output)
 
 
-def unit_files(sources, output: str = "") -> list[Path]:
+def unit_files(sources, output: str = "", recursive: bool = False) -> list[Path]:
     """The files named or found in the folders named; a master kept among the unit files is not one of them."""
     master = Path(output).resolve() if output else None
-    return [f for f in expand_sources(sources) if master is None or f.resolve() != master]
+    return [f for f in expand_sources(sources, recursive) if master is None or f.resolve() != master]
 
 
 def consolidate_results(
@@ -180,7 +180,7 @@ def _accept(row: Row, table: Table, units: UnitList | None, reported: dict[str, 
         first = next(iter(reported[name].cells.values())).source
         used, other = _where(first.file, first.sheet), _where(table.file, table.sheet)
         if first.file != table.file:
-            used, other = Path(first.file).name, Path(table.file).name
+            used, other = _distinct_names(first.file, table.file)
         findings.append(
             Finding(
                 table.file, table.sheet, row.label_ref, name, "trùng đơn vị", ERROR,
@@ -190,6 +190,18 @@ def _accept(row: Row, table: Table, units: UnitList | None, reported: dict[str, 
         return ""
     reported[name] = row
     return name
+
+
+def _distinct_names(first: str, second: str) -> tuple[str, str]:
+    """Two files as the clerk can tell them apart: their names, or their paths from the folder they share."""
+    a, b = Path(first), Path(second)
+    if a.name != b.name:
+        return a.name, b.name
+    try:
+        common = Path(os.path.commonpath([a.absolute(), b.absolute()]))
+        return str(a.absolute().relative_to(common.parent)), str(b.absolute().relative_to(common.parent))
+    except ValueError:  # different drives
+        return str(a), str(b)
 
 
 def _where(file: str, sheet: str) -> str:
