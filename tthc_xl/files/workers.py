@@ -35,7 +35,7 @@ from tthc_xl.files.safe_open import broken_message
 
 FILE_SECONDS = 15.0  # one unit file reads in milliseconds; a 20 000-row appendix in about a second
 MEMORY_MB = 1536  # address space a worker may add to what it inherits
-BATCH = 8  # files handed to a worker at a time (results come back one by one)
+BATCH = 32  # files handed to a worker at a time (results come back one by one); a second batch waits queued
 
 
 def _setting(name: str, default: float) -> float:
@@ -145,10 +145,10 @@ class _slots:
 
 
 def _hand_out(workers: list[_Worker], pending: deque, files: list[Path]) -> None:
-    """Give idle workers their next few files: small batches keep every worker busy and few files to hand back."""
+    """Keep each worker one batch ahead: it never waits for this process, and a dead worker hands back few files."""
     share = max(1, min(BATCH, len(pending) // max(len(workers), 1)))
     for worker in workers:
-        if pending and not worker.in_flight:
+        if pending and len(worker.in_flight) <= share:
             batch = [pending.popleft() for _ in range(min(share, len(pending)))]
             worker.send(batch, [files[i] for i in batch])
 
@@ -180,8 +180,9 @@ class _Worker:
         self.connection = ours
 
     def send(self, indices: list[int], paths: list[Path]) -> None:
+        if not self.in_flight:
+            self.since = time.monotonic()  # the clock of the file it reads first; a queued batch does not reset it
         self.in_flight.extend(indices)
-        self.since = time.monotonic()
         try:
             self.connection.send([str(p) for p in paths])
         except OSError:
