@@ -680,6 +680,98 @@ def ods_repeat_bomb(folder: Path) -> Path:
     return write_ods(folder / "lap-lai.ods", body)
 
 
+# --------------------------------------------------------------------------------------
+# Files that would give a silently wrong total
+# --------------------------------------------------------------------------------------
+
+GIAO_THONG = 3  # "Sở Giao thông vận tải": figures over 1 000 (2708 = 543 + 2165)
+CONG_AN = 15
+
+
+@case(replaces=tuple(range(16)))
+def spacer_row_in_appendix(folder: Path) -> Path:
+    """The whole appendix in one file, with a blank spacer row after the 8th unit, then the others and the total row."""
+    wb = Workbook()
+    ws = wb.active
+    first = write_table(ws, [unit_values(i) for i in range(8)])
+    for i in range(8, 16):
+        name, values = unit_values(i)
+        row = first + i + 1  # one blank row between unit 8 and unit 9
+        ws.cell(row, 1, i + 1)
+        ws.cell(row, 2, name)
+        for c, value in enumerate(values, start=3):
+            ws.cell(row, c, value)
+    ws.cell(first + 17, 2, "Tổng cộng")
+    for c, n in enumerate(soctrang.COLUMNS, start=3):
+        ws.cell(first + 17, c, soctrang.COLUMN_SUMS[n])
+    path = folder / "phu-luc-dong-trong.xlsx"
+    wb.save(path)
+    return path
+
+
+@case(replaces=(TU_PHAP,))
+def hidden_stale_row(folder: Path) -> Path:
+    """Sở Tư pháp's file with a hidden row below its own: last month's "Công an tỉnh" figures, left there."""
+
+    def change(ws):
+        ws.cell(UNIT_ROW + 1, 1, 2)
+        ws.cell(UNIT_ROW + 1, 2, "Công an tỉnh")
+        for c, value in enumerate([100, 50, 50, 60, 60, 0, 0, 40, 40, 0, 0, 0], start=3):
+            ws.cell(UNIT_ROW + 1, c, value)
+        ws.row_dimensions[UNIT_ROW + 1].hidden = True
+
+    return unit_workbook(folder / "so-tu-phap-dong-an.xlsx", change=change)
+
+
+@case(replaces=(TU_PHAP, TAI_NGUYEN))
+def autofiltered_rows(folder: Path) -> Path:
+    """Two units in one file, an autofilter showing only Sở Tài nguyên's row: Sở Tư pháp's row is filtered out."""
+    wb = Workbook()
+    ws = wb.active
+    first = write_table(ws, [unit_values(TAI_NGUYEN), unit_values(TU_PHAP)])
+    ws.auto_filter.ref = f"A{first - 1}:N{first + 1}"
+    ws.auto_filter.add_filter_column(1, [unit_values(TAI_NGUYEN)[0]])
+    ws.row_dimensions[first + 1].hidden = True
+    path = folder / "hai-don-vi-bo-loc.xlsx"
+    wb.save(path)
+    return path
+
+
+@case(replaces=(TU_PHAP,))
+def xlsxwriter_formulas(folder: Path) -> Path:
+    """Sở Tư pháp's file written by XlsxWriter with formulas in columns 3, 6 and 10: stored results 0, fullCalcOnLoad."""
+    return xlsxwriter_unit_file(folder / "so-tu-phap-xlsxwriter.xlsx", formulas={3: "=D5+E5", 6: "=G5+H5+I5", 10: "=SUM(K5:L5)"})
+
+
+@case(replaces=(TU_PHAP,))
+def ods_formulas_without_results(folder: Path) -> Path:
+    """Sở Tư pháp's .ods written by a program: columns 3 and 6 are formulas with no stored result."""
+    name, values = unit_values(TU_PHAP)
+    rows = [[h or "" for h in header] for header in soctrang.HEADER_ROWS] + [[t or "" for t in soctrang.NUMBER_ROW]]
+    body = b"".join(b"<table:table-row>" + b"".join(ods_cell(v) for v in row) + b"</table:table-row>" for row in rows)
+    cells = [ods_cell(1), ods_cell(name)]
+    for n, value in zip(soctrang.COLUMNS, values):
+        if n == 3:
+            cells.append(b'<table:table-cell table:formula="of:=[.D5]+[.E5]"/>')
+        elif n == 6:
+            cells.append(b'<table:table-cell table:formula="of:=SUM([.G5:.I5])"/>')
+        else:
+            cells.append(ods_cell(value))
+    body += b"<table:table-row>" + b"".join(cells) + b"</table:table-row>"
+    return write_ods(folder / "so-tu-phap-cong-thuc.ods", '<table:table table:name="Báo cáo">'.encode() + body + b"</table:table>" + ODS_END)
+
+
+@case(replaces=(GIAO_THONG,))
+def ambiguous_number_text(folder: Path) -> Path:
+    """Sở Giao thông vận tải typed "2,708", "2,165" and "1,583" (English thousands, or Vietnamese decimals?) and "(12)"."""
+
+    def change(ws):
+        for column, text in ((3, "2,708"), (5, "2,165"), (6, "1,583"), (14, "(84)")):
+            ws.cell(UNIT_ROW, column, text)
+
+    return unit_workbook(folder / "so-giao-thong-dau-phay.xlsx", index=GIAO_THONG, change=change)
+
+
 def read_unscreened(path: Path, layouts, form=None, units=None):
     """`read_file` without `safe_open`'s screen: calamine parses the file as it is (to show what the workers bound)."""
     import python_calamine

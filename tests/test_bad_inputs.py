@@ -59,6 +59,9 @@ def written(corpus: Path, name: str) -> Path:
         "lock_file": "~$12_so-tu-phap.xlsx", "same_unit_twice": "12_so-tu-phap (1).xlsx",
         "shared_strings_count_abort": "so-tu-phap-chuoi-ky-tu.xlsx", "ods_table_never_closed": "so-tu-phap-thieu-ket-thuc.ods",
         "ods_cut_short": "so-tu-phap-cat-cut.ods", "ods_repeat_bomb": "lap-lai.ods",
+        "spacer_row_in_appendix": "phu-luc-dong-trong.xlsx", "hidden_stale_row": "so-tu-phap-dong-an.xlsx",
+        "autofiltered_rows": "hai-don-vi-bo-loc.xlsx", "xlsxwriter_formulas": "so-tu-phap-xlsxwriter.xlsx",
+        "ods_formulas_without_results": "so-tu-phap-cong-thuc.ods", "ambiguous_number_text": "so-giao-thong-dau-phay.xlsx",
     }
     assert set(with_name) == set(bad_inputs.CASES), "a case was added: name its file here"
     path = corpus / with_name[name]
@@ -247,18 +250,30 @@ def test_ref_error_is_a_finding_not_zero(tmp_path, capsys, unit_folder, corpus):
     assert data["totals"]["9"] == soctrang.COLUMN_SUMS[9] - 12  # left out, not added as 0 silently: flagged
 
 
-def test_formula_without_a_stored_result_is_a_finding_to_save_in_excel(tmp_path, capsys, unit_folder, corpus):
+def test_formula_without_a_stored_result_is_recomputed_from_the_table(tmp_path, capsys, unit_folder, corpus):
     folder, bad = folder_with(tmp_path, unit_folder, corpus, "formula_without_result")
     _, data, printed = consolidate(tmp_path, capsys, folder)
+    assert f"Tệp {bad.name} có 1 ô công thức mà kết quả lưu trong tệp không tin được" in printed and "đã tính lại" in printed
+    assert data["totals"] == sums_without()  # =F5-H5-I5 = 617 - 0 - 12 = 605, Sở Tư pháp's own figure
+    checked = read_file(bad, load_layouts(), units=load_units("soc-trang-so-nganh"))
+    cell = checked.tables[0].rows[0].cells[7]
+    assert cell.value == 605 and cell.raw.formula == "F5-H5-I5"
+
+
+def test_a_formula_that_cannot_be_recomputed_is_a_finding_to_save_in_excel(tmp_path, capsys, unit_folder):
+    def change(ws):
+        ws.cell(bad_inputs.UNIT_ROW, 7, f"=VLOOKUP(B{bad_inputs.UNIT_ROW},'T9'!A1:N20,7,0)")
+
+    folder = tmp_path / "don-vi"
+    shutil.copytree(unit_folder, folder)
+    (folder / "12_so-tu-phap.xlsx").unlink()
+    bad = bad_inputs.unit_workbook(folder / "so-tu-phap-vlookup.xlsx", change=change)
+    _, data, printed = consolidate(tmp_path, capsys, folder)
     found = finding(data, "số nguyên ≥ 0", "cột 7")
-    assert "=F5-H5-I5" in found["message"] and "chưa được tính" in found["message"]
+    assert "=VLOOKUP(" in found["message"] and "chưa được tính" in found["message"]
     assert "mở tệp bằng Excel, bấm Lưu" in found["message"] and found["source"]["cell"] == "G5"
     assert f"Tệp {bad.name} có 1 ô công thức chưa được tính (G5)" in printed
     assert data["totals"]["7"] == soctrang.COLUMN_SUMS[7] - 605
-    # `tthc-xl check` on the file alone says the same about the unit's own cell.
-    checked = read_file(bad, load_layouts(), units=load_units("soc-trang-so-nganh"))
-    cell = checked.tables[0].rows[0].cells[7]
-    assert cell.value is None and cell.raw.formula == "F5-H5-I5"
 
 
 def test_unit_names_that_look_like_formulas_are_reported_as_text(tmp_path, capsys, unit_folder, corpus):
@@ -471,3 +486,94 @@ def test_workers_bound_what_the_screen_does_not_know(tmp_path, unit_folder, corp
         assert all(not by_name[f.name].error and by_name[f.name].tables for f in good), where
         assert seconds < 20, where
     assert set(outcomes) == {"main", "thread"}
+
+
+# --------------------------------------------------------------------------------------
+# Never a silently wrong total
+# --------------------------------------------------------------------------------------
+
+GOOD_SUMS = {str(n): v for n, v in soctrang.COLUMN_SUMS.items()}
+
+
+def run_case(tmp_path, capsys, unit_folder, corpus, name, units=True):
+    folder, bad = folder_with(tmp_path, unit_folder, corpus, name)
+    code, data, printed = consolidate(tmp_path, capsys, folder, units=units)
+    assert "Traceback" not in printed
+    return code, data, printed, bad
+
+
+def test_a_blank_spacer_row_does_not_end_the_table(tmp_path, capsys, unit_folder, corpus):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "spacer_row_in_appendix")
+    assert data["missing"] == [] and data["totals"] == GOOD_SUMS and data["totals"]["3"] == 5661
+    assert entry(data, bad)["status"] == "ok"
+    assert not [f for f in data["findings"] if f["rule"] == "tổng cộng"]  # the file's own total row was read and agrees
+
+
+def test_units_named_tong_cong_ty_are_units_not_total_rows(tmp_path, capsys):
+    folder = tmp_path / "don-vi"
+    folder.mkdir()
+    path = folder / "doanh-nghiep.xlsx"
+    wb = bad_inputs.Workbook()
+    ws = wb.active
+    rows = [("Tổng công ty Điện lực TP.HCM (EVNHCMC)", [30, 10, 20, 25, 20, 5, 0, 5, 5, 0, 0, 12]),
+            ("Tổng công ty Cấp nước Sài Gòn (SAWACO)", [12, 2, 10, 10, 10, 0, 0, 2, 2, 0, 0, 6]),
+            ("Tổng cục Thuế", [1, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1])]
+    first = bad_inputs.write_table(ws, rows)
+    ws.cell(first + 3, 2, "Tổng cộng")
+    for c in range(3, 15):
+        ws.cell(first + 3, c, sum(values[c - 3] for _, values in rows))
+    wb.save(path)
+    code, data, printed = consolidate(tmp_path, capsys, folder, units=False)
+    assert data["totals"]["3"] == 43 and data["totals"]["14"] == 19
+    assert sorted(data["groups"].get("", {}) and []) == []
+    assert [s["unit"] for s in data["sources"]] == [""]  # three units in the one file
+    names = {f["unit"] for f in data["findings"]} | set(data["missing"])
+    assert "Tổng công ty Điện lực TP.HCM (EVNHCMC)" not in data["missing"]
+    assert not [f for f in data["findings"] if f["rule"] == "tổng cộng"], names
+
+
+def test_hidden_rows_are_read_and_flagged(tmp_path, capsys, unit_folder, corpus):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "hidden_stale_row")
+    hidden = [f for f in data["findings"] if f["rule"] == "dòng bị ẩn"]
+    assert len(hidden) == 1 and hidden[0]["cell"] == "B6" and "Công an tỉnh" in hidden[0]["message"]
+    assert "đang bị ẩn" in hidden[0]["message"] and bad.name in hidden[0]["message"] and code == 1
+    # the hidden row is not dropped: it is a second report of Công an tỉnh, and said so
+    assert any(f["rule"] == "trùng đơn vị" and f["unit"] == "Công an tỉnh" for f in data["findings"])
+
+
+def test_rows_hidden_by_an_autofilter_are_read_and_flagged(tmp_path, capsys, unit_folder, corpus):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "autofiltered_rows")
+    assert data["totals"] == GOOD_SUMS and data["missing"] == []  # the filtered-out row is not dropped
+    hidden = [f for f in data["findings"] if f["rule"] == "dòng bị ẩn"]
+    assert [(f["unit"], f["cell"]) for f in hidden] == [("Sở Tư pháp", "B6")]
+
+
+def test_formula_results_stored_as_zero_are_recomputed(tmp_path, capsys, unit_folder, corpus):
+    written_file = written(corpus, "xlsxwriter_formulas")
+    cells = read_file(written_file, load_layouts()).tables  # what calamine alone reads: 0
+    import python_calamine
+
+    raw = python_calamine.CalamineWorkbook.from_path(str(written_file)).get_sheet_by_index(0).to_python()
+    assert raw[bad_inputs.UNIT_ROW - 1][2] == 0  # XlsxWriter stored 0 as the result of =D5+E5
+    assert cells[0].rows[0].cells[3].value == 845 and cells[0].rows[0].cells[6].value == 617 and cells[0].rows[0].cells[10].value == 228
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "xlsxwriter_formulas")
+    assert data["totals"] == GOOD_SUMS
+    assert f"Tệp {bad.name} có 3 ô công thức mà kết quả lưu trong tệp không tin được" in printed
+
+
+def test_ods_formulas_without_results_are_recomputed(tmp_path, capsys, unit_folder, corpus):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "ods_formulas_without_results")
+    assert data["totals"] == GOOD_SUMS
+    assert f"Tệp {bad.name} có 2 ô công thức" in printed
+
+
+def test_ambiguous_number_text_is_a_finding_showing_what_was_typed(tmp_path, capsys, unit_folder, corpus):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "ambiguous_number_text")
+    unreadable = {f["cell"]: f["message"] for f in data["findings"] if f["rule"] == "số nguyên ≥ 0" and "Giao thông" in f["unit"]}
+    for typed in ("“2,165”", "“(84)”"):
+        assert any(typed in m for m in unreadable.values()), (typed, unreadable)
+    assert "2,71" not in printed.replace("2,708", "")
+    assert "ghi số có dấu phẩy (C5 “2,708”, E5 “2,165”, F5 “1,583”)" in printed and "không rõ là số nghìn theo kiểu nước ngoài" in printed
+    for n, typed in ((5, 2165), (14, 84)):
+        assert data["totals"][str(n)] == soctrang.COLUMN_SUMS[n] - typed  # not 2 or 0: left out, and said so
+    assert data["totals"]["3"] == soctrang.COLUMN_SUMS[3] - 2165  # the master's 3 = 4 + 5

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.model import ERROR, UNIT, Finding, Table
-from tthc_xl.files.read import READABLE, FileResult
+from tthc_xl.files.read import READABLE, FileResult, hidden_row_findings
 from tthc_xl.core.rules import check_table
 from tthc_xl.core.units import UnitList
 
@@ -90,6 +90,7 @@ def check_files(sources, layouts: dict[str, Layout], form: str | None = None, un
         for table in read.tables:
             result.tables.append(table)
             result.findings += check_table(table)
+            result.findings += hidden_row_findings(table)
             forms.append(table.layout.name)
     if not form and forms:
         result.form = max(set(forms), key=forms.count)

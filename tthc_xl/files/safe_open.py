@@ -60,6 +60,8 @@ class Opened:
     formulas: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)  # sheet → (row, col) → formula with no result
     errors: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)  # sheet → (row, col) → "#REF!"…
     trimmed: list[str] = field(default_factory=list)  # sheets cut at MAX_SHEET_ROWS / MAX_SHEET_COLS
+    hidden_rows: dict[str, set[int]] = field(default_factory=dict)  # sheet → rows hidden (by hand or by a filter)
+    recalc: bool = False  # the workbook asks to be recalculated when opened: stored formula results are not to be trusted
 
 
 # --------------------------------------------------------------------------------------
@@ -309,6 +311,7 @@ def _examine(name: str, data: bytes, infos: list[zipfile.ZipInfo], package: _Zip
         opened = Opened(data, kind)
         if kind == "xlsx":
             _check_shared_strings(name, package)
+            opened.recalc = _recalculates_on_load(package, main)
             _scan_worksheets(name, package, main, opened)
         elif kind == "ods":
             _scan_ods(name, package, opened)
@@ -492,8 +495,10 @@ def _scan_worksheets(name: str, package: _Zipped | _InMemory, main: str, opened:
         if names[part] <= _FAST_SHEET_BYTES and _plain_small_sheet(package.read(part)):
             continue
         with package.open(part) as stream:
-            scan = scan_sheet(name, stream)
+            scan = scan_sheet(name, stream, every_formula=opened.recalc)
         sheet = by_part.get(part, part)
+        if scan.hidden_rows:
+            opened.hidden_rows[sheet] = scan.hidden_rows
         if scan.formulas:
             opened.formulas[sheet] = scan.formulas
         if scan.errors:
@@ -515,6 +520,8 @@ _ANY_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _UNPREFIXED_CELL = re.compile(rb"<c[\s/>]")  # _ANY_CELL where no ":c" occurs
 _ANY_REF = re.compile(rb"""r(?<=\sr)\s*=\s*["']\$?([A-Za-z]{0,3})\$?(\d+)["']""")
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
+_HIDDEN_ROW = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*\shidden\s*=\s*["'](?:1|true)["']""")
+_HIDDEN = re.compile(rb"""\shidden\s*=\s*["'](?:1|true)["']""")
 
 
 def _plain_small_sheet(data: bytes) -> bool:
@@ -524,6 +531,8 @@ def _plain_small_sheet(data: bytes) -> bool:
     far away (XFD1048576) still goes through the scan: calamine would allocate the whole block.
     """
     if (_FORMULA_HINT.search(data) and _FORMULA_TAG.search(data)) or _ERROR_TYPE.search(data):
+        return False
+    if b"hidden" in data and _HIDDEN_ROW.search(data):
         return False
     refs = _ANY_REF.findall(data)
     rows = set(map(_SECOND, refs))
@@ -680,6 +689,8 @@ class SheetScan:
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
     data: bytes | None = None  # the trimmed part, when rows or columns were cut
+    hidden_rows: set[int] = field(default_factory=set)  # 0-based rows with hidden="1"
+    every_formula: bool = False  # record formulas with a stored result too (the workbook recalculates on load)
 
 
 class _Stream:
@@ -696,10 +707,11 @@ class _Stream:
         return chunk
 
 
-def scan_sheet(name: str, raw_stream, limit: int = MAX_SHEET_PART_BYTES) -> SheetScan:
-    """Stream a worksheet part: collect formula-without-result and error cells, cut what lies past the limits."""
+def scan_sheet(name: str, raw_stream, limit: int = MAX_SHEET_PART_BYTES, every_formula: bool = False) -> SheetScan:
+    """Stream a worksheet part: collect formula-without-result (or every formula), error cells and hidden rows,
+    cut what lies past the limits."""
     stream = _Stream(name, raw_stream, limit)
-    scan = SheetScan()
+    scan = SheetScan(every_formula=every_formula)
     out: list[bytes] = []
     buf = bytearray()
     cut = False
@@ -752,6 +764,8 @@ def scan_sheet(name: str, raw_stream, limit: int = MAX_SHEET_PART_BYTES) -> Shee
                 if row_number > MAX_SHEET_ROWS:
                     cut = True
                     break
+                if b"hidden" in start_tag and _HIDDEN.search(start_tag):
+                    scan.hidden_rows.add(row_number - 1)
                 kept, dropped = _scan_row(bytes(buf[tag_end + 1 : closing]), row_number, scan)
                 if dropped:
                     cut = True
@@ -817,7 +831,7 @@ def _scan_row(body: bytes, row_number: int, scan: SheetScan) -> tuple[bytes, boo
             scan.errors[where] = _xml_text(value[1]) if value and value[1] else "#N/A"
             continue
         formula = _FORMULA.search(content)
-        if formula and kind != b"str" and (value is None or not (value[1] or b"").strip()):
+        if formula and kind != b"str" and (scan.every_formula or value is None or not (value[1] or b"").strip()):
             scan.formulas[where] = _xml_text(formula[1] or b"")
     return b"".join(kept), dropped
 
@@ -867,12 +881,20 @@ def _scan_ods(name: str, package: _Zipped | _InMemory, opened: Opened) -> None:
             row_repeat = _repeat(token[1], b"table:number-rows-repeated")
             next_row += row_repeat
             column = 0
+            if sheet is not None and b"table:visibility" in token[1] and row < MAX_SHEET_ROWS:
+                if _attribute(token[1], b"table:visibility") in ("collapse", "filter"):
+                    opened.hidden_rows.setdefault(sheet, set()).update(range(row, min(next_row, MAX_SHEET_ROWS)))
         elif token[3] is not None:  # a cell
             repeat = _repeat(token[3], b"table:number-columns-repeated")
             if not token[4] or b"value-type" in token[3]:  # not an empty `<table:table-cell …/>`
                 filled += repeat * max(row_repeat, 1)
                 if filled > MAX_ODS_CELLS:
                     raise ReadError(_repeated_cells(name, filled))
+            if sheet is not None and b"table:formula" in token[3] and b"office:value" not in token[3].replace(b"office:value-type", b"") \
+                    and b'value-type="string"' not in token[3] and b'calcext:value-type="error"' not in token[3] and row < MAX_SHEET_ROWS:
+                formula = _attribute(token[3], b"table:formula") or ""
+                for offset in range(min(repeat, MAX_SHEET_COLS)):
+                    opened.formulas.setdefault(sheet, {})[(row, column + offset)] = _ods_formula(formula)
             if sheet is not None and b'calcext:value-type="error"' in token[3] and row < MAX_SHEET_ROWS:
                 text = b""
                 if not token[4]:
@@ -894,6 +916,16 @@ def _repeated_cells(name: str, cells: int) -> str:
         "vài nghìn ô) — có thể là tệp độc hại — nên không được đọc. Hãy mở tệp bằng LibreOffice hoặc Excel, xóa các dòng, "
         "cột thừa, lưu lại rồi chạy lại, hoặc đề nghị đơn vị gửi lại."
     )
+
+
+_FULL_CALC = re.compile(rb"""<(?:\w+:)?calcPr\b[^>]*\sfullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
+
+
+def _recalculates_on_load(package: _Zipped | _InMemory, main: str) -> bool:
+    """`<calcPr fullCalcOnLoad="1"/>`: written by programs that store no real formula results (XlsxWriter stores 0)."""
+    main = main or "xl/workbook.xml"
+    size = package.sizes.get(main)
+    return size is not None and size <= MAX_PART_BYTES and bool(_FULL_CALC.search(package.read(main)))
 
 
 _SST = re.compile(rb"<(?:\w+:)?sst\b([^>]*)>")
@@ -922,6 +954,13 @@ def _check_shared_strings(name: str, package: _Zipped | _InMemory) -> None:
             f"{_size(size)} — có thể là tệp độc hại hoặc do phần mềm lạ ghi sai — nên không được đọc. Hãy mở tệp bằng Excel, "
             "lưu lại thành .xlsx mới rồi chạy lại, hoặc đề nghị đơn vị gửi lại."
         )
+
+
+def _ods_formula(formula: str) -> str:
+    """`of:=[.D9]+[.E9]`, `of:=SUM([.C9:.C24])` as A1 formulas (`D9+E9`, `SUM(C9:C24)`)."""
+    text = re.sub(r"^(?:\w+:)?=", "", formula)
+    text = re.sub(r"\[\$?'?[^\].:]*'?\.(\$?[A-Z]+\$?\d+)(?::\.(\$?[A-Z]+\$?\d+))?\]", lambda m: m[1] + (":" + m[2] if m[2] else ""), text)
+    return text.replace(";", ",")
 
 
 def _repeat(attrs: bytes, key: bytes) -> int:

@@ -13,7 +13,7 @@ from tthc_xl.core.layouts import Layout
 from tthc_xl.core.master import Master, Settings, build_master
 from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Row, Source, Table
 from tthc_xl.core.numbers import format_number
-from tthc_xl.files.read import FileResult, read_file
+from tthc_xl.files.read import FileResult, hidden_row_findings, read_file
 from tthc_xl.files.workers import read_isolated
 from tthc_xl.core.rules import check_table
 from tthc_xl.core.units import Unit, UnitList
@@ -138,6 +138,7 @@ def consolidate_results(
                 entry.update(status=FAILED, error=_other_layout(result.file, table, layout))
                 continue
             outcome.findings += check_table(table, aggregates_only=True)  # its unit rows are checked in the master
+            outcome.findings += hidden_row_findings(table)
             names = []
             for row in table.rows_of(UNIT):
                 name = _accept(row, table, units, reported, outcome.findings)
