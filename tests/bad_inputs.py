@@ -375,6 +375,21 @@ def billion_laughs(folder: Path) -> Path:
 
 
 @case()
+def billion_laughs_utf16(folder: Path) -> Path:
+    """The same entity expansion with every XML part in UTF-16 (two bytes a character): "<!DOCTYPE" is no ASCII run."""
+    entities = '<!ENTITY lol0 "lol">' + "".join(
+        f'<!ENTITY lol{i} "{"".join(f"&lol{i - 1};" for _ in range(10))}">' for i in range(1, 10)
+    )
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE worksheet [' + entities + "]>"
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>'
+    ).encode("utf-16")
+    assert b"<!DOCTYPE" not in sheet
+    return _xlsx_with_sheet(folder / "thuc-the-utf16.xlsx", sheet)
+
+
+@case()
 def external_entity(folder: Path) -> Path:
     """An external entity: a parser that resolved it would copy /etc/passwd into the unit's name."""
     strings = (

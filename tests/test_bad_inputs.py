@@ -61,7 +61,7 @@ def written(corpus: Path, name: str) -> Path:
         "ods_cut_short": "so-tu-phap-cat-cut.ods", "ods_repeat_bomb": "lap-lai.ods",
         "spacer_row_in_appendix": "phu-luc-dong-trong.xlsx", "hidden_stale_row": "so-tu-phap-dong-an.xlsx",
         "autofiltered_rows": "hai-don-vi-bo-loc.xlsx", "xlsxwriter_formulas": "so-tu-phap-xlsxwriter.xlsx",
-        "ods_formulas_without_results": "so-tu-phap-cong-thuc.ods", "ambiguous_number_text": "so-giao-thong-dau-phay.xlsx",
+        "ods_formulas_without_results": "so-tu-phap-cong-thuc.ods", "billion_laughs_utf16": "thuc-the-utf16.xlsx", "ambiguous_number_text": "so-giao-thong-dau-phay.xlsx",
     }
     assert set(with_name) == set(bad_inputs.CASES), "a case was added: name its file here"
     path = corpus / with_name[name]
@@ -180,6 +180,10 @@ def test_zip_bomb_is_refused_from_its_declared_sizes(tmp_path, capsys, unit_fold
 
 def test_entity_expansion_is_refused(tmp_path, capsys, unit_folder, corpus):
     run_refused(tmp_path, capsys, unit_folder, corpus, "billion_laughs", "DOCTYPE/ENTITY", "độc hại", "lưu thành tệp mới")
+
+
+def test_entity_expansion_in_a_utf16_part_is_refused(tmp_path, capsys, unit_folder, corpus):
+    run_refused(tmp_path, capsys, unit_folder, corpus, "billion_laughs_utf16", "DOCTYPE/ENTITY", "độc hại")
 
 
 def test_external_entity_is_refused_and_nothing_is_read_from_the_disk(tmp_path, capsys, unit_folder, corpus):
@@ -379,7 +383,7 @@ def test_whole_corpus_beside_the_good_files_no_traceback_and_no_file_touched(tmp
         "rong.xlsx", "bao-cao-pdf.xlsx", "ghi-chu.xlsx", "xuat-tu-phan-mem.xls", "van-ban-word.xlsx", "tai-do-dang.xlsx",
         "bom-nen.xlsx", "thuc-the-long-nhau.xlsx", "thuc-the-ngoai.xlsx", "co-mat-khau.xlsx", "khong-co-bang.xlsx",
         "mau-la.xlsx", "so-tu-phap-hai-bang.xlsx", "so-tu-phap-chuoi-ky-tu.xlsx", "so-tu-phap-thieu-ket-thuc.ods",
-        "so-tu-phap-cat-cut.ods", "lap-lai.ods",
+        "so-tu-phap-cat-cut.ods", "lap-lai.ods", "thuc-the-utf16.xlsx",
     }
     assert all(re.search(r"[ạảãáàâấầẩẫậăắằẳẵặẹẻẽéèêếềểễệịỉĩíìọỏõóòôốồổỗộơớờởỡợụủũúùưứừửữựỵỷỹýỳđ]", s["error"]) for s in data["sources"] if s["error"])
     assert data["totals"]["3"] >= soctrang.COLUMN_SUMS[3]  # the good units are all there

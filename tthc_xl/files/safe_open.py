@@ -372,24 +372,42 @@ _ROOT_START = re.compile(rb"<[A-Za-z_]")
 _DECLARATIONS = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 
 
+_WIDE_STARTS = (  # how a part in UTF-32 or UTF-16 starts: a byte-order mark, or "<" and zero bytes
+    (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"), (b"\x00\x00\x00<", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"), (b"<\x00", "utf-16-le"), (b"\x00<", "utf-16-be"),
+)
+
+
+def _wide_encoding(head: bytes) -> str | None:
+    """The encoding of a part written two or four bytes a character (the XML declaration then says UTF-16), or None."""
+    return next((codec for start, codec in _WIDE_STARTS if head.startswith(start)), None)
+
+
 def _check_prolog(name: str, stream) -> None:
-    """No DOCTYPE or ENTITY before the root element (they could only serve entity expansion or file reads)."""
-    head = b""
+    """No DOCTYPE or ENTITY before the root element (they could only serve entity expansion or file reads),
+    in whatever encoding the part is written: a UTF-16 part is read as UTF-16, not as ASCII bytes."""
+    head = raw = b""
+    codec = None
     while True:
         chunk = stream.read(65536)
-        head += chunk
+        raw += chunk
+        if codec is None and len(raw) >= 4:
+            codec = _wide_encoding(raw) or ""
+        head = raw.decode(codec, "replace").encode("utf-8", "replace") if codec else raw
         root = _ROOT_START.search(head)
         prolog = head[: root.start()] if root else head
         if _DECLARATIONS.search(prolog):
             raise ReadError(_unsafe_xml(name))
         if root or not chunk:
             return
-        if len(head) > _PROLOG_MAX:
+        if len(raw) > _PROLOG_MAX * (4 if codec else 1):
             raise ReadError(_unsafe_xml(name))
 
 
 def _check_prolog_of(name: str, content: bytes) -> None:
     """_check_prolog on a part held whole, without copying it."""
+    if _wide_encoding(content[:4]):
+        return _check_prolog(name, io.BytesIO(content[:_PROLOG_MAX * 4]))
     root = _ROOT_START.search(content, 0, _PROLOG_MAX)
     if root is None and len(content) > _PROLOG_MAX:
         return _check_prolog(name, io.BytesIO(content))  # a root past the first MB or none: the streamed verdict
