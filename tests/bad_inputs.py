@@ -787,6 +787,26 @@ def ambiguous_number_text(folder: Path) -> Path:
     return unit_workbook(folder / "so-giao-thong-dau-phay.xlsx", index=GIAO_THONG, change=change)
 
 
+@case(replaces=(TU_PHAP,))
+def tcvn3_unit_name(folder: Path) -> Path:
+    """Sở Tư pháp's name typed with the .VnTime font (TCVN3): the cell holds "Së T\xad ph¸p"."""
+    return unit_workbook(folder / "so-tu-phap-vntime.xlsx", change=lambda ws: ws.cell(UNIT_ROW, 2, "Së T\xad ph¸p"))
+
+
+@case(replaces=(TAI_NGUYEN,))
+def vni_unit_name(folder: Path) -> Path:
+    """Sở Tài nguyên và Môi trường's name typed with a VNI font: "Sôû Taøi nguyeân vaø Moâi tröôøng"."""
+    return unit_workbook(
+        folder / "so-tai-nguyen-vni.xlsx", index=TAI_NGUYEN, change=lambda ws: ws.cell(UNIT_ROW, 2, "Sôû Taøi nguyeân vaø Moâi tröôøng")
+    )
+
+
+@case(replaces=(CONG_AN,))
+def invisible_characters_in_a_name(folder: Path) -> Path:
+    """Công an tỉnh's name with a zero-width space inside a word (pasted from a web page)."""
+    return unit_workbook(folder / "cong-an-ky-tu-an.xlsx", index=CONG_AN, change=lambda ws: ws.cell(UNIT_ROW, 2, "Công an t\u200bỉnh"))
+
+
 def read_unscreened(path: Path, layouts, form=None, units=None):
     """`read_file` without `safe_open`'s screen: calamine parses the file as it is (to show what the workers bound)."""
     import python_calamine

@@ -61,7 +61,9 @@ def written(corpus: Path, name: str) -> Path:
         "ods_cut_short": "so-tu-phap-cat-cut.ods", "ods_repeat_bomb": "lap-lai.ods",
         "spacer_row_in_appendix": "phu-luc-dong-trong.xlsx", "hidden_stale_row": "so-tu-phap-dong-an.xlsx",
         "autofiltered_rows": "hai-don-vi-bo-loc.xlsx", "xlsxwriter_formulas": "so-tu-phap-xlsxwriter.xlsx",
-        "ods_formulas_without_results": "so-tu-phap-cong-thuc.ods", "billion_laughs_utf16": "thuc-the-utf16.xlsx", "ambiguous_number_text": "so-giao-thong-dau-phay.xlsx",
+        "ods_formulas_without_results": "so-tu-phap-cong-thuc.ods", "billion_laughs_utf16": "thuc-the-utf16.xlsx",
+        "tcvn3_unit_name": "so-tu-phap-vntime.xlsx", "vni_unit_name": "so-tai-nguyen-vni.xlsx",
+        "invisible_characters_in_a_name": "cong-an-ky-tu-an.xlsx", "ambiguous_number_text": "so-giao-thong-dau-phay.xlsx",
     }
     assert set(with_name) == set(bad_inputs.CASES), "a case was added: name its file here"
     path = corpus / with_name[name]
@@ -578,3 +580,27 @@ def test_ambiguous_number_text_is_a_finding_showing_what_was_typed(tmp_path, cap
     for n, typed in ((5, 2165), (14, 84)):
         assert data["totals"][str(n)] == soctrang.COLUMN_SUMS[n] - typed  # not 2 or 0: left out, and said so
     assert data["totals"]["3"] == soctrang.COLUMN_SUMS[3] - 2165  # the master's 3 = 4 + 5
+
+
+# --------------------------------------------------------------------------------------
+# Names typed in old font encodings, and characters nobody can see
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, typed, unit, encoding", [
+    ("tcvn3_unit_name", "Së T\xad ph¸p", "Sở Tư pháp", "TCVN3 (phông chữ .VnTime)"),
+    ("vni_unit_name", "Sôû Taøi nguyeân vaø Moâi tröôøng", "Sở Tài nguyên và Môi trường", "VNI (phông chữ VNI-Times)"),
+])
+def test_names_in_old_font_encodings_are_recognised_and_said_so(tmp_path, capsys, unit_folder, corpus, name, typed, unit, encoding):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, name)
+    assert data["missing"] == [] and data["totals"] == GOOD_SUMS
+    [old] = [f for f in data["findings"] if f["rule"] == "bảng mã cũ"]
+    assert old["unit"] == unit and f"“{typed}”" in old["message"] and encoding in old["message"] and bad.name in old["message"]
+    assert old["severity"] == "warning" and entry(data, bad)["unit"] == unit
+
+
+def test_invisible_characters_in_a_name_are_named(tmp_path, capsys, unit_folder, corpus):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "invisible_characters_in_a_name")
+    [unknown] = [f for f in data["findings"] if f["rule"] == "không có trong danh sách"]
+    assert "ZERO WIDTH SPACE (U+200B)" in unknown["message"] and "hãy gõ lại tên" in unknown["message"]
+    assert data["missing"] == ["Công an tỉnh"] and code == 1

@@ -133,3 +133,55 @@ def load_units(path: str | Path) -> UnitList:
         if (row.get("ten") or "").strip()
     ]
     return UnitList(units, str(path))
+
+
+# Old font encodings: before Unicode, names were typed in TCVN3 (.VnTime fonts) or VNI (VNI-Times), and a
+# file saved then still holds "Së T­ ph¸p" or "Sôû Tö phaùp" where Excel with the old font showed "Sở Tư pháp".
+LEGACY_ENCODINGS = {"tcvn3": "TCVN3 (phông chữ .VnTime)", "vni": "VNI (phông chữ VNI-Times)"}
+
+
+@lru_cache(maxsize=1)
+def _legacy_tables() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """(encoding, (old spelling, Unicode letter) longest first) from templates/encodings/*.csv."""
+    tables = []
+    for code in LEGACY_ENCODINGS:
+        path = templates_dir() / "encodings" / f"{code}.csv"
+        if not path.is_file():
+            continue
+        with open(path, encoding="utf-8", newline="") as handle:
+            pairs = [(row["ma_cu"], row["unicode"]) for row in csv.DictReader(handle) if row["ma_cu"]]
+        tables.append((code, tuple(sorted(pairs, key=lambda pair: -len(pair[0])))))
+    return tuple(tables)
+
+
+def legacy_readings(text: str) -> list[tuple[str, str]]:
+    """(encoding, the text read in it) for each old encoding that changes the text."""
+    readings = []
+    for code, pairs in _legacy_tables():
+        out, i = [], 0
+        while i < len(text):
+            for old, new in pairs:
+                if text.startswith(old, i):
+                    out.append(new)
+                    i += len(old)
+                    break
+            else:
+                out.append(text[i])
+                i += 1
+        converted = "".join(out)
+        if converted != text:
+            readings.append((code, converted))
+    return readings
+
+
+_VISIBLE_SPACE = {" "}
+
+
+def invisible_characters(text: str) -> list[str]:
+    """The names of the characters in `text` a clerk cannot see or tell from a space: "ZERO WIDTH SPACE (U+200B)"."""
+    found = []
+    for ch in dict.fromkeys(text):
+        category = unicodedata.category(ch)
+        if ch not in _VISIBLE_SPACE and (category in ("Cf", "Cc", "Zl", "Zp") or (category == "Zs")):
+            found.append(f"{unicodedata.name(ch, 'KÝ TỰ ĐIỀU KHIỂN')} (U+{ord(ch):04X})")
+    return found

@@ -11,12 +11,12 @@ from typing import Callable
 from tthc_xl.files.check import FAILED, OK, expand_sources
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.master import Master, Settings, build_master
-from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Row, Source, Table
+from tthc_xl.core.model import ERROR, TOTAL, UNIT, WARNING, Finding, Row, Source, Table
 from tthc_xl.core.numbers import format_number
 from tthc_xl.files.read import FileResult, hidden_row_findings, read_file
 from tthc_xl.files.workers import read_isolated
 from tthc_xl.core.rules import check_table
-from tthc_xl.core.units import Unit, UnitList
+from tthc_xl.core.units import LEGACY_ENCODINGS, Unit, UnitList, invisible_characters, legacy_readings
 
 
 @dataclass
@@ -168,15 +168,30 @@ def _accept(row: Row, table: Table, units: UnitList | None, reported: dict[str, 
         cell.source = Source(table.file, table.sheet, cell.ref)
     name = row.unit
     if units is not None and units.match(row.label) is None:
+        legacy = next(((code, units.match(text)) for code, text in legacy_readings(row.label) if units.match(text)), None)
+        if legacy is None:
+            hidden = invisible_characters(row.label)
+            findings.append(
+                Finding(
+                    table.file, table.sheet, row.label_ref, row.label, "không có trong danh sách", ERROR,
+                    f"Tệp {Path(table.file).name}: đơn vị “{row.label}” không có trong danh sách đơn vị; số liệu chưa được tổng hợp. "
+                    + (f"Tên này có ký tự không nhìn thấy: {', '.join(hidden)}; hãy gõ lại tên. " if hidden else "")
+                    + (f"Có phải là “{near.name}”? " if (near := units.suggest(row.label)) else "")
+                    + "Hãy sửa tên đơn vị trong tệp hoặc thêm tên này vào cột bi_danh của danh sách.",
+                )
+            )
+            return ""
+        code, unit = legacy
+        name = row.unit = unit.name
+        row.group = unit.group or row.group
         findings.append(
             Finding(
-                table.file, table.sheet, row.label_ref, row.label, "không có trong danh sách", ERROR,
-                f"Tệp {Path(table.file).name}: đơn vị “{row.label}” không có trong danh sách đơn vị; số liệu chưa được tổng hợp. "
-                + (f"Có phải là “{near.name}”? " if (near := units.suggest(row.label)) else "")
-                + "Hãy sửa tên đơn vị trong tệp hoặc thêm tên này vào cột bi_danh của danh sách.",
+                table.file, table.sheet, row.label_ref, unit.name, "bảng mã cũ", WARNING,
+                f"Tệp {Path(table.file).name}: tên đơn vị “{row.label}” được gõ bằng bảng mã cũ {LEGACY_ENCODINGS[code]}, "
+                f"đã hiểu là “{unit.name}” và tổng hợp. Nên đề nghị đơn vị chuyển tệp sang chữ Unicode (Unikey: công cụ "
+                "chuyển mã) để tên hiển thị đúng.",
             )
         )
-        return ""
     if name in reported:
         first = next(iter(reported[name].cells.values())).source
         used, other = _where(first.file, first.sheet), _where(table.file, table.sheet)
