@@ -221,16 +221,25 @@ def test_new_master_has_a_row_per_unit_and_blank_inputs(tmp_path):
     assert book["Cài đặt"]["B3"].value == "tháng 11 năm 2019"
 
 
-def test_a_master_inside_the_unit_folder_or_over_a_unit_file_is_refused_before_anything_is_written(unit_folder, tmp_path, capsys):
+def test_a_master_kept_among_the_unit_files_is_not_read_as_one(unit_folder, tmp_path):
+    sources = tmp_path / "don-vi"
+    shutil.copytree(unit_folder, sources)
+    master = sources / "tong-hop.xlsx"
+    out = tmp_path / "out.json"
+    for _ in range(2):
+        main(["consolidate", str(sources), "--units", "soc-trang-so-nganh", "-o", str(master), "--json", str(out)])
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert len(data["sources"]) == 16 and not any(f["rule"] == "trùng đơn vị" for f in data["findings"])
+
+
+def test_an_output_over_a_unit_file_is_refused_before_anything_is_written(unit_folder, tmp_path, capsys):
     sources = tmp_path / "don-vi"
     shutil.copytree(unit_folder, sources)
     before = {p.name: p.read_bytes() for p in sources.iterdir()}
-    for output, words in ((sources / "tong-hop.xlsx", "nằm trong thư mục báo cáo đơn vị"),
-                          (sources / "12_so-tu-phap.xlsx", "nằm trong thư mục báo cáo đơn vị")):
-        assert main(["consolidate", str(sources), "--units", "soc-trang-so-nganh", "-o", str(output)]) == 2
-        err = capsys.readouterr().err
-        assert words in err and "chưa có tệp nào bị thay đổi" in err
     unit = sources / "12_so-tu-phap.xlsx"
+    assert main(["consolidate", str(sources), "--units", "soc-trang-so-nganh", "-o", str(unit)]) == 2
+    err = capsys.readouterr().err
+    assert "là một tệp báo cáo trong thư mục báo cáo đơn vị" in err and "chưa có tệp nào bị thay đổi" in err
     assert main(["consolidate", str(unit), "-o", str(unit)]) == 2
     assert "chính là tệp đầu vào 12_so-tu-phap.xlsx" in capsys.readouterr().err
     assert main(["consolidate", str(unit), "-o", str(tmp_path / "m.xlsx"), "--json", str(unit)]) == 2

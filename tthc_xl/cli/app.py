@@ -152,11 +152,11 @@ def refuse_before_writing(args) -> None:
                     f"Tệp ghi ra ({option} {value}) chính là tệp đầu vào {given.name}: tệp của đơn vị không bao giờ bị ghi đè. "
                     f"Hãy chọn một tệp khác cho {option} rồi chạy lại; chưa có tệp nào bị thay đổi."
                 )
-            if source.is_dir() and source in target.parents and option == "-o":
+            if source.is_dir() and source in target.parents and option == "-o" and target.exists() and not _is_master(target):
                 raise Refused(
-                    f"Bảng tổng hợp {target.name} nằm trong thư mục báo cáo đơn vị {given}: hãy ghi bảng tổng hợp ra ngoài "
-                    f"thư mục đó (ví dụ -o {given.resolve().parent / target.name}) để không lẫn với báo cáo của đơn vị; "
-                    "chưa có tệp nào bị thay đổi."
+                    f"Tệp ghi ra (-o {value}) là một tệp báo cáo trong thư mục báo cáo đơn vị {given}, không phải bảng tổng hợp: "
+                    "tệp của đơn vị không bao giờ bị ghi đè. Hãy chọn tên khác cho bảng tổng hợp (tốt nhất là ngoài thư mục đó) "
+                    "rồi chạy lại; chưa có tệp nào bị thay đổi."
                 )
     if getattr(args, "json", None):
         target = Path(args.json)
@@ -170,6 +170,20 @@ def refuse_before_writing(args) -> None:
             reason = "không có quyền ghi"
         if reason:
             raise Refused(f"Không ghi được tệp kết quả --json {args.json} ({reason}): hãy chọn tệp trong một thư mục ghi được rồi chạy lại.")
+
+
+def _is_master(path: Path) -> bool:
+    """A workbook tthc-xl wrote (its table's defined name is in the workbook part): a master kept among the unit files."""
+    import zipfile
+
+    from tthc_xl.core.contract import TABLE_NAME
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("xl/workbook.xml")
+            return info.file_size < 2**20 and TABLE_NAME.encode() in archive.read(info)
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError):
+        return False
 
 
 def _import_renderer() -> None:
