@@ -372,7 +372,7 @@ def test_doctor_reports_the_install(tmp_path, capsys):
 # --------------------------------------------------------------------------------------
 
 
-def with_setting(data: dict, name: str, value, ref: str = "B8") -> dict:
+def with_setting(data: dict, name: str, value, ref: str = "B20") -> dict:
     """A setting typed into the workbook: its defined name added on "Cài đặt" when the master has none."""
     if not any(n["name"] == name for n in data["names"]):
         index = next(i for i, s in enumerate(data["sheets"]) if s["name"] == "Cài đặt")
@@ -445,9 +445,11 @@ def test_the_unit_list_a_workbook_names_is_read_only_inside_the_folder(running, 
     (lambda data: xp.set_name(data, "ThuMucBaoCao", "soc\x00trang"), "ký tự điều khiển"),
     (lambda data: xp.set_name(data, "ThuMucBaoCao", "a" * 5000), "dài 5000 ký tự"),
     (lambda data: with_setting(data, "DanhSachDonVi", "b" * 300 + ".csv"), "«Danh sách đơn vị» dài 304 ký tự"),
-    (lambda data: data.update(sheets={"a": 1}), "không phải một bảng tính hợp lệ"),
-    (lambda data: data["sheets"][0].update(values=7), "không phải một bảng tính hợp lệ"),
-    (lambda data: data.pop("book"), "không phải một bảng tính hợp lệ"),
+    (lambda data: data.update(sheets={"a": 1}), "không phải một bảng tính của xlwings"),
+    (lambda data: data["sheets"][0].update(values=7), "không phải một bảng tính của xlwings"),
+    (lambda data: data.pop("book"), "không phải một bảng tính của xlwings"),
+    (lambda data: data["sheets"].append("Sheet2"), "không phải một bảng tính của xlwings"),
+    (lambda data: data["sheets"][0]["values"].append("hàng"), "không phải một bảng tính của xlwings"),
 ])
 def test_a_malformed_request_gets_400_in_vietnamese(running, blank_master, change, words):
     data = xp.payload(blank_master)
@@ -458,7 +460,7 @@ def test_a_malformed_request_gets_400_in_vietnamese(running, blank_master, chang
     for body in (b"{not json", b"\xff\xfe{}", json.dumps([1, 2]).encode()):
         response = httpx.post(f"{running.url}/xlwings/custom-scripts-call/consolidate", content=body,
                               headers={**bearer(TOKENS["so-tu-phap"]), "Content-Type": "application/json"})
-        assert response.status_code == 400 and re.search("JSON|bảng tính hợp lệ", response.json()["detail"])
+        assert response.status_code == 400 and re.search("JSON|bảng tính của xlwings", response.json()["detail"])
 
 
 def test_answers_carry_no_path_of_the_server(running, server_root, blank_master):

@@ -334,11 +334,22 @@ def scripts_module(settings: ServerSettings) -> types.ModuleType:
 
 
 NOT_JSON = "Dữ liệu bảng tính gửi lên không phải JSON (UTF-8): hãy bấm lại nút; nếu vẫn lỗi, hãy tải lại add-in (đóng và mở lại Excel)."
-NOT_A_BOOK = (
-    "Dữ liệu gửi lên không phải một bảng tính hợp lệ của add-in xlwings: hãy bấm lại nút; nếu vẫn lỗi, hãy tải lại add-in "
-    "(đóng và mở lại Excel) hoặc báo quản trị viên máy chủ."
-)
+NOT_A_BOOK = "Dữ liệu gửi lên không phải một bảng tính của xlwings."  # the add-in's task pane adds what to do
 MAX_SETTING_CHARS = 255  # a folder or a file name inside the server's folder
+
+
+def is_book_shaped(data) -> bool:
+    """The body has the shape xlwings' client sends: a book, its sheets with their values as rows, its names."""
+    if not isinstance(data, dict) or not isinstance(data.get("book"), dict) or not isinstance(data.get("sheets"), list):
+        return False
+    for sheet in data["sheets"]:
+        if not isinstance(sheet, dict) or not isinstance(sheet.get("name"), str):
+            return False
+        values = sheet.get("values")
+        if not isinstance(values, list) or not all(isinstance(row, list) for row in values):
+            return False
+    names = data.get("names", [])
+    return isinstance(names, list) and all(isinstance(n, dict) for n in names)
 
 
 def own_book(data: dict):
@@ -445,7 +456,7 @@ def create_app(settings: ServerSettings):
             data = json.loads(await request.body())
         except ValueError:  # not JSON, or not UTF-8
             raise HTTPException(status_code=400, detail=NOT_JSON) from None
-        if not isinstance(data, dict) or not isinstance(data.get("sheets"), list) or not isinstance(data.get("book"), dict):
+        if not is_book_shaped(data):
             raise HTTPException(status_code=400, detail=NOT_A_BOOK)
         args = data.pop("args", None) or []
         try:
