@@ -663,7 +663,9 @@ def xlsxwriter_unit_file(path: Path, index: int = TU_PHAP, formulas: dict[int, s
     sheet.write_string(UNIT_ROW - 1, 1, name)
     for c, value in enumerate(values, start=2):
         formula = (formulas or {}).get(c + 1)
-        if formula:
+        if isinstance(formula, tuple):  # (formula, the result to store), as a program that computes would
+            sheet.write_formula(UNIT_ROW - 1, c, formula[0], None, formula[1])
+        elif formula:
             sheet.write_formula(UNIT_ROW - 1, c, formula)
         else:
             sheet.write_number(UNIT_ROW - 1, c, value)

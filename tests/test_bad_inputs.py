@@ -604,3 +604,14 @@ def test_invisible_characters_in_a_name_are_named(tmp_path, capsys, unit_folder,
     [unknown] = [f for f in data["findings"] if f["rule"] == "không có trong danh sách"]
     assert "ZERO WIDTH SPACE (U+200B)" in unknown["message"] and "hãy gõ lại tên" in unknown["message"]
     assert data["missing"] == ["Công an tỉnh"] and code == 1
+
+
+def test_stored_results_are_kept_when_the_writer_stores_real_ones(tmp_path, layouts):
+    """fullCalcOnLoad with real results stored (a program that computes): a formula beyond simple arithmetic keeps its figure."""
+    path = bad_inputs.xlsxwriter_unit_file(tmp_path / "tinh-san.xlsx", formulas={
+        3: ("=D5+E5", 845), 7: ("=VLOOKUP(B5,'T9'!A1:N20,7,0)", 605)})
+    [row] = read_file(path, layouts).tables[0].rows
+    assert (row.cells[3].value, row.cells[7].value) == (845, 605)
+    zeros = bad_inputs.xlsxwriter_unit_file(tmp_path / "so-0.xlsx", formulas={3: "=D5+E5", 7: "=VLOOKUP(B5,'T9'!A1:N20,7,0)"})
+    [row] = read_file(zeros, layouts).tables[0].rows
+    assert row.cells[3].value == 845 and row.cells[7].value is None and "chưa được tính" in row.cells[7].raw

@@ -136,7 +136,7 @@ def test_a_second_run_into_a_master_being_written_waits_then_refuses(unit_folder
     started = time.monotonic()
     code, printed = run(capsys, "consolidate", unit_folder, "-o", master, "--units", "soc-trang-so-nganh")
     assert code == 1 and time.monotonic() - started >= 1.4 and master.exists()  # waited, then wrote (1: the real errors)
-    assert lock_file(master).name.startswith(".")  # hidden: a folder of unit files skips it
+    assert lock_file(master).name.startswith(".") and not lock_file(master).exists()  # hidden while there, gone after
 
 
 def test_two_runs_at_once_into_one_master_both_finish_one_after_the_other(unit_folder, tmp_path):

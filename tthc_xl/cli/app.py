@@ -110,7 +110,7 @@ def cmd_consolidate(args) -> int:
             return EXIT_UNUSABLE
     # openpyxl (with numpy) takes a quarter of a second to import: done while the workers read.
     results = read_sources(unit_files(args.sources, str(output), args.recursive), layouts, form, units, meanwhile=_import_renderer)
-    if args.sources and not any(r.tables for r in results):
+    if results and not any(r.tables for r in results):
         for result in results:
             print(f"✗ {result.error}" if result.error else f"✗ {result.file}")
         print(

@@ -94,8 +94,7 @@ LOCK_SECONDS = 120.0  # how long a second run into the same master waits for the
 
 
 def lock_file(path: Path) -> Path:
-    """The lock beside a master (hidden, so folders of unit files skip it). Never deleted: deleting a lock file
-    another run has open would let a third run take a fresh one while the second holds the old."""
+    """The lock beside a master (hidden, so folders of unit files skip it), there only while a run writes."""
     return path.with_name(f".{path.name}.tthc-xl-lock")
 
 
@@ -125,24 +124,38 @@ class master_lock:
         import time
 
         target = lock_file(self.path)
-        try:
-            self.handle = open(target, "a+b")
-        except OSError:
-            return self  # a folder we cannot write: check_master_writable says so in the clerk's words
         deadline = time.monotonic() + self.seconds
-        while not _try_lock(self.handle):
+        while True:
+            try:
+                handle = open(target, "a+b")
+            except OSError:
+                return self  # a folder we cannot write: check_master_writable says so in the clerk's words
+            if _try_lock(handle):
+                if _same_file(handle, target):
+                    self.handle = handle
+                    return self
+                # the run before removed the file while we waited on it: lock the one now at that name
+            handle.close()
             if time.monotonic() >= deadline:
-                self.handle.close()
-                self.handle = None
                 raise MasterNotWritable(busy_message(self.path, self.seconds))
             time.sleep(0.1)
-        return self
 
     def __exit__(self, *exc) -> None:
         if self.handle is not None:
+            try:  # removed while still held, so a run waiting on it sees a new file and starts over
+                os.unlink(lock_file(self.path))
+            except OSError:
+                pass  # Windows keeps an open file; it stays, hidden, and is reused
             _unlock(self.handle)
             self.handle.close()
             self.handle = None
+
+
+def _same_file(handle, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except OSError:
+        return False
 
 
 def _try_lock(handle) -> bool:

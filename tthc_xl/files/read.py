@@ -171,6 +171,20 @@ def recompute(grid: Grid, where: tuple[int, int], depth: int = 0, filled: list |
     return int(value) if float(value).is_integer() else value
 
 
+def _stores_results(grid: Grid) -> bool:
+    """Whether a workbook that asks to be recalculated on load still stores real results: a formula's stored
+    figure, not 0, equals what the cells it names give (XlsxWriter stores 0 for every formula)."""
+    if grid.results_stored is None:
+        grid.results_stored = False
+        for (r, c) in grid.formulas:
+            stored = grid.raw(r, c)
+            if isinstance(stored, (int, float)) and not isinstance(stored, bool) and stored != 0:
+                if recompute(grid, (r, c)) == stored:
+                    grid.results_stored = True
+                    break
+    return grid.results_stored
+
+
 def _ref_index(ref: str) -> tuple[int, int]:
     """"$C$9" → (8, 2), 0-based."""
     match = re.fullmatch(r"\$?([A-Za-z]{1,3})\$?(\d+)", ref)
@@ -197,6 +211,7 @@ class Grid:
     trimmed: bool = False  # rows or columns past MAX_SHEET_ROWS × MAX_SHEET_COLS were not read
     hidden_rows: set[int] = field(default_factory=set)  # rows hidden in the sheet (by hand or by an autofilter)
     recalc: bool = False  # stored formula results are not to be trusted (the workbook recalculates on load)
+    results_stored: bool | None = None  # under `recalc`: whether stored results are real after all (found when needed)
     convention: str | None = None  # how the sheet writes thousands ("vi", "en"), found when a figure needs it
     _merges_by_row: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # filled by `_merges_across`
 
@@ -585,13 +600,21 @@ def _read_count(grid: Grid, row: int, col: int, raw):
         where = (row, col)
         if where in grid.errors:
             return None, grid.errors[where]
-        if where in grid.formulas and (raw is None or grid.recalc):
+        if where in grid.formulas and (raw is None or (grid.recalc and not _stores_results(grid))):
             filled: list = []
             value = recompute(grid, where, filled=filled)
+            try:
+                stored = None if raw is None else parse_number(raw)
+            except NotANumber:
+                stored = None
             if value is None:
+                if stored:  # recalculated on load, but with real results stored (not XlsxWriter's 0): those are the figures
+                    return stored, raw
                 return None, UncomputedFormula(grid.formulas[where])
             if not filled:
                 return value, None  # a formula over blank cells (a unit that has not reported): blank, as Excel shows it
+            if stored == value:
+                return value, raw  # the stored result was right
             return value, RecomputedFormula(grid.formulas[where], value)
     if type(raw) is str and _COMMA_GROUPS.match(raw.strip()):
         if grid.convention is None:
