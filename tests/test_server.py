@@ -457,7 +457,7 @@ def test_a_malformed_request_gets_400_in_vietnamese(running, blank_master, chang
     response = call(running, "consolidate", data)
     assert response.status_code == 400, response.text
     assert words in response.json()["detail"]
-    for body in (b"{not json", b"\xff\xfe{}", json.dumps([1, 2]).encode()):
+    for body in (b"{not json", b"\xff\xfe{}", json.dumps([1, 2]).encode(), b"[" * 100_000):
         response = httpx.post(f"{running.url}/xlwings/custom-scripts-call/consolidate", content=body,
                               headers={**bearer(TOKENS["so-tu-phap"]), "Content-Type": "application/json"})
         assert response.status_code == 400 and re.search("JSON|bảng tính của xlwings", response.json()["detail"])

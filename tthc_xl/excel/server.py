@@ -454,7 +454,7 @@ def create_app(settings: ServerSettings):
             raise HTTPException(status_code=404, detail=f"Không có lệnh “{script_name}”.")
         try:
             data = json.loads(await request.body())
-        except ValueError:  # not JSON, or not UTF-8
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past what a workbook ever is
             raise HTTPException(status_code=400, detail=NOT_JSON) from None
         if not is_book_shaped(data):
             raise HTTPException(status_code=400, detail=NOT_A_BOOK)
