@@ -615,3 +615,16 @@ def test_stored_results_are_kept_when_the_writer_stores_real_ones(tmp_path, layo
     zeros = bad_inputs.xlsxwriter_unit_file(tmp_path / "so-0.xlsx", formulas={3: "=D5+E5", 7: "=VLOOKUP(B5,'T9'!A1:N20,7,0)"})
     [row] = read_file(zeros, layouts).tables[0].rows
     assert row.cells[3].value == 845 and row.cells[7].value is None and "chưa được tính" in row.cells[7].raw
+
+
+def test_a_sheet_that_writes_english_thousands_settles_what_2_000_means(tmp_path, layouts):
+    """A file whose own figures are written 1,234,567 (and never 1.234 or 68,75) writes thousands with commas."""
+    def change(ws):
+        ws.cell(bad_inputs.UNIT_ROW, 3, "2,708")
+        ws.cell(bad_inputs.UNIT_ROW, 5, "2,165")
+        ws.cell(bad_inputs.UNIT_ROW + 2, 2, "Dân số: 1,234,567")
+        ws.cell(bad_inputs.UNIT_ROW + 2, 3, "1,234,567")
+
+    path = bad_inputs.unit_workbook(tmp_path / "so-giao-thong-en.xlsx", index=bad_inputs.GIAO_THONG, change=change)
+    [row] = read_file(path, layouts).tables[0].rows  # the line under the table, after a blank row, is not a unit
+    assert (row.cells[3].value, row.cells[5].value) == (2708, 2165)

@@ -536,7 +536,6 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
     # (layout column, sheet column, its letters, its place in `span`) of each count column
     counts = [(n, cols[n], column_letters(cols[n]), span.index(cols[n])) for n in layout.count_columns if n in cols]
     unreadable = grid.errors.keys() | grid.formulas.keys()  # cells calamine reads as blank although they are not
-    count_cols = {c for _, c, _, _ in counts}
     rows: list[Row] = []
     group = ""
     spacer = False  # a blank row seen since the last row read
@@ -553,10 +552,10 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
             label, order = order, ""  # "Tổng cộng" merged over the STT and unit columns
         if fold(label).startswith(_FOOTER_WORDS):
             break
-        if spacer and not any(v is not None for i, v in enumerate(values) if span[i] in count_cols) and not order:
-            break  # after a blank row, text without figures: what follows the table (a note, a signature)
-        spacer = False
         kind = classify(label, order)
+        if spacer and kind == UNIT and not (order and (order.replace(".", "").isdigit() or _ROMAN.match(fold(order)))):
+            break  # after a blank row, a row with no STT that is no total: what follows the table (a note, a signature)
+        spacer = False
         cells = {}
         number = str(r + 1)
         for n, c, column, i in counts:
