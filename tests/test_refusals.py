@@ -111,9 +111,10 @@ def test_folders_are_read_one_level_deep_unless_asked(unit_folder, tmp_path, cap
     shutil.copytree(unit_folder, folder)
     shutil.copytree(unit_folder, folder / "0 - Tháng 9")
     out = tmp_path / "kq.json"
-    run(capsys, "consolidate", folder, "-o", tmp_path / "tong-hop.xlsx", "--units", "soc-trang-so-nganh", "--json", out)
+    code, printed = run(capsys, "consolidate", folder, "-o", tmp_path / "tong-hop.xlsx", "--units", "soc-trang-so-nganh", "--json", out)
     data = json.loads(out.read_text(encoding="utf-8"))
     assert {Path(s["file"]).parent.name for s in data["sources"]} == {"Tháng 10"} and len(data["sources"]) == 16
+    assert "Không đọc các thư mục con “0 - Tháng 9”" in printed and "--recursive" in printed
     assert not any(f["rule"] == "trùng đơn vị" for f in data["findings"])
     run(capsys, "consolidate", folder, "-o", tmp_path / "tong-hop-2.xlsx", "--units", "soc-trang-so-nganh", "--json", out, "--recursive")
     data = json.loads(out.read_text(encoding="utf-8"))

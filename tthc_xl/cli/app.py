@@ -40,7 +40,7 @@ def cmd_forms(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from tthc_xl.files.check import check_files
+    from tthc_xl.files.check import check_files, skipped_subfolders_note
 
     layouts = _layouts(args)
     if args.form and args.form not in layouts:
@@ -48,6 +48,7 @@ def cmd_check(args) -> int:
         return EXIT_UNUSABLE
     units = load_units(args.units) if args.units else None
     result = check_files(args.files, layouts, args.form, units, recursive=args.recursive)
+    result.notes += skipped_subfolders_note(args.files, args.recursive)
     print_summary(result)
     if args.json:
         write_json(args.json, result.as_json())
@@ -83,6 +84,7 @@ def cmd_new_master(args) -> int:
 
 def cmd_consolidate(args) -> int:
     from tthc_xl.files import history
+    from tthc_xl.files.check import skipped_subfolders_note
     from tthc_xl.files.sources import consolidate_results, read_master_table, read_sources, unit_files, units_from_table
 
     layouts = _layouts(args)
@@ -120,6 +122,7 @@ def cmd_consolidate(args) -> int:
         )
         return EXIT_UNUSABLE
     outcome = consolidate_results(results, layouts, form, units, _settings(args, settings), previous, output=str(output))
+    outcome.notes += skipped_subfolders_note(args.sources, args.recursive)
     from tthc_xl.xlsx.render import save_master
 
     save_master(outcome, output, book, chart_rows=history.chart_rows(output, outcome))

@@ -69,6 +69,22 @@ def expand_sources(sources, recursive: bool = False) -> list[Path]:
     return files
 
 
+def skipped_subfolders_note(sources, recursive: bool) -> list[str]:
+    """A note naming the subfolders of the folders given that hold report files and were not read (without --recursive)."""
+    if recursive:
+        return []
+    skipped = [
+        folder for source in map(Path, sources) if source.is_dir()
+        for folder in sorted(source.iterdir())
+        if folder.is_dir() and not folder.name.startswith(".")
+        and any(f.suffix.lower() in READABLE and not f.name.startswith((".", "~$")) for f in folder.iterdir())
+    ]
+    if not skipped:
+        return []
+    names = ", ".join(f"“{f.name}”" for f in skipped[:8]) + (", …" if len(skipped) > 8 else "")
+    return [f"Không đọc các thư mục con {names} (có thể là báo cáo kỳ khác); nếu cần đọc cả thư mục con, hãy chạy lại với --recursive."]
+
+
 def source_entries(result: FileResult) -> list[dict]:
     if result.error:
         return [{"file": result.file, "sheet": "", "unit": "", "status": FAILED, "error": result.error}]
