@@ -375,6 +375,21 @@ def billion_laughs(folder: Path) -> Path:
 
 
 @case()
+def billion_laughs_utf16(folder: Path) -> Path:
+    """The same entity expansion with every XML part in UTF-16 (two bytes a character): "<!DOCTYPE" is no ASCII run."""
+    entities = '<!ENTITY lol0 "lol">' + "".join(
+        f'<!ENTITY lol{i} "{"".join(f"&lol{i - 1};" for _ in range(10))}">' for i in range(1, 10)
+    )
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE worksheet [' + entities + "]>"
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>'
+    ).encode("utf-16")
+    assert b"<!DOCTYPE" not in sheet
+    return _xlsx_with_sheet(folder / "thuc-the-utf16.xlsx", sheet)
+
+
+@case()
 def external_entity(folder: Path) -> Path:
     """An external entity: a parser that resolved it would copy /etc/passwd into the unit's name."""
     strings = (
@@ -571,6 +586,240 @@ def lock_file(folder: Path) -> Path:
 def same_unit_twice(folder: Path) -> Path:
     """Sở Tư pháp sent its report twice (the second download got " (1)" in its name)."""
     return unit_workbook(folder / "12_so-tu-phap (1).xlsx")
+
+
+# --------------------------------------------------------------------------------------
+# Files that stop a native parser: an abort, an endless loop, a memory bomb
+# --------------------------------------------------------------------------------------
+
+_ODS_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+    b'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    b'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet>'
+)
+ODS_END = b"</office:spreadsheet></office:body></office:document-content>"
+_ODS_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+    '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+)
+
+
+def ods_cell(value) -> bytes:
+    if isinstance(value, (int, float)):
+        return f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p></table:table-cell>'.encode()
+    return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'.encode()
+
+
+def ods_table(index: int = TU_PHAP) -> bytes:
+    """Sở Tư pháp's table as OpenDocument rows: header, number row, the unit row."""
+    name, values = unit_values(index)
+    rows = [[h or "" for h in header] for header in soctrang.HEADER_ROWS] + [[t or "" for t in soctrang.NUMBER_ROW], [1, name, *values]]
+    return b"".join(b"<table:table-row>" + b"".join(ods_cell(v) for v in row) + b"</table:table-row>" for row in rows)
+
+
+def write_ods(path: Path, body: bytes) -> Path:
+    """An .ods package whose content.xml is the document head, `body`, as given (it closes what it opens)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", _ODS_MANIFEST, zipfile.ZIP_DEFLATED)
+        archive.writestr("content.xml", _ODS_HEAD + body, zipfile.ZIP_DEFLATED)
+    return path
+
+
+@case(replaces=(TU_PHAP,))
+def shared_strings_count_abort(folder: Path) -> Path:
+    """Sở Tư pháp's file (written by XlsxWriter, which keeps texts in a shared-strings part) whose part declares
+    4 294 967 295 strings: calamine reserves memory for them first and aborts the whole process (SIGABRT)."""
+    good = xlsxwriter_unit_file(Path(tempfile.mkdtemp()) / "good.xlsx")
+    path = folder / "so-tu-phap-chuoi-ky-tu.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/sharedStrings.xml":
+                data = re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4294967295"', data)
+                assert b'uniqueCount="4294967295"' in data
+            target.writestr(info, data)
+    shutil.rmtree(good.parent)
+    return path
+
+
+def xlsxwriter_unit_file(path: Path, index: int = TU_PHAP, formulas: dict[int, str] | None = None) -> Path:
+    """One unit's file written by XlsxWriter: texts in sharedStrings.xml; `formulas` (column → formula) stored with
+    XlsxWriter's result 0 and fullCalcOnLoad, as that library does."""
+    import xlsxwriter
+
+    name, values = unit_values(index)
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Báo cáo")
+    for r, header in enumerate(soctrang.HEADER_ROWS):
+        for c, text in enumerate(header):
+            if text is not None:
+                sheet.write_string(HEADER_TOP - 1 + r, c, text)
+    for c, text in enumerate(soctrang.NUMBER_ROW):
+        if text is not None:
+            sheet.write_string(NUMBER_ROW - 1, c, str(text))
+    sheet.write_number(UNIT_ROW - 1, 0, 1)
+    sheet.write_string(UNIT_ROW - 1, 1, name)
+    for c, value in enumerate(values, start=2):
+        formula = (formulas or {}).get(c + 1)
+        if isinstance(formula, tuple):  # (formula, the result to store), as a program that computes would
+            sheet.write_formula(UNIT_ROW - 1, c, formula[0], None, formula[1])
+        elif formula:
+            sheet.write_formula(UNIT_ROW - 1, c, formula)
+        else:
+            sheet.write_number(UNIT_ROW - 1, c, value)
+    book.close()
+    return path
+
+
+@case(replaces=(TU_PHAP,))
+def ods_table_never_closed(folder: Path) -> Path:
+    """Sở Tư pháp's table in an .ods whose `</table:table>` is missing: calamine loops for ever."""
+    return write_ods(folder / "so-tu-phap-thieu-ket-thuc.ods", '<table:table table:name="Báo cáo">'.encode() + ods_table() + ODS_END)
+
+
+@case(replaces=(TU_PHAP,))
+def ods_cut_short(folder: Path) -> Path:
+    """Sở Tư pháp's .ods whose content.xml ends after a row of the table (a program stopped while saving)."""
+    cut = ods_table().rsplit(b"<table:table-row>", 1)[0]
+    return write_ods(folder / "so-tu-phap-cat-cut.ods", '<table:table table:name="Báo cáo">'.encode() + cut)
+
+
+@case()
+def ods_repeat_bomb(folder: Path) -> Path:
+    """Under a kilobyte: one row of one cell, repeated 10 000 × 10 000 times (calamine would build 10^8 cells, 7 GB)."""
+    body = (
+        b'<table:table table:name="S"><table:table-row table:number-rows-repeated="10000">'
+        b'<table:table-cell table:number-columns-repeated="10000" office:value-type="float" office:value="1"><text:p>1</text:p>'
+        b"</table:table-cell></table:table-row></table:table>" + ODS_END
+    )
+    return write_ods(folder / "lap-lai.ods", body)
+
+
+# --------------------------------------------------------------------------------------
+# Files that would give a silently wrong total
+# --------------------------------------------------------------------------------------
+
+GIAO_THONG = 3  # "Sở Giao thông vận tải": figures over 1 000 (2708 = 543 + 2165)
+CONG_AN = 15
+
+
+@case(replaces=tuple(range(16)))
+def spacer_row_in_appendix(folder: Path) -> Path:
+    """The whole appendix in one file, with a blank spacer row after the 8th unit, then the others and the total row."""
+    wb = Workbook()
+    ws = wb.active
+    first = write_table(ws, [unit_values(i) for i in range(8)])
+    for i in range(8, 16):
+        name, values = unit_values(i)
+        row = first + i + 1  # one blank row between unit 8 and unit 9
+        ws.cell(row, 1, i + 1)
+        ws.cell(row, 2, name)
+        for c, value in enumerate(values, start=3):
+            ws.cell(row, c, value)
+    ws.cell(first + 17, 2, "Tổng cộng")
+    for c, n in enumerate(soctrang.COLUMNS, start=3):
+        ws.cell(first + 17, c, soctrang.COLUMN_SUMS[n])
+    path = folder / "phu-luc-dong-trong.xlsx"
+    wb.save(path)
+    return path
+
+
+@case(replaces=(TU_PHAP,))
+def hidden_stale_row(folder: Path) -> Path:
+    """Sở Tư pháp's file with a hidden row below its own: last month's "Công an tỉnh" figures, left there."""
+
+    def change(ws):
+        ws.cell(UNIT_ROW + 1, 1, 2)
+        ws.cell(UNIT_ROW + 1, 2, "Công an tỉnh")
+        for c, value in enumerate([100, 50, 50, 60, 60, 0, 0, 40, 40, 0, 0, 0], start=3):
+            ws.cell(UNIT_ROW + 1, c, value)
+        ws.row_dimensions[UNIT_ROW + 1].hidden = True
+
+    return unit_workbook(folder / "so-tu-phap-dong-an.xlsx", change=change)
+
+
+@case(replaces=(TU_PHAP, TAI_NGUYEN))
+def autofiltered_rows(folder: Path) -> Path:
+    """Two units in one file, an autofilter showing only Sở Tài nguyên's row: Sở Tư pháp's row is filtered out."""
+    wb = Workbook()
+    ws = wb.active
+    first = write_table(ws, [unit_values(TAI_NGUYEN), unit_values(TU_PHAP)])
+    ws.auto_filter.ref = f"A{first - 1}:N{first + 1}"
+    ws.auto_filter.add_filter_column(1, [unit_values(TAI_NGUYEN)[0]])
+    ws.row_dimensions[first + 1].hidden = True
+    path = folder / "hai-don-vi-bo-loc.xlsx"
+    wb.save(path)
+    return path
+
+
+@case(replaces=(TU_PHAP,))
+def xlsxwriter_formulas(folder: Path) -> Path:
+    """Sở Tư pháp's file written by XlsxWriter with formulas in columns 3, 6 and 10: stored results 0, fullCalcOnLoad."""
+    return xlsxwriter_unit_file(folder / "so-tu-phap-xlsxwriter.xlsx", formulas={3: "=D5+E5", 6: "=G5+H5+I5", 10: "=SUM(K5:L5)"})
+
+
+@case(replaces=(TU_PHAP,))
+def ods_formulas_without_results(folder: Path) -> Path:
+    """Sở Tư pháp's .ods written by a program: columns 3 and 6 are formulas with no stored result."""
+    name, values = unit_values(TU_PHAP)
+    rows = [[h or "" for h in header] for header in soctrang.HEADER_ROWS] + [[t or "" for t in soctrang.NUMBER_ROW]]
+    body = b"".join(b"<table:table-row>" + b"".join(ods_cell(v) for v in row) + b"</table:table-row>" for row in rows)
+    cells = [ods_cell(1), ods_cell(name)]
+    for n, value in zip(soctrang.COLUMNS, values):
+        if n == 3:
+            cells.append(b'<table:table-cell table:formula="of:=[.D5]+[.E5]"/>')
+        elif n == 6:
+            cells.append(b'<table:table-cell table:formula="of:=SUM([.G5:.I5])"/>')
+        else:
+            cells.append(ods_cell(value))
+    body += b"<table:table-row>" + b"".join(cells) + b"</table:table-row>"
+    return write_ods(folder / "so-tu-phap-cong-thuc.ods", '<table:table table:name="Báo cáo">'.encode() + body + b"</table:table>" + ODS_END)
+
+
+@case(replaces=(GIAO_THONG,))
+def ambiguous_number_text(folder: Path) -> Path:
+    """Sở Giao thông vận tải typed "2,708", "2,165" and "1,583" (English thousands, or Vietnamese decimals?) and "(12)"."""
+
+    def change(ws):
+        for column, text in ((3, "2,708"), (5, "2,165"), (6, "1,583"), (14, "(84)")):
+            ws.cell(UNIT_ROW, column, text)
+
+    return unit_workbook(folder / "so-giao-thong-dau-phay.xlsx", index=GIAO_THONG, change=change)
+
+
+@case(replaces=(TU_PHAP,))
+def tcvn3_unit_name(folder: Path) -> Path:
+    """Sở Tư pháp's name typed with the .VnTime font (TCVN3): the cell holds "Së T\xad ph¸p"."""
+    return unit_workbook(folder / "so-tu-phap-vntime.xlsx", change=lambda ws: ws.cell(UNIT_ROW, 2, "Së T\xad ph¸p"))
+
+
+@case(replaces=(TAI_NGUYEN,))
+def vni_unit_name(folder: Path) -> Path:
+    """Sở Tài nguyên và Môi trường's name typed with a VNI font: "Sôû Taøi nguyeân vaø Moâi tröôøng"."""
+    return unit_workbook(
+        folder / "so-tai-nguyen-vni.xlsx", index=TAI_NGUYEN, change=lambda ws: ws.cell(UNIT_ROW, 2, "Sôû Taøi nguyeân vaø Moâi tröôøng")
+    )
+
+
+@case(replaces=(CONG_AN,))
+def invisible_characters_in_a_name(folder: Path) -> Path:
+    """Công an tỉnh's name with a zero-width space inside a word (pasted from a web page)."""
+    return unit_workbook(folder / "cong-an-ky-tu-an.xlsx", index=CONG_AN, change=lambda ws: ws.cell(UNIT_ROW, 2, "Công an t\u200bỉnh"))
+
+
+def read_unscreened(path: Path, layouts, form=None, units=None):
+    """`read_file` without `safe_open`'s screen: calamine parses the file as it is (to show what the workers bound)."""
+    import python_calamine
+
+    from tthc_xl.files.read import Grid, read_file, read_grids_tables
+
+    if Path(path).suffix.lower() == ".csv":
+        return read_file(path, layouts, form, units)
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    grids = [Grid(name, book.get_sheet_by_name(name).to_python(skip_empty_area=False)) for name in book.sheet_names]
+    return read_grids_tables(grids, Path(path), layouts, form, units)
 
 
 def write_all(folder) -> list[Path]:

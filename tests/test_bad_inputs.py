@@ -57,6 +57,13 @@ def written(corpus: Path, name: str) -> Path:
         "million_rows": "so-tu-phap-trieu-dong.xlsx", "hidden_sheet": "so-tu-phap-trang-an.xlsx",
         "two_tables_same_unit": "so-tu-phap-hai-bang.xlsx", "two_tables_two_units": "hai-don-vi-mot-trang.xlsx",
         "lock_file": "~$12_so-tu-phap.xlsx", "same_unit_twice": "12_so-tu-phap (1).xlsx",
+        "shared_strings_count_abort": "so-tu-phap-chuoi-ky-tu.xlsx", "ods_table_never_closed": "so-tu-phap-thieu-ket-thuc.ods",
+        "ods_cut_short": "so-tu-phap-cat-cut.ods", "ods_repeat_bomb": "lap-lai.ods",
+        "spacer_row_in_appendix": "phu-luc-dong-trong.xlsx", "hidden_stale_row": "so-tu-phap-dong-an.xlsx",
+        "autofiltered_rows": "hai-don-vi-bo-loc.xlsx", "xlsxwriter_formulas": "so-tu-phap-xlsxwriter.xlsx",
+        "ods_formulas_without_results": "so-tu-phap-cong-thuc.ods", "billion_laughs_utf16": "thuc-the-utf16.xlsx",
+        "tcvn3_unit_name": "so-tu-phap-vntime.xlsx", "vni_unit_name": "so-tai-nguyen-vni.xlsx",
+        "invisible_characters_in_a_name": "cong-an-ky-tu-an.xlsx", "ambiguous_number_text": "so-giao-thong-dau-phay.xlsx",
     }
     assert set(with_name) == set(bad_inputs.CASES), "a case was added: name its file here"
     path = corpus / with_name[name]
@@ -177,6 +184,10 @@ def test_entity_expansion_is_refused(tmp_path, capsys, unit_folder, corpus):
     run_refused(tmp_path, capsys, unit_folder, corpus, "billion_laughs", "DOCTYPE/ENTITY", "độc hại", "lưu thành tệp mới")
 
 
+def test_entity_expansion_in_a_utf16_part_is_refused(tmp_path, capsys, unit_folder, corpus):
+    run_refused(tmp_path, capsys, unit_folder, corpus, "billion_laughs_utf16", "DOCTYPE/ENTITY", "độc hại")
+
+
 def test_external_entity_is_refused_and_nothing_is_read_from_the_disk(tmp_path, capsys, unit_folder, corpus):
     run_refused(tmp_path, capsys, unit_folder, corpus, "external_entity", "DOCTYPE/ENTITY", "độc hại")
     outputs = [(tmp_path / "out" / "ket-qua.json").read_bytes()]
@@ -245,18 +256,30 @@ def test_ref_error_is_a_finding_not_zero(tmp_path, capsys, unit_folder, corpus):
     assert data["totals"]["9"] == soctrang.COLUMN_SUMS[9] - 12  # left out, not added as 0 silently: flagged
 
 
-def test_formula_without_a_stored_result_is_a_finding_to_save_in_excel(tmp_path, capsys, unit_folder, corpus):
+def test_formula_without_a_stored_result_is_recomputed_from_the_table(tmp_path, capsys, unit_folder, corpus):
     folder, bad = folder_with(tmp_path, unit_folder, corpus, "formula_without_result")
     _, data, printed = consolidate(tmp_path, capsys, folder)
+    assert f"Tệp {bad.name} có 1 ô công thức mà kết quả lưu trong tệp không tin được" in printed and "đã tính lại" in printed
+    assert data["totals"] == sums_without()  # =F5-H5-I5 = 617 - 0 - 12 = 605, Sở Tư pháp's own figure
+    checked = read_file(bad, load_layouts(), units=load_units("soc-trang-so-nganh"))
+    cell = checked.tables[0].rows[0].cells[7]
+    assert cell.value == 605 and cell.raw.formula == "F5-H5-I5"
+
+
+def test_a_formula_that_cannot_be_recomputed_is_a_finding_to_save_in_excel(tmp_path, capsys, unit_folder):
+    def change(ws):
+        ws.cell(bad_inputs.UNIT_ROW, 7, f"=VLOOKUP(B{bad_inputs.UNIT_ROW},'T9'!A1:N20,7,0)")
+
+    folder = tmp_path / "don-vi"
+    shutil.copytree(unit_folder, folder)
+    (folder / "12_so-tu-phap.xlsx").unlink()
+    bad = bad_inputs.unit_workbook(folder / "so-tu-phap-vlookup.xlsx", change=change)
+    _, data, printed = consolidate(tmp_path, capsys, folder)
     found = finding(data, "số nguyên ≥ 0", "cột 7")
-    assert "=F5-H5-I5" in found["message"] and "chưa được tính" in found["message"]
+    assert "=VLOOKUP(" in found["message"] and "chưa được tính" in found["message"]
     assert "mở tệp bằng Excel, bấm Lưu" in found["message"] and found["source"]["cell"] == "G5"
     assert f"Tệp {bad.name} có 1 ô công thức chưa được tính (G5)" in printed
     assert data["totals"]["7"] == soctrang.COLUMN_SUMS[7] - 605
-    # `tthc-xl check` on the file alone says the same about the unit's own cell.
-    checked = read_file(bad, load_layouts(), units=load_units("soc-trang-so-nganh"))
-    cell = checked.tables[0].rows[0].cells[7]
-    assert cell.value is None and cell.raw.formula == "F5-H5-I5"
 
 
 def test_unit_names_that_look_like_formulas_are_reported_as_text(tmp_path, capsys, unit_folder, corpus):
@@ -361,7 +384,8 @@ def test_whole_corpus_beside_the_good_files_no_traceback_and_no_file_touched(tmp
     assert refused_files == {
         "rong.xlsx", "bao-cao-pdf.xlsx", "ghi-chu.xlsx", "xuat-tu-phan-mem.xls", "van-ban-word.xlsx", "tai-do-dang.xlsx",
         "bom-nen.xlsx", "thuc-the-long-nhau.xlsx", "thuc-the-ngoai.xlsx", "co-mat-khau.xlsx", "khong-co-bang.xlsx",
-        "mau-la.xlsx", "so-tu-phap-hai-bang.xlsx",
+        "mau-la.xlsx", "so-tu-phap-hai-bang.xlsx", "so-tu-phap-chuoi-ky-tu.xlsx", "so-tu-phap-thieu-ket-thuc.ods",
+        "so-tu-phap-cat-cut.ods", "lap-lai.ods", "thuc-the-utf16.xlsx",
     }
     assert all(re.search(r"[ạảãáàâấầẩẫậăắằẳẵặẹẻẽéèêếềểễệịỉĩíìọỏõóòôốồổỗộơớờởỡợụủũúùưứừửữựỵỷỹýỳđ]", s["error"]) for s in data["sources"] if s["error"])
     assert data["totals"]["3"] >= soctrang.COLUMN_SUMS[3]  # the good units are all there
@@ -404,3 +428,203 @@ def test_error_values_in_xls_and_ods_files_are_findings_not_zero(tmp_path):
         assert (row.cells[8].value, row.cells[8].raw, row.cells[8].ref) == (None, "#REF!", "H5"), converted.name
         assert (row.cells[9].value, row.cells[9].raw, row.cells[9].ref) == (None, "#DIV/0!", "I5"), converted.name
         assert row.cells[7].value == 605
+
+
+# --------------------------------------------------------------------------------------
+# Files that stop a native parser: refused from the bytes, and bounded by the worker if not
+# --------------------------------------------------------------------------------------
+
+CALAMINE = "import python_calamine, resource, sys\n" \
+    "resource.setrlimit(resource.RLIMIT_AS, (2**31, 2**31))\n" \
+    "book = python_calamine.CalamineWorkbook.from_path(sys.argv[1])\n" \
+    "[book.get_sheet_by_name(n).to_python() for n in book.sheet_names]\n"
+
+
+def calamine_alone(path: Path, seconds: float = 5):
+    """What calamine does with the file in a process of its own: its return code, or "loops"."""
+    try:
+        done = subprocess.run([sys.executable, "-c", CALAMINE, str(path)], capture_output=True, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return "loops"
+    return done.returncode
+
+
+@pytest.mark.parametrize("name, calamine, words", [
+    ("shared_strings_count_abort", -6, ("4.294.967.295 chuỗi ký tự", "độc hại", "gửi lại")),
+    ("ods_table_never_closed", "loops", ("cắt cụt hoặc thiếu phần kết thúc", "gửi lại")),
+    ("ods_cut_short", "loops", ("cắt cụt hoặc thiếu phần kết thúc", "gửi lại")),
+    ("ods_repeat_bomb", -6, ("100.000.000 ô", "độc hại", "xóa các dòng")),
+])
+def test_a_file_that_stops_calamine_costs_that_file_only(tmp_path, capsys, unit_folder, corpus, name, calamine, words):
+    assert calamine_alone(written(corpus, name), 5 if calamine == "loops" else 60) == calamine  # the case is real: abort (SIGABRT) or endless loop
+    start = time.perf_counter()
+    run_refused(tmp_path, capsys, unit_folder, corpus, name, *words)
+    assert time.perf_counter() - start < 10
+
+
+def test_workers_bound_what_the_screen_does_not_know(tmp_path, unit_folder, corpus, layouts, monkeypatch):
+    """Without safe_open's screen, the abort, the loop and the bomb each cost their file; the good files are read,
+    in this thread and from a server's worker thread alike (workers then start from a clean fork server)."""
+    import threading
+
+    from tthc_xl.files.workers import read_isolated
+
+    monkeypatch.setenv("TTHC_XL_FILE_SECONDS", "3")
+    monkeypatch.setenv("TTHC_XL_MEMORY_MB", "1024")
+    bad = [written(corpus, n) for n in ("shared_strings_count_abort", "ods_table_never_closed", "ods_repeat_bomb")]
+    good = sorted(unit_folder.iterdir())
+    files = good[:5] + bad[:1] + good[5:10] + bad[1:] + good[10:]
+    outcomes = {}
+
+    def read(where):
+        start = time.perf_counter()
+        outcomes[where] = (read_isolated(files, layouts, None, None, jobs=2, reader=bad_inputs.read_unscreened), time.perf_counter() - start)
+
+    read("main")
+    thread = threading.Thread(target=read, args=("thread",))
+    thread.start()
+    thread.join(60)
+    for where, (results, seconds) in outcomes.items():
+        by_name = {Path(r.file).name: r for r in results}
+        assert [Path(r.file).name for r in results] == [f.name for f in files]
+        assert "dừng đột ngột" in by_name[bad[0].name].error and "dừng đột ngột" in by_name[bad[2].name].error
+        assert "đọc quá 3 giây" in by_name[bad[1].name].error
+        assert all(not by_name[f.name].error and by_name[f.name].tables for f in good), where
+        assert seconds < 20, where
+    assert set(outcomes) == {"main", "thread"}
+
+
+# --------------------------------------------------------------------------------------
+# Never a silently wrong total
+# --------------------------------------------------------------------------------------
+
+GOOD_SUMS = {str(n): v for n, v in soctrang.COLUMN_SUMS.items()}
+
+
+def run_case(tmp_path, capsys, unit_folder, corpus, name, units=True):
+    folder, bad = folder_with(tmp_path, unit_folder, corpus, name)
+    code, data, printed = consolidate(tmp_path, capsys, folder, units=units)
+    assert "Traceback" not in printed
+    return code, data, printed, bad
+
+
+def test_a_blank_spacer_row_does_not_end_the_table(tmp_path, capsys, unit_folder, corpus):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "spacer_row_in_appendix")
+    assert data["missing"] == [] and data["totals"] == GOOD_SUMS and data["totals"]["3"] == 5661
+    assert entry(data, bad)["status"] == "ok"
+    assert not [f for f in data["findings"] if f["rule"] == "tổng cộng"]  # the file's own total row was read and agrees
+
+
+def test_units_named_tong_cong_ty_are_units_not_total_rows(tmp_path, capsys):
+    folder = tmp_path / "don-vi"
+    folder.mkdir()
+    path = folder / "doanh-nghiep.xlsx"
+    wb = bad_inputs.Workbook()
+    ws = wb.active
+    rows = [("Tổng công ty Điện lực TP.HCM (EVNHCMC)", [30, 10, 20, 25, 20, 5, 0, 5, 5, 0, 0, 12]),
+            ("Tổng công ty Cấp nước Sài Gòn (SAWACO)", [12, 2, 10, 10, 10, 0, 0, 2, 2, 0, 0, 6]),
+            ("Tổng cục Thuế", [1, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1])]
+    first = bad_inputs.write_table(ws, rows)
+    ws.cell(first + 3, 2, "Tổng cộng")
+    for c in range(3, 15):
+        ws.cell(first + 3, c, sum(values[c - 3] for _, values in rows))
+    wb.save(path)
+    code, data, printed = consolidate(tmp_path, capsys, folder, units=False)
+    assert data["totals"]["3"] == 43 and data["totals"]["14"] == 19  # all three units counted, the total row not
+    assert [s["unit"] for s in data["sources"]] == [""]  # three units in the one file
+    assert not [f for f in data["findings"] if f["rule"] == "tổng cộng"]  # the file's own total agrees with its three units
+
+
+def test_hidden_rows_are_read_and_flagged(tmp_path, capsys, unit_folder, corpus):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "hidden_stale_row")
+    hidden = [f for f in data["findings"] if f["rule"] == "dòng bị ẩn"]
+    assert len(hidden) == 1 and hidden[0]["cell"] == "B6" and "Công an tỉnh" in hidden[0]["message"]
+    assert "đang bị ẩn" in hidden[0]["message"] and bad.name in hidden[0]["message"] and code == 1
+    # the hidden row is not dropped: it is a second report of Công an tỉnh, and said so
+    assert any(f["rule"] == "trùng đơn vị" and f["unit"] == "Công an tỉnh" for f in data["findings"])
+
+
+def test_rows_hidden_by_an_autofilter_are_read_and_flagged(tmp_path, capsys, unit_folder, corpus):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "autofiltered_rows")
+    assert data["totals"] == GOOD_SUMS and data["missing"] == []  # the filtered-out row is not dropped
+    hidden = [f for f in data["findings"] if f["rule"] == "dòng bị ẩn"]
+    assert [(f["unit"], f["cell"]) for f in hidden] == [("Sở Tư pháp", "B6")]
+
+
+def test_formula_results_stored_as_zero_are_recomputed(tmp_path, capsys, unit_folder, corpus):
+    written_file = written(corpus, "xlsxwriter_formulas")
+    cells = read_file(written_file, load_layouts()).tables  # what calamine alone reads: 0
+    import python_calamine
+
+    raw = python_calamine.CalamineWorkbook.from_path(str(written_file)).get_sheet_by_index(0).to_python()
+    assert raw[bad_inputs.UNIT_ROW - 1][2] == 0  # XlsxWriter stored 0 as the result of =D5+E5
+    assert cells[0].rows[0].cells[3].value == 845 and cells[0].rows[0].cells[6].value == 617 and cells[0].rows[0].cells[10].value == 228
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "xlsxwriter_formulas")
+    assert data["totals"] == GOOD_SUMS
+    assert f"Tệp {bad.name} có 3 ô công thức mà kết quả lưu trong tệp không tin được" in printed
+
+
+def test_ods_formulas_without_results_are_recomputed(tmp_path, capsys, unit_folder, corpus):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "ods_formulas_without_results")
+    assert data["totals"] == GOOD_SUMS
+    assert f"Tệp {bad.name} có 2 ô công thức" in printed
+
+
+def test_ambiguous_number_text_is_a_finding_showing_what_was_typed(tmp_path, capsys, unit_folder, corpus):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "ambiguous_number_text")
+    unreadable = {f["cell"]: f["message"] for f in data["findings"] if f["rule"] == "số nguyên ≥ 0" and "Giao thông" in f["unit"]}
+    for typed in ("“2,165”", "“(84)”"):
+        assert any(typed in m for m in unreadable.values()), (typed, unreadable)
+    assert "2,71" not in printed.replace("2,708", "")
+    assert "ghi số có dấu phẩy (C5 “2,708”, E5 “2,165”, F5 “1,583”)" in printed and "không rõ là số nghìn theo kiểu nước ngoài" in printed
+    for n, typed in ((5, 2165), (14, 84)):
+        assert data["totals"][str(n)] == soctrang.COLUMN_SUMS[n] - typed  # not 2 or 0: left out, and said so
+    assert data["totals"]["3"] == soctrang.COLUMN_SUMS[3] - 2165  # the master's 3 = 4 + 5
+
+
+# --------------------------------------------------------------------------------------
+# Names typed in old font encodings, and characters nobody can see
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, typed, unit, encoding", [
+    ("tcvn3_unit_name", "Së T\xad ph¸p", "Sở Tư pháp", "TCVN3 (phông chữ .VnTime)"),
+    ("vni_unit_name", "Sôû Taøi nguyeân vaø Moâi tröôøng", "Sở Tài nguyên và Môi trường", "VNI (phông chữ VNI-Times)"),
+])
+def test_names_in_old_font_encodings_are_recognised_and_said_so(tmp_path, capsys, unit_folder, corpus, name, typed, unit, encoding):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, name)
+    assert data["missing"] == [] and data["totals"] == GOOD_SUMS
+    [old] = [f for f in data["findings"] if f["rule"] == "bảng mã cũ"]
+    assert old["unit"] == unit and f"“{typed}”" in old["message"] and encoding in old["message"] and bad.name in old["message"]
+    assert old["severity"] == "warning" and entry(data, bad)["unit"] == unit
+
+
+def test_invisible_characters_in_a_name_are_named(tmp_path, capsys, unit_folder, corpus):
+    code, data, printed, bad = run_case(tmp_path, capsys, unit_folder, corpus, "invisible_characters_in_a_name")
+    [unknown] = [f for f in data["findings"] if f["rule"] == "không có trong danh sách"]
+    assert "ZERO WIDTH SPACE (U+200B)" in unknown["message"] and "hãy gõ lại tên" in unknown["message"]
+    assert data["missing"] == ["Công an tỉnh"] and code == 1
+
+
+def test_stored_results_are_kept_when_the_writer_stores_real_ones(tmp_path, layouts):
+    """fullCalcOnLoad with real results stored (a program that computes): a formula beyond simple arithmetic keeps its figure."""
+    path = bad_inputs.xlsxwriter_unit_file(tmp_path / "tinh-san.xlsx", formulas={
+        3: ("=D5+E5", 845), 7: ("=VLOOKUP(B5,'T9'!A1:N20,7,0)", 605)})
+    [row] = read_file(path, layouts).tables[0].rows
+    assert (row.cells[3].value, row.cells[7].value) == (845, 605)
+    zeros = bad_inputs.xlsxwriter_unit_file(tmp_path / "so-0.xlsx", formulas={3: "=D5+E5", 7: "=VLOOKUP(B5,'T9'!A1:N20,7,0)"})
+    [row] = read_file(zeros, layouts).tables[0].rows
+    assert row.cells[3].value == 845 and row.cells[7].value is None and "chưa được tính" in row.cells[7].raw
+
+
+def test_a_sheet_that_writes_english_thousands_settles_what_2_000_means(tmp_path, layouts):
+    """A file whose own figures are written 1,234,567 (and never 1.234 or 68,75) writes thousands with commas."""
+    def change(ws):
+        ws.cell(bad_inputs.UNIT_ROW, 3, "2,708")
+        ws.cell(bad_inputs.UNIT_ROW, 5, "2,165")
+        ws.cell(bad_inputs.UNIT_ROW + 2, 2, "Dân số: 1,234,567")
+        ws.cell(bad_inputs.UNIT_ROW + 2, 3, "1,234,567")
+
+    path = bad_inputs.unit_workbook(tmp_path / "so-giao-thong-en.xlsx", index=bad_inputs.GIAO_THONG, change=change)
+    [row] = read_file(path, layouts).tables[0].rows  # the line under the table, after a blank row, is not a unit
+    assert (row.cells[3].value, row.cells[5].value) == (2708, 2165)

@@ -234,6 +234,20 @@ def test_a_master_kept_among_the_unit_files_is_not_read_as_one(unit_folder, tmp_
     assert len(data["sources"]) == 16 and not any(f["rule"] == "trùng đơn vị" for f in data["findings"])
 
 
+def test_an_output_over_a_unit_file_is_refused_before_anything_is_written(unit_folder, tmp_path, capsys):
+    sources = tmp_path / "don-vi"
+    shutil.copytree(unit_folder, sources)
+    before = {p.name: p.read_bytes() for p in sources.iterdir()}
+    unit = sources / "12_so-tu-phap.xlsx"
+    assert main(["consolidate", str(sources), "--units", "soc-trang-so-nganh", "-o", str(unit)]) == 2
+    err = capsys.readouterr().err
+    assert "là một tệp báo cáo trong thư mục báo cáo đơn vị" in err and "chưa có tệp nào bị thay đổi" in err
+    assert main(["consolidate", str(unit), "-o", str(unit)]) == 2
+    assert "chính là tệp đầu vào 12_so-tu-phap.xlsx" in capsys.readouterr().err
+    assert main(["consolidate", str(unit), "-o", str(tmp_path / "m.xlsx"), "--json", str(unit)]) == 2
+    assert {p.name: p.read_bytes() for p in sources.iterdir()} == before and not (tmp_path / "m.xlsx").exists()
+
+
 def test_a_broken_master_gets_a_message_not_a_traceback(unit_folder, tmp_path, capsys):
     master = tmp_path / "tong-hop.xlsx"
     master.write_bytes(b"PK\x03\x04 broken")
@@ -251,14 +265,15 @@ def test_text_in_the_check_sheet_stays_text(tmp_path):
     assert cells and all(c.data_type == "s" for c in cells)
 
 
-def test_reading_across_cores_gives_what_reading_in_one_process_gives(unit_folder, tmp_path, layouts, soc_trang_units, monkeypatch):
+def test_reading_in_one_worker_or_across_cores_gives_what_reading_in_this_process_gives(unit_folder, tmp_path, layouts, soc_trang_units, monkeypatch):
     from tthc_xl.files import sources as consolidate
 
     files = []
-    for copy in range(4):  # 64 files: enough for worker processes
+    for copy in range(4):  # 64 files: enough for two worker processes
         shutil.copytree(unit_folder, tmp_path / f"dot-{copy}")
         files += sorted((tmp_path / f"dot-{copy}").iterdir())
-    assert len(files) >= consolidate.PARALLEL_MIN_FILES
+    assert len(files) >= 2 * consolidate.FILES_PER_WORKER
+    here = [consolidate.read_file(path, layouts, None, soc_trang_units) for path in files]
     readers = tmp_path / "readers"
     readers.mkdir()
     read_file = consolidate.read_file
@@ -270,8 +285,9 @@ def test_reading_across_cores_gives_what_reading_in_one_process_gives(unit_folde
     monkeypatch.setattr(consolidate, "read_file", recorded)
     monkeypatch.setenv("TTHC_XL_JOBS", "1")
     alone = consolidate.read_sources(files, layouts, None, soc_trang_units)
-    assert [p.name for p in readers.iterdir()] == [str(os.getpid())]
-    (readers / str(os.getpid())).unlink()
+    worker = [p.name for p in readers.iterdir()]
+    assert len(worker) == 1 and worker != [str(os.getpid())]  # one worker, never this process
+    (readers / worker[0]).unlink()
 
     monkeypatch.setenv("TTHC_XL_JOBS", "2")
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)  # two cores, even on a one-core runner
@@ -280,9 +296,9 @@ def test_reading_across_cores_gives_what_reading_in_one_process_gives(unit_folde
     workers = {p.name for p in readers.iterdir()}
     assert len(workers) == 2 and str(os.getpid()) not in workers
     assert meanwhile == [os.getpid()]
-    assert shared == alone
+    assert shared == alone == here
     assert all(t.layout is layouts["mau-a"] for r in shared for t in r.tables)  # the caller's own layout objects
-    assert sum(bool(r.error) for r in shared) == sum(bool(r.error) for r in alone) and len(shared) == 64
+    assert sum(bool(r.error) for r in shared) == sum(bool(r.error) for r in here) and len(shared) == 64
 
 
 def test_a_unit_files_own_total_is_checked_there_and_its_unit_rows_once_in_the_master(tmp_path):

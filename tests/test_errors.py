@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -69,6 +70,21 @@ ADMIN = "nếu vẫn lỗi, báo quản trị viên máy chủ tthc-xl kèm th�
 TOKEN_HELP = "Bấm nút «Mã truy cập» trên tab TTHC, nhập mã do quản trị viên cấp cho đơn vị mình rồi bấm «Lưu mã»."
 
 
+FAULT = "LOI-MAY-CHU"
+SERVE_WITH_A_FAULT = f"""
+import sys
+from tthc_xl.cli import serve
+from tthc_xl.excel import server
+opened = server.own_book
+def faulty(data):
+    if any(sheet.get("name") == "{FAULT}" for sheet in data.get("sheets", [])):
+        raise RuntimeError("planted fault")
+    return opened(data)
+server.own_book = faulty
+sys.exit(serve.main(sys.argv[1:]))
+"""
+
+
 @pytest.fixture(scope="module")
 def serving(unit_folder, tmp_path_factory):
     """`tthc-xl serve` (uvicorn) on a free port: one token, a 1 MB cap, the unit files in soc-trang/."""
@@ -79,9 +95,11 @@ def serving(unit_folder, tmp_path_factory):
     port = free_port()
     log = work / "serve.log"
     with open(log, "w") as out:
+        # The real server, with one fault planted for the 500 scenario: a server error on the workbook
+        # that carries a sheet named FAULT (every malformed body is refused with a 400 before that).
+        command = serve_command("--folder", str(root), "--port", str(port), "--token-file", str(work / "ma.txt"), "--max-request-mb", "1")
         process = subprocess.Popen(
-            serve_command("--folder", str(root), "--port", str(port), "--token-file", str(work / "ma.txt"), "--max-request-mb", "1"),
-            stdout=out, stderr=subprocess.STDOUT, env=server_env(),
+            [sys.executable, "-c", SERVE_WITH_A_FAULT, *command[3:]], stdout=out, stderr=subprocess.STDOUT, env=server_env(),
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -134,8 +152,10 @@ def test_the_task_pane_shows_every_failure_in_vietnamese(serving, master):
     xp.set_name(good, "ThuMucBaoCao", "soc-trang")
     too_big = xp.payload(master)
     too_big["sheets"].append({**too_big["sheets"][0], "name": "Dán", "values": [["x" * 1000] * 20] * 80})  # 1,5 MB
+    faulty = xp.payload(master)
+    faulty["sheets"].append({**faulty["sheets"][0], "name": FAULT})
     files = {}
-    for name, body in (("good", good), ("too_big", too_big), ("not_a_book", {"ten": "bảng tính"}), ("broken", {"book": {}, "sheets": [{}]})):
+    for name, body in (("good", good), ("too_big", too_big), ("not_a_book", {"ten": "bảng tính"}), ("broken", faulty)):
         files[name] = work / f"{name}.json"
         files[name].write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there

@@ -32,7 +32,7 @@ def test_parse_number_reads_what_clerks_type(raw, expected):
     assert type(value) is type(expected)
 
 
-@pytest.mark.parametrize("raw", ["abc", "12a", "1.2.3,4,5", dt.date(2019, 10, 1), "#REF!", True])
+@pytest.mark.parametrize("raw", ["abc", "12a", "1.2.3,4,5", dt.date(2019, 10, 1), "#REF!", True, "(2)", "(*)", "²"])
 def test_parse_number_refuses_what_is_not_a_number(raw):
     with pytest.raises(NotANumber):
         parse_number(raw)

@@ -4,6 +4,7 @@ and only for the clerks holding a token, from the Office origins, within the siz
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -368,3 +369,128 @@ def test_doctor_reports_the_install(tmp_path, capsys):
     assert doctor.cmd_doctor(argparse.Namespace(workbook=None)) == 0
     out = capsys.readouterr().out
     assert "Máy đã sẵn sàng" in out and "Enable all macros" in out and "Trust access to the VBA project object model" in out
+
+
+# --------------------------------------------------------------------------------------
+# One request, one workbook; every path inside the folder; malformed requests; no server paths
+# --------------------------------------------------------------------------------------
+
+
+def with_setting(data: dict, name: str, value, ref: str = "B20") -> dict:
+    """A setting typed into the workbook: its defined name added on "Cài đặt" when the master has none."""
+    if not any(n["name"] == name for n in data["names"]):
+        index = next(i for i, s in enumerate(data["sheets"]) if s["name"] == "Cài đặt")
+        data["names"].append({"name": name, "refers_to": f"='Cài đặt'!${ref[0]}${ref[1:]}", "type": "Range", "sheet_index": index,
+                              "address": ref, "scope_sheet_name": None, "scope_sheet_index": None, "book_scope": True})
+    xp.set_name(data, name, value)
+    return data
+
+
+def alerts(actions: list[dict]) -> list[str]:
+    return [a["args"][0] for a in actions if a["func"] == "alert"]
+
+
+def test_fifty_parallel_requests_each_get_only_their_own_books_actions(running, server_root, blank_master):
+    """50 requests at once, on 16 folders holding 1 … 16 unit files: each answer is the answer the same
+    request gets alone (one alert, its own count, its own protect and page-layout macro calls)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = sorted((server_root.root / "soc-trang").iterdir())
+    for k in range(1, 17):
+        folder = server_root.root / "dong-thoi" / f"k{k:02}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in files[:k]:
+            shutil.copy(path, folder / path.name)
+    requests = [xp.payload(blank_master) for _ in range(50)]
+    for i, data in enumerate(requests):
+        xp.set_name(data, "ThuMucBaoCao", f"dong-thoi/k{i % 16 + 1:02}")
+    alone = {}
+    for k in range(1, 17):
+        response = call(running, "consolidate", requests[k - 1])
+        assert response.status_code == 200, response.text
+        alone[k] = response.json()["actions"]
+        assert alerts(alone[k]) and alerts(alone[k])[0].startswith(f"Đã tổng hợp {k}/16 đơn vị")
+        # unprotect, protect, and the page layout of "Phụ lục I" and of "Kiểm tra"
+        assert len(alerts(alone[k])) == 1 and sum(a["func"] == "runMacro" for a in alone[k]) == 4
+    with ThreadPoolExecutor(50) as pool:
+        answers = list(pool.map(lambda data: call(running, "consolidate", data), requests))
+    for i, response in enumerate(answers):
+        assert response.status_code == 200, response.text
+        assert response.json()["actions"] == alone[i % 16 + 1], i
+    assert httpx.get(f"{running.url}/health").status_code == 200
+
+
+def test_the_unit_list_a_workbook_names_is_read_only_inside_the_folder(running, server_root, blank_master, tmp_path):
+    units = server_root.root / "danh-sach.csv"
+    units.write_text("nhom,ten,bi_danh\nSở,Sở Tư pháp,\n", encoding="utf-8")
+    outside = server_root.outside.parent / "ngoai.csv"
+    outside.write_text("nhom,ten,bi_danh\nSở,Đơn vị ngoài thư mục,\n", encoding="utf-8")
+    (server_root.root / "ds-ngoai.csv").symlink_to(outside)
+    (server_root.root / "ds-thu-muc.csv").mkdir()
+    big = server_root.root / "ds-lon.csv"
+    big.write_text("nhom,ten,bi_danh\n" + "Sở,Sở Tư pháp,\n" * 200_000, encoding="utf-8")
+    for setting, words in ((str(outside), "nằm ngoài thư mục"), ("../ngoai.csv", "nằm ngoài thư mục"), ("ds-ngoai.csv", "nằm ngoài thư mục"),
+                           ("/etc/shadow", "nằm ngoài thư mục"), ("/dev/zero", "nằm ngoài thư mục"), ("ds-thu-muc.csv", "không phải một tệp"),
+                           ("ds-lon.csv", "quá lớn"), ("khong-co.csv", "không phải một tệp")):
+        data = with_setting(xp.payload(blank_master), "DanhSachDonVi", setting)
+        xp.set_name(data, "ThuMucBaoCao", "soc-trang")
+        started = time.monotonic()
+        response = call(running, "consolidate", data)
+        assert response.status_code == 200 and time.monotonic() - started < 30, setting
+        message = alerts(response.json()["actions"])
+        assert len(message) == 1 and words in message[0] and setting in message[0], (setting, message)
+        assert "Đơn vị ngoài thư mục" not in response.text
+    data = with_setting(xp.payload(blank_master), "DanhSachDonVi", "danh-sach.csv")
+    xp.set_name(data, "ThuMucBaoCao", "soc-trang")
+    answer = call(running, "consolidate", data).json()["actions"]
+    assert alerts(answer)[0].startswith("Đã tổng hợp 1/1 đơn vị"), alerts(answer)  # the list inside the folder is used
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda data: xp.set_name(data, "ThuMucBaoCao", "soc\x00trang"), "ký tự điều khiển"),
+    (lambda data: xp.set_name(data, "ThuMucBaoCao", "a" * 5000), "dài 5000 ký tự"),
+    (lambda data: with_setting(data, "DanhSachDonVi", "b" * 300 + ".csv"), "«Danh sách đơn vị» dài 304 ký tự"),
+    (lambda data: data.update(sheets={"a": 1}), "không phải một bảng tính của xlwings"),
+    (lambda data: data["sheets"][0].update(values=7), "không phải một bảng tính của xlwings"),
+    (lambda data: data.pop("book"), "không phải một bảng tính của xlwings"),
+    (lambda data: data["sheets"].append("Sheet2"), "không phải một bảng tính của xlwings"),
+    (lambda data: data["sheets"][0]["values"].append("hàng"), "không phải một bảng tính của xlwings"),
+])
+def test_a_malformed_request_gets_400_in_vietnamese(running, blank_master, change, words):
+    data = xp.payload(blank_master)
+    change(data)
+    response = call(running, "consolidate", data)
+    assert response.status_code == 400, response.text
+    assert words in response.json()["detail"]
+    for body in (b"{not json", b"\xff\xfe{}", json.dumps([1, 2]).encode(), b"[" * 100_000):
+        response = httpx.post(f"{running.url}/xlwings/custom-scripts-call/consolidate", content=body,
+                              headers={**bearer(TOKENS["so-tu-phap"]), "Content-Type": "application/json"})
+        assert response.status_code == 400 and re.search("JSON|bảng tính của xlwings", response.json()["detail"])
+
+
+def test_answers_carry_no_path_of_the_server(running, server_root, blank_master):
+    data = xp.payload(blank_master)
+    xp.set_name(data, "ThuMucBaoCao", "soc-trang")
+    text = call(running, "consolidate", data).text
+    assert "16/16" in text
+    assert "file:" not in text and str(server_root.root) not in text and str(server_root.root.parent) not in text
+    assert "01_so-thong-tin.xlsx" in text  # the files read are still named
+
+
+def test_a_file_that_stops_calamine_costs_that_file_only_on_the_server(running, server_root, blank_master, tmp_path):
+    import bad_inputs
+
+    folder = server_root.root / "tep-doc"
+    shutil.copytree(server_root.root / "soc-trang", folder)
+    for name in ("shared_strings_count_abort", "ods_table_never_closed", "ods_repeat_bomb"):
+        bad_inputs.CASES[name](folder)
+    data = xp.payload(blank_master)
+    xp.set_name(data, "ThuMucBaoCao", "tep-doc")
+    started = time.monotonic()
+    response = call(running, "consolidate", data)
+    assert response.status_code == 200 and time.monotonic() - started < 10
+    message = alerts(response.json()["actions"])[0]
+    assert message.startswith("Đã tổng hợp 16/16 đơn vị") and "3 tệp không dùng được" in message, message
+    for words in ("4.294.967.295 chuỗi ký tự", "thiếu phần kết thúc", "100.000.000 ô"):
+        assert words in response.text
+    assert httpx.get(f"{running.url}/health").status_code == 200

@@ -8,6 +8,7 @@ import csv
 import functools
 import gc
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -80,11 +81,13 @@ def _write_layout(args, layouts) -> int:
 
 def cmd_check(args) -> int:
     from tthc_xl.files.check import check_files
+    from tthc_xl.files.sources import skipped_subfolders_note
 
     layouts = layouts_of(args)
     form = resolve_form(args.form, layouts)
     units = load_units(args.units) if args.units else None
-    result = check_files(args.files, layouts, form, units)
+    result = check_files(args.files, layouts, form, units, recursive=args.recursive)
+    result.notes += skipped_subfolders_note(args.files, args.recursive)
     print_summary(result)
     if args.json:
         write_json(args.json, result.as_json())
@@ -150,6 +153,7 @@ def cmd_new_master(args) -> int:
 
 def cmd_consolidate(args) -> int:
     from tthc_xl.files import history
+    from tthc_xl.files.sources import skipped_subfolders_note
     from tthc_xl.files.sources import consolidate_results, read_master_table, read_sources, unit_files, units_from_table
 
     output = Path(args.output)
@@ -185,8 +189,18 @@ def cmd_consolidate(args) -> int:
             print(f"--previous: {refused}", file=sys.stderr)
             return EXIT_UNUSABLE
     # openpyxl (with numpy) takes a quarter of a second to import: done while the workers read.
-    results = read_sources(unit_files(args.sources, str(output)), layouts, form, units, meanwhile=_import_renderer)
+    results = read_sources(unit_files(args.sources, str(output), args.recursive), layouts, form, units, meanwhile=_import_renderer)
+    if results and not any(r.tables for r in results):
+        for result in results:
+            print(f"✗ {result.error}" if result.error else f"✗ {result.file}")
+        print(
+            f"\nKhông đọc được bảng số liệu nào từ {len(results)} tệp đã chọn nên chưa ghi bảng tổng hợp {output.name} "
+            "(bảng tổng hợp cũ, nếu có, vẫn còn nguyên): hãy xem thông báo của từng tệp ở trên, sửa rồi chạy lại.",
+            file=sys.stderr,
+        )
+        return EXIT_UNUSABLE
     outcome = consolidate_results(results, layouts, form, units, _settings(args, settings).with_identity(), previous, output=str(output))
+    outcome.notes += skipped_subfolders_note(args.sources, args.recursive)
     if args.dossiers:
         from tthc_xl.cli.dossiers import add_to_consolidation
 
@@ -212,6 +226,60 @@ def _remembered_form(remembered: str, layouts, output: Path) -> str | None:
         return resolve_form(remembered, layouts, output.resolve().parent)
     except LayoutError:
         return None  # a layout file since moved: the layout is found again from the master's own header
+
+
+class Refused(ClerkError):
+    """A run that must not start: the message (Vietnamese) says why; nothing was read or written."""
+
+
+def refuse_before_writing(args) -> None:
+    """Raise Refused when an output would overwrite an input or land among the unit files, or cannot be written."""
+    sources = [Path(s) for s in (getattr(args, "sources", None) or getattr(args, "files", None) or [])]
+    inputs = [s.resolve() for s in sources]
+    if getattr(args, "previous", None):
+        inputs.append(Path(args.previous).resolve())
+    for option, value in (("-o", getattr(args, "output", None)), ("--json", getattr(args, "json", None))):
+        if not value:
+            continue
+        target = Path(value).resolve()
+        for source, given in zip(inputs, [*sources, Path(getattr(args, "previous", "") or ".")]):
+            if target == source:
+                raise Refused(
+                    f"Tệp ghi ra ({option} {value}) chính là tệp đầu vào {given.name}: tệp của đơn vị không bao giờ bị ghi đè. "
+                    f"Hãy chọn một tệp khác cho {option} rồi chạy lại; chưa có tệp nào bị thay đổi."
+                )
+            if source.is_dir() and source in target.parents and option == "-o" and target.exists() and not _is_master(target):
+                raise Refused(
+                    f"Tệp ghi ra (-o {value}) là một tệp báo cáo trong thư mục báo cáo đơn vị {given}, không phải bảng tổng hợp: "
+                    "tệp của đơn vị không bao giờ bị ghi đè. Hãy chọn tên khác cho bảng tổng hợp (tốt nhất là ngoài thư mục đó) "
+                    "rồi chạy lại; chưa có tệp nào bị thay đổi."
+                )
+    if getattr(args, "json", None):
+        target = Path(args.json)
+        folder = target.parent if str(target.parent) else Path(".")
+        reason = ""
+        if target.is_dir():
+            reason = f"{target.name} là một thư mục"
+        elif not folder.is_dir():
+            reason = f"không có thư mục {folder}"
+        elif not os.access(folder, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+            reason = "không có quyền ghi"
+        if reason:
+            raise Refused(f"Không ghi được tệp kết quả --json {args.json} ({reason}): hãy chọn tệp trong một thư mục ghi được rồi chạy lại.")
+
+
+def _is_master(path: Path) -> bool:
+    """A workbook tthc-xl wrote (its table's defined name is in the workbook part): a master kept among the unit files."""
+    import zipfile
+
+    from tthc_xl.core.contract import TABLE_NAME
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("xl/workbook.xml")
+            return info.file_size < 2**20 and TABLE_NAME.encode() in archive.read(info)
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError):
+        return False
 
 
 def _import_renderer() -> None:
@@ -327,6 +395,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     check.add_argument("--form", help="tên mẫu biểu (xem `tthc-xl forms`) hoặc đường dẫn tới tệp mẫu .toml")
     check.add_argument("--units", help="danh sách đơn vị (.csv)")
     check.add_argument("--json", help="ghi kết quả ra tệp JSON")
+    check.add_argument("--recursive", action="store_true", help="đọc cả các thư mục con (mặc định: chỉ các tệp ngay trong thư mục)")
     check.set_defaults(run=cmd_check)
 
     new = commands.add_parser("new-master", help="tạo bảng tổng hợp trống cho một kỳ")
@@ -348,6 +417,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     cons.add_argument("--ho-so", dest="dossiers", nargs="+", metavar="TỆP", help="danh sách hồ sơ xuất từ phần mềm một cửa để đối chiếu (xem `tthc-xl ho-so`)")
     cons.add_argument("--mapping", help="tệp ánh xạ cột của danh sách hồ sơ")
     cons.add_argument("--calendars", help="thư mục lịch làm việc")
+    cons.add_argument("--recursive", action="store_true", help="đọc cả các thư mục con (mặc định: chỉ các tệp ngay trong thư mục)")
     cons.set_defaults(run=cmd_consolidate)
     if command not in CORE_COMMANDS:
         for module in dict.fromkeys(COMMAND_MODULES.values()):
@@ -368,7 +438,9 @@ def _command(argv: list[str]) -> str | None:
 
 
 def main(argv=None) -> int:
-    from tthc_xl.files.locking import check_master_writable
+    from contextlib import nullcontext
+
+    from tthc_xl.files.locking import check_master_writable, master_lock
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:
@@ -382,12 +454,18 @@ def main(argv=None) -> int:
             if refused:
                 print(refused, file=sys.stderr)
                 return EXIT_UNUSABLE
-            check_master_writable(Path(args.output))  # before reading any unit file, not after
-        if args.command in CORE_COMMANDS:
-            # A run builds a few hundred thousand objects that live until it ends; the cycle collector
-            # would walk them again and again (a sixth of the time at 1 000 files, in the workers too).
-            gc.disable()
-        return args.run(args)
+        if args.command in ("consolidate", "new-master", "check"):
+            refuse_before_writing(args)
+        writes_master = args.command in ("consolidate", "new-master")
+        # A second run into the same master waits for the first, and never writes over it while it writes.
+        with master_lock(Path(args.output)) if writes_master else nullcontext():
+            if writes_master:
+                check_master_writable(Path(args.output))  # before reading any unit file, not after
+            if args.command in CORE_COMMANDS:
+                # A run builds a few hundred thousand objects that live until it ends; the cycle collector
+                # would walk them again and again (a sixth of the time at 1 000 files, in the workers too).
+                gc.disable()
+            return args.run(args)
     except ClerkError as exc:  # a layout file, a master open in Excel, a broken master, any command's own
         print(str(exc), file=sys.stderr)
         return EXIT_UNUSABLE

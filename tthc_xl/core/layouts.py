@@ -206,6 +206,19 @@ def load_layouts(extra_dirs=()) -> dict[str, Layout]:
     return layouts
 
 
+def missing_rule_columns(spelled: dict[int, str]) -> list[tuple[str, int]]:
+    """(rule as spelled, column) for each column a spelled rule names that the number row lacks: `3=(4+5)` in `1 2 3=(4+5) 4`."""
+    missing = []
+    for text in spelled.values():
+        if "=" in str(text):
+            try:
+                rule = parse_rule(text)
+            except LayoutError:
+                continue
+            missing += [(str(text).strip(), n) for n in (rule.left, *rule.right) if n not in spelled]
+    return missing
+
+
 def infer_layout(spelled: dict[int, str], headers: dict[int, tuple[str, ...]], label_column: int | None) -> Layout | None:
     """A layout from a number row that spells its rules (`3=(4+5)`); None when it spells none."""
     rules = []
@@ -215,7 +228,7 @@ def infer_layout(spelled: dict[int, str], headers: dict[int, tuple[str, ...]], l
                 rules.append(parse_rule(text))
             except LayoutError:
                 return None
-    if not rules:
+    if not rules or missing_rule_columns(spelled):
         return None
     columns = []
     for number in sorted(spelled):

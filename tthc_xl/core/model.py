@@ -43,6 +43,7 @@ class Row:
     unit: str = ""  # canonical unit name when matched against a unit list, else the label
     label_ref: str = ""
     group: str = ""
+    hidden: bool = False  # the row is hidden in its sheet (by hand or by a filter): read, and said so
 
     @property
     def blank(self) -> bool:

@@ -47,8 +47,10 @@ def parse_number(raw) -> float | int:
         return int(raw) if raw.is_integer() else raw
     if isinstance(raw, (dt.date, dt.datetime, dt.time, dt.timedelta)):
         raise NotANumber(str(raw))
-    text = _SPACES.sub("", str(raw))
-    text = _FOOTNOTE.sub("", text)
+    typed = _SPACES.sub("", str(raw))
+    text = _FOOTNOTE.sub("", typed)
+    if text == "" and typed:
+        raise NotANumber(str(raw).strip())  # "(2)" alone is a figure in brackets (or a negative), not a footnote of nothing
     if text == "" or text in _DASHES:
         return 0
     if text.endswith("%"):

@@ -33,7 +33,8 @@ from tthc_xl.core.master import Master, Settings, derived_rules
 from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Table
 from tthc_xl.core.rules import check_table
 from tthc_xl.core.sheet_plan import a1_rc, check_plan, draw, fitted_rows, master_plan, region_end, write_content, write_format
-from tthc_xl.core.units import UnitList, load_units
+from tthc_xl.core.units import UnitList, UnitListError, is_unit_list_name, load_units
+from tthc_xl.files.safe_open import ReadError, confined_file
 from tthc_xl.excel.charts import draw_chart_sheet
 from tthc_xl.excel.sheet_writer import (  # noqa: F401 - text_cell and set_protection, where callers found them
     PAGE_LAYOUT_CALLBACK, PROTECT_CALLBACK, XlwingsSheet, is_remote, set_protection, text_cell,
@@ -249,14 +250,23 @@ def master_table(book, layouts: dict[str, Layout], form: str | None = None) -> T
     return table
 
 
-def _units(setting: str | None, book) -> UnitList | None:
+def _units(setting: str | None, book, root: Path | None = None) -> UnitList | None:
     if not setting:
         return None
+    if root is not None:  # server: a list kept with the program (no suffix), or a file inside the folder
+        try:
+            return load_units(setting if is_unit_list_name(setting) else confined_file(root, setting, "Danh sách đơn vị"))
+        except (ReadError, UnitListError) as exc:
+            raise ButtonError(str(exc)) from None
+        except (OSError, KeyError, ValueError) as exc:
+            raise ButtonError(f"không đọc được danh sách đơn vị “{setting}” (ô {UNITS_NAME}): {exc}") from None
     path = Path(setting)
     if not path.is_absolute() and path.suffix and _book_folder(book):
         path = _book_folder(book) / path
     try:
         return load_units(path if path.suffix else setting)
+    except UnitListError as exc:
+        raise ButtonError(str(exc)) from None
     except (OSError, KeyError) as exc:
         raise ButtonError(f"không đọc được danh sách đơn vị “{setting}” (ô {UNITS_NAME}): {exc}") from None
 
@@ -337,7 +347,7 @@ def unit_files_in(folder: Path, text: str, root: Path | None) -> list[Path]:
 
     A folder whose readable files are all in subfolders is ambiguous (which period?) and refused."""
     text, nested = folder_setting(text)
-    files = expand_sources([folder])
+    files = expand_sources([folder], recursive=True)  # all of them: a folder of subfolders only is refused below
     if root is not None:  # no link or junction leads outside the server's folder
         base = root.resolve()
         files = [f for f in files if base in f.resolve().parents]
@@ -374,7 +384,7 @@ def _consolidate(book, root: Path | None) -> Consolidation:
         form = resolve_form(conf.form, layouts, _book_folder(book))
     except LayoutError:
         raise ButtonError(f"không có mẫu biểu “{conf.form}” (ô {FORM_NAME}). Các mẫu có sẵn: {', '.join(layouts)}.") from None
-    units = _units(conf.units, book)
+    units = _units(conf.units, book, root)
     existing = master_table(book, layouts, form)
     if existing is not None:  # keep the master's own unit rows, as `tthc-xl consolidate` does
         if not form and existing.layout.inferred:

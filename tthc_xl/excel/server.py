@@ -348,6 +348,84 @@ def scripts_module(settings: ServerSettings) -> types.ModuleType:
     return module
 
 
+NOT_JSON = "Dữ liệu bảng tính gửi lên không phải JSON (UTF-8): hãy bấm lại nút; nếu vẫn lỗi, hãy tải lại add-in (đóng và mở lại Excel)."
+NOT_A_BOOK = "Dữ liệu gửi lên không phải một bảng tính của xlwings."  # the add-in's task pane adds what to do
+MAX_SETTING_CHARS = 255  # a folder or a file name inside the server's folder
+
+
+def is_book_shaped(data) -> bool:
+    """The body has the shape xlwings' client sends: a book, its sheets with their values as rows, its names."""
+    if not isinstance(data, dict) or not isinstance(data.get("book"), dict) or not isinstance(data.get("sheets"), list):
+        return False
+    for sheet in data["sheets"]:
+        if not isinstance(sheet, dict) or not isinstance(sheet.get("name"), str):
+            return False
+        values = sheet.get("values")
+        if not isinstance(values, list) or not all(isinstance(row, list) for row in values):
+            return False
+    names = data.get("names", [])
+    return isinstance(names, list) and all(isinstance(n, dict) for n in names)
+
+
+def own_book(data: dict):
+    """The workbook of one request, in an xlwings App of its own.
+
+    The remote engine's `App.alert` and `App.run` add their actions to `books.active` of the App: with
+    every request's book in the one default App, parallel requests would get each other's alerts and
+    macro calls. An App made for the request (not listed among the engine's apps) keeps them apart."""
+    import xlwings as xw
+    from xlwings.pro import _xlremote
+
+    app = _xlremote.App(_xlremote.engine.apps, add_book=False)
+    return xw.Book(impl=app.books.open(json=data))
+
+
+def setting_problem(book) -> str:
+    """Why the folder or unit-list setting of a workbook cannot name anything inside the server's folder, or ""."""
+    from tthc_xl.excel.buttons import read_book_settings
+
+    conf = read_book_settings(book)
+    for label, text in (("Thư mục báo cáo đơn vị", conf.folder), ("Danh sách đơn vị", conf.units or "")):
+        if len(text) > MAX_SETTING_CHARS:
+            return (
+                f"Ô «{label}» dài {len(text)} ký tự, quá {MAX_SETTING_CHARS} ký tự của một tên thư mục hoặc tệp: "
+                "trên máy chủ chỉ ghi tên một thư mục con hoặc tệp (ví dụ Thang10-2019), hãy sửa ô này rồi bấm lại."
+            )
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            return f"Ô «{label}» có ký tự điều khiển (không nhìn thấy, ví dụ ký tự NUL): hãy xóa và gõ lại ô này rồi bấm lại."
+    return ""
+
+
+_SERVER_LINK = re.compile(r'=HYPERLINK\("file:[^"]*",("(?:[^"]|"")*")\)')
+
+
+def _as_text(name: str) -> str:
+    from tthc_xl.excel.buttons import text_cell
+
+    return text_cell(name)
+
+
+def without_server_paths(answer, folder: Path):
+    """The answer with no path of the server in it: links to the server's files become their names,
+    the server's folder disappears from texts (a file inside it keeps its path relative to it)."""
+    root = str(folder).rstrip("/")
+    uri = folder.as_uri().rstrip("/")
+
+    def clean(value):
+        if isinstance(value, str):
+            value = _SERVER_LINK.sub(lambda m: _as_text(m[1][1:-1].replace('""', '"')), value)
+            for prefix in (uri + "/", root + "/", uri, root):
+                value = value.replace(prefix, "")
+            return value
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    return clean(answer)
+
+
 def create_app(settings: ServerSettings):
     """The FastAPI app: the xlwings Server endpoints, the add-in's pages and its manifest."""
     import xlwings as xw
@@ -391,17 +469,28 @@ def create_app(settings: ServerSettings):
             raise HTTPException(status_code=404, detail=f"Không có lệnh “{script_name}”.")
         try:
             data = json.loads(await request.body())
-        except ValueError:
-            raise HTTPException(status_code=400, detail="Dữ liệu bảng tính gửi lên không phải JSON.") from None
-        if not isinstance(data, dict) or "sheets" not in data or "book" not in data:
-            raise HTTPException(status_code=400, detail="Dữ liệu gửi lên không phải một bảng tính của xlwings.")
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past what a workbook ever is
+            raise HTTPException(status_code=400, detail=NOT_JSON) from None
+        if not is_book_shaped(data):
+            raise HTTPException(status_code=400, detail=NOT_A_BOOK)
         args = data.pop("args", None) or []
-        book = xw.Book(json=data)
+        try:
+            book = own_book(data)
+            problem = setting_problem(book)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            raise HTTPException(status_code=400, detail=NOT_A_BOOK) from None
+        if problem:
+            book.close()
+            raise HTTPException(status_code=400, detail=problem)
         try:
             book = await xlwings.server.custom_scripts_call(module, script_name, None, typehint_to_value={xw.Book: book}, args=args)
-            return JSONResponse(book.json())
+            return JSONResponse(without_server_paths(book.json(), settings.folder))
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            log.exception("tthc-xl: a script call failed on the workbook sent")
+            raise HTTPException(status_code=400, detail=NOT_A_BOOK) from None
         finally:
-            book.close()
+            if book.impl.books is not None:
+                book.close()
 
     @router.get("/custom-scripts-meta")
     @router.get("/custom-scripts-meta.json")

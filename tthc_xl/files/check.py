@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.model import ERROR, SOURCE_FAILED as FAILED, SOURCE_OK as OK, UNIT, Finding, SourceFile, Table  # noqa: F401 - OK, FAILED: the status words, public here too
-from tthc_xl.files.read import FileResult
+from tthc_xl.files.read import FileResult, hidden_row_findings
 from tthc_xl.files.sources import expand_sources, read_sources  # noqa: F401 - expand_sources: public here too
 from tthc_xl.core.rules import check_table
 from tthc_xl.core.units import UnitList
@@ -46,16 +46,17 @@ def source_entries(result: FileResult) -> list[SourceFile]:
     return entries
 
 
-def check_files(sources, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None) -> CheckResult:
+def check_files(sources, layouts: dict[str, Layout], form: str | None = None, units: UnitList | None = None, recursive: bool = False) -> CheckResult:
     result = CheckResult(form=form or "")
     forms: list[Layout] = []
 
-    for read in read_sources(expand_sources(sources), layouts, form, units):
+    for read in read_sources(expand_sources(sources, recursive), layouts, form, units):
         result.sources += source_entries(read)
         result.notes += read.notes
         for table in read.tables + read.level_tables:
             result.tables.append(table)
             result.findings += check_table(table)
+            result.findings += hidden_row_findings(table)
             forms.append(table.layout)
         result.findings += read.findings
     if forms:

@@ -24,6 +24,10 @@ class Grid:
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → a formula saved without its result
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → an error value ("#REF!")
     trimmed: bool = False  # rows or columns past MAX_SHEET_ROWS × MAX_SHEET_COLS were not read
+    hidden_rows: set[int] = field(default_factory=set)  # rows hidden in the sheet (by hand or by an autofilter)
+    recalc: bool = False  # stored formula results are not to be trusted (the workbook recalculates on load)
+    results_stored: bool | None = None  # under `recalc`: whether stored results are real after all (found when needed)
+    convention: str | None = None  # how the sheet writes thousands ("vi", "en"), found when a figure needs it
     _merges_by_row: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # filled by `_merges_across`
 
     def at(self, row: int, col: int):

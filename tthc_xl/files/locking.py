@@ -90,3 +90,102 @@ def check_master_writable(path) -> None:
         raise MasterNotWritable(open_in_excel_message(path)) from None
     except OSError:
         pass  # not a question of locks: the write itself will tell
+
+
+LOCK_SECONDS = 120.0  # how long a second run into the same master waits for the first (TTHC_XL_LOCK_SECONDS)
+
+
+def lock_file(path: Path) -> Path:
+    """The lock beside a master (hidden, so folders of unit files skip it), there only while a run writes."""
+    return path.with_name(f".{path.name}.tthc-xl-lock")
+
+
+def busy_message(path: Path, seconds: float) -> str:
+    shown = f"{seconds:g}".replace(".", ",")
+    return (
+        f"Bảng tổng hợp {path.name} đang được một lần tổng hợp khác ghi (trên máy này hoặc máy khác dùng chung thư mục); "
+        f"đã chờ {shown} giây mà chưa xong. Hãy đợi lần đó xong rồi chạy lại. Bảng tổng hợp chưa bị thay đổi."
+    )
+
+
+class master_lock:
+    """Hold the master's lock for one run: a second run waits for the first (up to TTHC_XL_LOCK_SECONDS),
+    then gives up with MasterNotWritable; it never writes over the first run's master while that one writes."""
+
+    def __init__(self, path, seconds: float | None = None):
+        self.path = Path(path)
+        if seconds is None:
+            try:
+                seconds = float(os.environ.get("TTHC_XL_LOCK_SECONDS") or LOCK_SECONDS)
+            except ValueError:
+                seconds = LOCK_SECONDS
+        self.seconds = seconds
+        self.handle = None
+
+    def __enter__(self) -> "master_lock":
+        import time
+
+        target = lock_file(self.path)
+        deadline = time.monotonic() + self.seconds
+        while True:
+            try:
+                handle = open(target, "a+b")
+            except OSError:
+                return self  # a folder we cannot write: check_master_writable says so in the clerk's words
+            if _try_lock(handle):
+                if _same_file(handle, target):
+                    self.handle = handle
+                    return self
+                # the run before removed the file while we waited on it: lock the one now at that name
+            handle.close()
+            if time.monotonic() >= deadline:
+                raise MasterNotWritable(busy_message(self.path, self.seconds))
+            time.sleep(0.1)
+
+    def __exit__(self, *exc) -> None:
+        if self.handle is not None:
+            try:  # removed while still held, so a run waiting on it sees a new file and starts over
+                os.unlink(lock_file(self.path))
+            except OSError:
+                pass  # Windows keeps an open file; it stays, hidden, and is reused
+            _unlock(self.handle)
+            self.handle.close()
+            self.handle = None
+
+
+def _same_file(handle, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except OSError:
+        return False
+
+
+def _try_lock(handle) -> bool:
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+
+
+def _unlock(handle) -> None:
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    except OSError:
+        pass

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import python_calamine
 
-from tthc_xl.core.a1 import cell_ref, column_letters
+from tthc_xl.core.a1 import cell_ref, column_letters, parse_ref
 from tthc_xl.core.fit import Fit, best_fit
 from tthc_xl.core.infer import columns_of, infer as infer_layout
-from tthc_xl.core.layouts import Layout
+from tthc_xl.core.layouts import Layout, missing_rule_columns
 from tthc_xl.core.levels import level_findings, split_levels
-from tthc_xl.core.model import DOCUMENT_SUFFIXES, GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Table
+from tthc_xl.core.model import DOCUMENT_SUFFIXES, ERROR, GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Row, Table
 from tthc_xl.core.vocabulary import load_vocabulary
 from tthc_xl.core.contract import NOT_SENT
 from tthc_xl.core.numbers import NotANumber, format_number, parse_number
@@ -61,6 +61,135 @@ class UncomputedFormula(str):
         self = super().__new__(cls, text)
         self.formula = formula
         return self
+
+
+class RecomputedFormula(str):
+    """A formula cell whose stored result could not be trusted, computed here from the cells it names."""
+
+    def __new__(cls, formula: str, value):
+        self = super().__new__(cls, f"={formula}")
+        self.formula, self.value = formula, value
+        return self
+
+    def __reduce__(self):
+        return RecomputedFormula, (self.formula, self.value)
+
+
+_FORMULA_TOKEN = re.compile(r"\s*(?:(SUM)\s*\(|(\$?[A-Z]{1,3}\$?\d+)(?::(\$?[A-Z]{1,3}\$?\d+))?|(\d+(?:\.\d+)?)|([-+*/(),]))", re.I)
+
+
+def recompute(grid: Grid, where: tuple[int, int], depth: int = 0, filled: list | None = None):
+    """The value of the formula at `where` when it is simple arithmetic over cells of the sheet
+    (`D9+E9`, `F9-H9-I9`, `SUM(C9:C24)`, `2*C9`), the cells it names computed the same way; else None.
+    `filled` gets an entry for each non-blank cell the formula reads in the end."""
+    formula = grid.formulas.get(where)
+    if formula is None or depth > 32:
+        return None
+    tokens = []
+    pos = 0
+    text = formula.strip().lstrip("=")
+    while pos < len(text):
+        match = _FORMULA_TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            return None
+        tokens.append(match)
+        pos = match.end()
+
+    def cell(ref: str):
+        r, c = parse_ref(ref)
+        if (r, c) in grid.errors:
+            raise ValueError(ref)
+        if (r, c) in grid.formulas and (grid.recalc or grid.raw(r, c) is None):
+            value = recompute(grid, (r, c), depth + 1, filled)
+            if value is None:
+                raise ValueError(ref)
+            return value
+        raw = grid.raw(r, c)
+        if raw is not None and filled is not None:
+            filled.append(raw)
+        return parse_number(raw)
+
+    def cells(first: str, last: str):
+        (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last)
+        if (r2 - r1 + 1) * (c2 - c1 + 1) > 100_000:
+            raise ValueError(first)
+        return sum(cell(cell_ref(r, c)) for r in range(min(r1, r2), max(r1, r2) + 1) for c in range(min(c1, c2), max(c1, c2) + 1))
+
+    index = 0
+
+    def peek():
+        return tokens[index] if index < len(tokens) else None
+
+    def take():
+        nonlocal index
+        index += 1
+        return tokens[index - 1]
+
+    def atom():
+        token = take()
+        if token[1]:  # SUM(
+            total = 0
+            while True:
+                following = peek()
+                if following is not None and following[5] == ")":
+                    take()
+                    return total
+                total += expression()
+                separator = take()
+                if separator[5] == ")":
+                    return total
+                if separator[5] != ",":
+                    raise ValueError(formula)
+        if token[2]:
+            return cells(token[2], token[3]) if token[3] else cell(token[2])
+        if token[4]:
+            return float(token[4])
+        if token[5] == "(":
+            value = expression()
+            if take()[5] != ")":
+                raise ValueError(formula)
+            return value
+        if token[5] in "+-":
+            return atom() if token[5] == "+" else -atom()
+        raise ValueError(formula)
+
+    def term():
+        value = atom()
+        while (following := peek()) is not None and following[5] in ("*", "/"):
+            take()
+            divisor = atom()
+            value = value * divisor if following[5] == "*" else value / divisor
+        return value
+
+    def expression():
+        value = term()
+        while (following := peek()) is not None and following[5] in ("+", "-"):
+            take()
+            value = value + term() if following[5] == "+" else value - term()
+        return value
+
+    try:
+        value = expression()
+        if index != len(tokens):
+            return None
+    except (ValueError, IndexError, TypeError, ZeroDivisionError, NotANumber):
+        return None
+    value = round(value, 9)
+    return int(value) if float(value).is_integer() else value
+
+
+def _stores_results(grid: Grid) -> bool:
+    """Whether a workbook that asks to be recalculated on load still stores real results: a formula's stored
+    figure, not 0, equals what the cells it names give (XlsxWriter stores 0 for every formula)."""
+    if grid.results_stored is None:
+        grid.results_stored = False
+        for (r, c) in grid.formulas:
+            stored = grid.raw(r, c)
+            if isinstance(stored, (int, float)) and not isinstance(stored, bool) and stored != 0:
+                if recompute(grid, (r, c)) == stored:
+                    grid.results_stored = True
+                    break
+    return grid.results_stored
 
 
 def read_grids(path: Path) -> list[Grid]:
@@ -107,6 +236,8 @@ def read_grids(path: Path) -> list[Grid]:
                     formulas=opened.formulas.get(meta.name, {}),
                     errors=opened.errors.get(meta.name, {}),
                     trimmed=meta.name in opened.trimmed or clipped,
+                    hidden_rows=opened.hidden_rows.get(meta.name, set()),
+                    recalc=opened.recalc,
                 )
             )
         return grids
@@ -232,15 +363,34 @@ def _label_number(headers: dict[int, tuple[str, ...]]) -> int | None:
     return 2 if 2 in headers else None
 
 
+_TOTAL_START = re.compile(r"^(tong cong|tong so|tong|cong)(?!\w)(.*)$")
+
+
 def classify(label: str, order) -> str:
     text = fold(label)
-    if text in ("tong", "cong") or text.startswith(("tong cong", "tong so")):
+    if _is_total(text, order):
         return TOTAL
     if text.startswith("ty le") or text == "%":
         return PERCENT
     if _ROMAN.match(fold(order)) or text.startswith(_GROUP_WORDS):
         return GROUP
     return UNIT
+
+
+def _is_total(text: str, order) -> bool:
+    """"Tổng cộng", "Tổng số", "Cộng:", "TONG CONG (I+II)": the total words, whole, at the start of the folded label.
+
+    A unit's name may start with the same letters: "Tổng công ty Điện lực …", "Tổng cục Thuế", "Công an tỉnh".
+    "Tổng" or "Cộng" followed by a word, "tổng công ty", and a numbered row (STT 1, 2 …) are units."""
+    match = _TOTAL_START.match(text)
+    if not match:
+        return False
+    word, rest = match[1], match[2].strip()
+    if word in ("tong", "cong") and rest[:1].isalpha():
+        return False
+    if word == "tong cong" and rest.split()[:1] == ["ty"]:
+        return False
+    return not (order and order.replace(".", "").isdigit())
 
 
 def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, units: UnitList | None = None, end: int | None = None) -> Table:
@@ -256,11 +406,13 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
     unreadable = grid.errors.keys() | grid.formulas.keys()  # cells calamine reads as blank although they are not
     rows: list[Row] = []
     group = ""
+    spacer = False  # a blank row seen since the last row read
     for r in range(number_row.row + 1, grid.bottom if end is None else min(end, grid.bottom)):
         values = grid.raw_row(r, span)
         if all(v is None for v in values) and not (unreadable and any((r, c) in unreadable for c in span)):
-            if rows:
-                break
+            if rows and rows[-1].kind in (TOTAL, PERCENT):
+                break  # the table ends with its total
+            spacer = bool(rows)  # a blank spacer row inside the table does not end it
             continue
         label = _text(grid.at(r, label_col)) if label_col is not None else ""
         order = _text(grid.at(r, order_col)) if order_col is not None else ""
@@ -269,6 +421,9 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
         if fold(label).startswith(_FOOTER_WORDS):
             break
         kind = classify(label, order)
+        if spacer and kind == UNIT and not (order and (order.replace(".", "").isdigit() or _ROMAN.match(fold(order)))):
+            break  # after a blank row, a row with no STT that is no total: what follows the table (a note, a signature)
+        spacer = False
         cells = {}
         number = str(r + 1)
         for n, c, column, i in counts:
@@ -281,11 +436,29 @@ def read_table(grid: Grid, number_row: NumberRow, layout: Layout, file: str, uni
             matched = units.match(label)
             if matched:
                 unit, group = matched.name, matched.group or group
-        rows.append(Row(kind, label, cells, unit, cell_ref(r, label_col) if label_col is not None else "", group))
+        rows.append(Row(kind, label, cells, unit, cell_ref(r, label_col) if label_col is not None else "", group, hidden=r in grid.hidden_rows))
         if kind == PERCENT:
             _as_percent(cells)
             break  # what follows the percentage row (previous period, signatures) is not the table
     return Table(file=file, sheet=grid.sheet, layout=layout, rows=rows, first_row=number_row.row + 2)
+
+
+def hidden_row_findings(table: Table) -> list[Finding]:
+    """Each hidden row of a table that holds figures: read and counted like the others, and said so (“dòng bị ẩn”)."""
+    found = []
+    for row in table.rows:
+        if row.hidden and not row.blank:
+            line = row.label_ref[1:].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if row.label_ref else ""
+            where = f"dòng {line}" if line else "một dòng"
+            found.append(
+                Finding(
+                    table.file, table.sheet, row.label_ref, row.unit or row.label, "dòng bị ẩn", ERROR,
+                    f"Tệp {Path(table.file).name} (trang “{table.sheet}”): {where} “{row.label}” đang bị ẩn (ẩn dòng hoặc bị lọc "
+                    "bằng bộ lọc) nhưng vẫn có số liệu; số liệu này đã được đọc như các dòng khác. Nếu đó là số liệu cũ, hãy đề nghị "
+                    "đơn vị xóa dòng đó; nếu đúng, hãy bỏ ẩn dòng rồi tổng hợp lại.",
+                )
+            )
+    return found
 
 
 def _read_count(grid: Grid, row: int, col: int, raw):
@@ -294,14 +467,52 @@ def _read_count(grid: Grid, row: int, col: int, raw):
         where = (row, col)
         if where in grid.errors:
             return None, grid.errors[where]
-        if raw is None and where in grid.formulas:
-            return None, UncomputedFormula(grid.formulas[where])
+        if where in grid.formulas and (raw is None or (grid.recalc and not _stores_results(grid))):
+            filled: list = []
+            value = recompute(grid, where, filled=filled)
+            try:
+                stored = None if raw is None else parse_number(raw)
+            except NotANumber:
+                stored = None
+            if value is None:
+                if stored:  # recalculated on load, but with real results stored (not XlsxWriter's 0): those are the figures
+                    return stored, raw
+                return None, UncomputedFormula(grid.formulas[where])
+            if not filled:
+                return value, None  # a formula over blank cells (a unit that has not reported): blank, as Excel shows it
+            if stored == value:
+                return value, raw  # the stored result was right
+            return value, RecomputedFormula(grid.formulas[where], value)
+    if type(raw) is str and _COMMA_GROUPS.match(raw.strip()):
+        if grid.convention is None:
+            grid.convention = _number_convention(grid)
+        if grid.convention != "en":
+            return None, raw.strip()  # "2,000": two thousand, or two with three decimals? As typed, for the clerk to say
+        return int(raw.strip().replace(",", "")), raw
     try:
         return parse_number(raw), raw
     except NotANumber:
         if isinstance(raw, str) and fold(raw) == _NOT_SENT:
             return parse_number(None), None  # the master's own mark of a unit that has not reported: a blank cell
         return None, _shown(raw)
+
+
+_COMMA_GROUPS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+$")  # 2,000 / 1,234,567: English thousands, or a Vietnamese decimal
+_EN_ONLY = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+\.\d+$|^[+-]?\d{1,3}(?:,\d{3}){2,}$")  # 1,234.5 / 1,234,567
+_VI_ONLY = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$|^[+-]?\d+,\d{1,2}$")  # 1.234 / 1.234,5 / 68,75
+
+
+def _number_convention(grid: Grid) -> str:
+    """"en" when the sheet's own figures write thousands with commas (1,234,567 or 1,234.5) and never the
+    Vietnamese way (1.234, 68,75); else "vi". Only "en" settles what `2,000` means."""
+    english = vietnamese = False
+    for line in grid.values:
+        for value in line:
+            if type(value) is str and value[:1].isdigit() and len(value) < 24:
+                text = value.strip()
+                english = english or bool(_EN_ONLY.match(text))
+                vietnamese = vietnamese or bool(_VI_ONLY.match(text))
+    return "en" if english and not vietnamese else "vi"
 
 
 def _shown(raw):
@@ -416,6 +627,24 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
     uncomputed = [
         f"{c.ref}" for t in result.tables for r in t.rows for c in r.cells.values() if isinstance(c.raw, UncomputedFormula)
     ]
+    recomputed = [c.ref for t in result.tables for r in t.rows for c in r.cells.values() if isinstance(c.raw, RecomputedFormula)]
+    if recomputed:
+        shown = ", ".join(recomputed[:8]) + (", …" if len(recomputed) > 8 else "")
+        result.notes.append(
+            f"Tệp {path.name} có {len(recomputed)} ô công thức mà kết quả lưu trong tệp không tin được (tệp do một chương trình "
+            f"không tính công thức ghi ra, hoặc thiếu kết quả): đã tính lại từ các ô của bảng ({shown})."
+        )
+    ambiguous = [
+        f"{c.ref} “{c.raw}”" for t in result.tables for r in t.rows for c in r.cells.values()
+        if c.value is None and type(c.raw) is str and _COMMA_GROUPS.match(c.raw)
+    ]
+    if ambiguous:
+        shown = ", ".join(ambiguous[:8]) + (", …" if len(ambiguous) > 8 else "")
+        result.notes.append(
+            f"Tệp {path.name} ghi số có dấu phẩy ({shown}): không rõ là số nghìn theo kiểu nước ngoài (2,000 = hai nghìn) hay "
+            "số lẻ (2,000 = hai), nên các ô này chưa được đọc. Hãy đề nghị đơn vị ghi số không có dấu phân cách hoặc theo kiểu "
+            "Việt Nam (2.000)."
+        )
     if uncomputed:
         shown = ", ".join(uncomputed[:8]) + (", …" if len(uncomputed) > 8 else "")
         result.notes.append(
@@ -468,6 +697,15 @@ def _rows(number_rows) -> str:
 
 def _unknown_layout(path: Path, grid: Grid, number_row: NumberRow, choices: dict[str, Layout], nearest: Fit | None) -> str:
     """The clerk's message for a table no layout fits: the nearest layout, what differs, and how to write a layout file."""
+    missing = missing_rule_columns(number_row.spelled)
+    if missing:
+        rule, column = missing[0]
+        last = max(number_row.columns)
+        return (
+            f"Bảng trong tệp {path.name} (trang “{grid.sheet}”, hàng đánh số cột ở dòng {number_row.row + 1}) ghi quy tắc "
+            f"“{rule}” nhưng hàng đánh số cột chỉ liền mạch từ 1 đến {last}, không có cột {column}: các cột sau cột {last} "
+            "không đọc được. Hãy sửa hàng đánh số cột (các số liên tiếp 1, 2, 3=(4+5), 4, 5, …) rồi gửi lại; tệp chưa được tổng hợp."
+        )
     known = ", ".join(f"{name}: {max(layout.numbers)} cột" for name, layout in choices.items())
     message = (
         f"Bảng trong tệp {path.name} (trang “{grid.sheet}”, hàng đánh số cột ở dòng {number_row.row + 1}) có "

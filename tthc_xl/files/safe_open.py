@@ -62,6 +62,8 @@ class Opened:
     formulas: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)  # sheet → (row, col) → formula with no result
     errors: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)  # sheet → (row, col) → "#REF!"…
     trimmed: list[str] = field(default_factory=list)  # sheets cut at MAX_SHEET_ROWS / MAX_SHEET_COLS
+    hidden_rows: dict[str, set[int]] = field(default_factory=dict)  # sheet → rows hidden (by hand or by a filter)
+    recalc: bool = False  # the workbook asks to be recalculated when opened: stored formula results are not to be trusted
 
 
 # --------------------------------------------------------------------------------------
@@ -201,6 +203,36 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         return data
 
 
+def confined_file(root: Path, text: str, what: str, limit: int = 2**20) -> Path:
+    """The regular file `text` names inside `root` (a server's folder), at most `limit` bytes; else ReadError.
+
+    A link leading outside, a device (/dev/zero), a folder or a file far larger than `what` ever is are refused."""
+    import os
+    import stat
+
+    base = Path(root).resolve()
+    try:
+        target = (base / text).resolve()
+    except (OSError, ValueError):
+        target = base
+    try:
+        info = target.stat()
+    except (OSError, ValueError):
+        info = None
+    if base not in target.parents:
+        raise ReadError(
+            f"{what} “{text}” nằm ngoài thư mục báo cáo của máy chủ: trên máy chủ chỉ ghi tên một tệp trong "
+            "thư mục đó (ví dụ danh-sach-don-vi.csv)."
+        )
+    if info is None or not stat.S_ISREG(info.st_mode):
+        raise ReadError(f"{what} “{text}” không phải một tệp trong thư mục báo cáo của máy chủ: hãy kiểm tra lại tên tệp.")
+    if info.st_size > limit:
+        raise ReadError(f"{what} “{text}” quá lớn ({_size(info.st_size)}; tối đa {_size(limit)}): hãy kiểm tra lại tệp.")
+    if not os.access(target, os.R_OK):
+        raise ReadError(f"Máy chủ không có quyền đọc {what.lower()} “{text}”.")
+    return target
+
+
 # --------------------------------------------------------------------------------------
 # Workbooks
 # --------------------------------------------------------------------------------------
@@ -280,9 +312,11 @@ def _examine(name: str, data: bytes, infos: list[zipfile.ZipInfo], package: _Zip
                 package.check_prolog(name, info)
         opened = Opened(data, kind)
         if kind == "xlsx":
+            _check_shared_strings(name, package)
+            opened.recalc = _recalculates_on_load(package, main)
             _scan_worksheets(name, package, main, opened)
         elif kind == "ods":
-            _scan_ods(package, opened)
+            _scan_ods(name, package, opened)
         return opened
     except ReadError:
         raise
@@ -340,24 +374,42 @@ _ROOT_START = re.compile(rb"<[A-Za-z_]")
 _DECLARATIONS = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 
 
+_WIDE_STARTS = (  # how a part in UTF-32 or UTF-16 starts: a byte-order mark, or "<" and zero bytes
+    (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"), (b"\x00\x00\x00<", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"), (b"<\x00", "utf-16-le"), (b"\x00<", "utf-16-be"),
+)
+
+
+def _wide_encoding(head: bytes) -> str | None:
+    """The encoding of a part written two or four bytes a character (the XML declaration then says UTF-16), or None."""
+    return next((codec for start, codec in _WIDE_STARTS if head.startswith(start)), None)
+
+
 def _check_prolog(name: str, stream) -> None:
-    """No DOCTYPE or ENTITY before the root element (they could only serve entity expansion or file reads)."""
-    head = b""
+    """No DOCTYPE or ENTITY before the root element (they could only serve entity expansion or file reads),
+    in whatever encoding the part is written: a UTF-16 part is read as UTF-16, not as ASCII bytes."""
+    head = raw = b""
+    codec = None
     while True:
         chunk = stream.read(65536)
-        head += chunk
+        raw += chunk
+        if codec is None and len(raw) >= 4:
+            codec = _wide_encoding(raw) or ""
+        head = raw.decode(codec, "replace").encode("utf-8", "replace") if codec else raw
         root = _ROOT_START.search(head)
         prolog = head[: root.start()] if root else head
         if _DECLARATIONS.search(prolog):
             raise ReadError(_unsafe_xml(name))
         if root or not chunk:
             return
-        if len(head) > _PROLOG_MAX:
+        if len(raw) > _PROLOG_MAX * (4 if codec else 1):
             raise ReadError(_unsafe_xml(name))
 
 
 def _check_prolog_of(name: str, content: bytes) -> None:
     """_check_prolog on a part held whole, without copying it."""
+    if _wide_encoding(content[:4]):
+        return _check_prolog(name, io.BytesIO(content[:_PROLOG_MAX * 4]))
     root = _ROOT_START.search(content, 0, _PROLOG_MAX)
     if root is None and len(content) > _PROLOG_MAX:
         return _check_prolog(name, io.BytesIO(content))  # a root past the first MB or none: the streamed verdict
@@ -463,8 +515,10 @@ def _scan_worksheets(name: str, package: _Zipped | _InMemory, main: str, opened:
         if names[part] <= _FAST_SHEET_BYTES and _plain_small_sheet(package.read(part)):
             continue
         with package.open(part) as stream:
-            scan = scan_sheet(name, stream)
+            scan = scan_sheet(name, stream, every_formula=opened.recalc)
         sheet = by_part.get(part, part)
+        if scan.hidden_rows:
+            opened.hidden_rows[sheet] = scan.hidden_rows
         if scan.formulas:
             opened.formulas[sheet] = scan.formulas
         if scan.errors:
@@ -486,6 +540,8 @@ _ANY_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _UNPREFIXED_CELL = re.compile(rb"<c[\s/>]")  # _ANY_CELL where no ":c" occurs
 _ANY_REF = re.compile(rb"""r(?<=\sr)\s*=\s*["']\$?([A-Za-z]{0,3})\$?(\d+)["']""")
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
+_HIDDEN_ROW = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*\shidden\s*=\s*["'](?:1|true)["']""")
+_HIDDEN = re.compile(rb"""\shidden\s*=\s*["'](?:1|true)["']""")
 
 
 def _plain_small_sheet(data: bytes) -> bool:
@@ -495,6 +551,8 @@ def _plain_small_sheet(data: bytes) -> bool:
     far away (XFD1048576) still goes through the scan: calamine would allocate the whole block.
     """
     if (_FORMULA_HINT.search(data) and _FORMULA_TAG.search(data)) or _ERROR_TYPE.search(data):
+        return False
+    if b"hidden" in data and _HIDDEN_ROW.search(data):
         return False
     refs = _ANY_REF.findall(data)
     rows = set(map(_SECOND, refs))
@@ -651,6 +709,8 @@ class SheetScan:
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
     data: bytes | None = None  # the trimmed part, when rows or columns were cut
+    hidden_rows: set[int] = field(default_factory=set)  # 0-based rows with hidden="1"
+    every_formula: bool = False  # record formulas with a stored result too (the workbook recalculates on load)
 
 
 class _Stream:
@@ -667,10 +727,11 @@ class _Stream:
         return chunk
 
 
-def scan_sheet(name: str, raw_stream, limit: int = MAX_SHEET_PART_BYTES) -> SheetScan:
-    """Stream a worksheet part: collect formula-without-result and error cells, cut what lies past the limits."""
+def scan_sheet(name: str, raw_stream, limit: int = MAX_SHEET_PART_BYTES, every_formula: bool = False) -> SheetScan:
+    """Stream a worksheet part: collect formula-without-result (or every formula), error cells and hidden rows,
+    cut what lies past the limits."""
     stream = _Stream(name, raw_stream, limit)
-    scan = SheetScan()
+    scan = SheetScan(every_formula=every_formula)
     out: list[bytes] = []
     buf = bytearray()
     cut = False
@@ -723,6 +784,8 @@ def scan_sheet(name: str, raw_stream, limit: int = MAX_SHEET_PART_BYTES) -> Shee
                 if row_number > MAX_SHEET_ROWS:
                     cut = True
                     break
+                if b"hidden" in start_tag and _HIDDEN.search(start_tag):
+                    scan.hidden_rows.add(row_number - 1)
                 kept, dropped = _scan_row(bytes(buf[tag_end + 1 : closing]), row_number, scan)
                 if dropped:
                     cut = True
@@ -788,7 +851,7 @@ def _scan_row(body: bytes, row_number: int, scan: SheetScan) -> tuple[bytes, boo
             scan.errors[where] = _xml_text(value[1]) if value and value[1] else "#N/A"
             continue
         formula = _FORMULA.search(content)
-        if formula and kind != b"str" and (value is None or not (value[1] or b"").strip()):
+        if formula and kind != b"str" and (scan.every_formula or value is None or not (value[1] or b"").strip()):
             scan.formulas[where] = _xml_text(formula[1] or b"")
     return b"".join(kept), dropped
 
@@ -817,23 +880,41 @@ _ODS_TOKEN = re.compile(
 _ODS_TEXT = re.compile(rb"<text:p\b[^>]*>(.*?)</text:p>", re.S)
 
 
-def _scan_ods(package: _Zipped | _InMemory, opened: Opened) -> None:
+def _scan_ods(name: str, package: _Zipped | _InMemory, opened: Opened) -> None:
+    """Error cells of content.xml; and refuse what would make calamine loop or expand without bound:
+    a table never closed, repeat attributes that spread a few bytes over more than MAX_ODS_CELLS cells."""
     if package.sizes["content.xml"] > MAX_PART_BYTES:
-        return
+        return  # such a part is not scanned: the worker's limits bound it
     content = package.read("content.xml")
+    if content.count(b"</table:table>") < len(_ODS_TABLE_START.findall(content)):
+        raise ReadError(broken_message(name, "bảng tính bị cắt cụt hoặc thiếu phần kết thúc"))
     sheet = None
     row = next_row = 0
     column = 0
+    row_repeat = filled = 0  # the current row's repeat, and cells with content so far (repeats multiplied out)
     for token in _ODS_TOKEN.finditer(content):
         if token[5] is not None:  # a table
             sheet = _attribute(token[5], b"table:name") or ""
             row = next_row = 0
         elif token[1] is not None:  # a row
             row = next_row
-            next_row += _repeat(token[1], b"table:number-rows-repeated")
+            row_repeat = _repeat(token[1], b"table:number-rows-repeated")
+            next_row += row_repeat
             column = 0
+            if sheet is not None and b"table:visibility" in token[1] and row < MAX_SHEET_ROWS:
+                if _attribute(token[1], b"table:visibility") in ("collapse", "filter"):
+                    opened.hidden_rows.setdefault(sheet, set()).update(range(row, min(next_row, MAX_SHEET_ROWS)))
         elif token[3] is not None:  # a cell
             repeat = _repeat(token[3], b"table:number-columns-repeated")
+            if not token[4] or b"value-type" in token[3]:  # not an empty `<table:table-cell …/>`
+                filled += repeat * max(row_repeat, 1)
+                if filled > MAX_ODS_CELLS:
+                    raise ReadError(_repeated_cells(name, filled))
+            if sheet is not None and b"table:formula" in token[3] and b"office:value" not in token[3].replace(b"office:value-type", b"") \
+                    and b'value-type="string"' not in token[3] and b'calcext:value-type="error"' not in token[3] and row < MAX_SHEET_ROWS:
+                formula = _attribute(token[3], b"table:formula") or ""
+                for offset in range(min(repeat, MAX_SHEET_COLS)):
+                    opened.formulas.setdefault(sheet, {})[(row, column + offset)] = _ods_formula(formula)
             if sheet is not None and b'calcext:value-type="error"' in token[3] and row < MAX_SHEET_ROWS:
                 text = b""
                 if not token[4]:
@@ -843,6 +924,63 @@ def _scan_ods(package: _Zipped | _InMemory, opened: Opened) -> None:
                 for offset in range(min(repeat, MAX_SHEET_COLS)):
                     opened.errors.setdefault(sheet, {})[(row, column + offset)] = _xml_text(text) or "#N/A"
             column += repeat
+
+
+_ODS_TABLE_START = re.compile(rb"<table:table[\s>]")
+MAX_ODS_CELLS = MAX_SHEET_ROWS * MAX_SHEET_COLS  # cells with content, repeats multiplied out
+
+
+def _repeated_cells(name: str, cells: int) -> str:
+    return (
+        f"Tệp {name} bất thường: vài dòng trong tệp được lặp lại thành hơn {_thousands(cells)} ô có dữ liệu (một báo cáo chỉ "
+        "vài nghìn ô) — có thể là tệp độc hại — nên không được đọc. Hãy mở tệp bằng LibreOffice hoặc Excel, xóa các dòng, "
+        "cột thừa, lưu lại rồi chạy lại, hoặc đề nghị đơn vị gửi lại."
+    )
+
+
+_FULL_CALC = re.compile(rb"""<(?:\w+:)?calcPr\b[^>]*\sfullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
+
+
+def _recalculates_on_load(package: _Zipped | _InMemory, main: str) -> bool:
+    """`<calcPr fullCalcOnLoad="1"/>`: written by programs that store no real formula results (XlsxWriter stores 0)."""
+    main = main or "xl/workbook.xml"
+    size = package.sizes.get(main)
+    return size is not None and size <= MAX_PART_BYTES and bool(_FULL_CALC.search(package.read(main)))
+
+
+_SST = re.compile(rb"<(?:\w+:)?sst\b([^>]*)>")
+
+
+def _check_shared_strings(name: str, package: _Zipped | _InMemory) -> None:
+    """The shared-strings part's declared count of strings against its size: each string takes at least
+    `<si/>`; calamine reserves memory for the declared count first (4 294 967 295 aborts the process)."""
+    part = next((n for n in package.sizes if n.lower().endswith("sharedstrings.xml")), None)
+    if part is None:
+        return
+    size = package.sizes[part]
+    with package.open(part) as stream:
+        head = stream.read(4096)
+    match = _SST.search(head)
+    if not match:
+        return
+    declared = _attribute(match[1], b"uniqueCount")
+    try:
+        count = int(declared) if declared is not None else 0
+    except ValueError:
+        raise ReadError(broken_message(name, "danh sách chuỗi ký tự khai sai số lượng")) from None
+    if count > size // 5 + 1:
+        raise ReadError(
+            f"Tệp {name} bất thường: tệp khai có {_thousands(count)} chuỗi ký tự trong khi phần chứa chúng chỉ "
+            f"{_size(size)} — có thể là tệp độc hại hoặc do phần mềm lạ ghi sai — nên không được đọc. Hãy mở tệp bằng Excel, "
+            "lưu lại thành .xlsx mới rồi chạy lại, hoặc đề nghị đơn vị gửi lại."
+        )
+
+
+def _ods_formula(formula: str) -> str:
+    """`of:=[.D9]+[.E9]`, `of:=SUM([.C9:.C24])` as A1 formulas (`D9+E9`, `SUM(C9:C24)`)."""
+    text = re.sub(r"^(?:\w+:)?=", "", formula)
+    text = re.sub(r"\[\$?'?[^\].:]*'?\.(\$?[A-Z]+\$?\d+)(?::\.(\$?[A-Z]+\$?\d+))?\]", lambda m: m[1] + (":" + m[2] if m[2] else ""), text)
+    return text.replace(";", ",")
 
 
 def _repeat(attrs: bytes, key: bytes) -> int:

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import copyreg
-import io
-import multiprocessing
 import os
 import pickle
-import sys
-import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.master import Master, Settings, build_master
-from tthc_xl.core.model import ERROR, SOURCE_FAILED as FAILED, TOTAL, UNIT, Cell, Finding, Row, Source, SourceFile, Table
-from tthc_xl.files.read import READABLE, FileResult, read_file
+from tthc_xl.core.model import ERROR, SOURCE_FAILED as FAILED, TOTAL, UNIT, WARNING, Cell, Finding, Row, Source, SourceFile, Table
+from tthc_xl.files.read import READABLE, FileResult, hidden_row_findings, read_file
+from tthc_xl.files.workers import read_isolated
 from tthc_xl.core.rules import check_table, known_from_previous, known_from_total
-from tthc_xl.core.units import Unit, UnitList
+from tthc_xl.core.units import LEGACY_ENCODINGS, Unit, UnitList, invisible_characters, legacy_readings
 
 
 @dataclass
@@ -53,96 +47,37 @@ class Consolidation:
 def read_sources(
     files: list[Path], layouts: dict[str, Layout], form: str | None, units: UnitList | None, meanwhile: Callable[[], object] | None = None
 ) -> list[FileResult]:
-    """Every file read, in input order: one by one, or across the cores when there are many.
+    """Every file read, in input order, each in a worker process (`workers`): a file that crashes, hangs or
+    swells its reader costs that file only. Several workers when there are many files.
 
-    Workers return exactly what `read_file` returns (a file's tables keep the very layout objects of
-    `layouts`); any failure of the pool itself falls back to reading one by one. TTHC_XL_JOBS=1
-    reads in this process only. `meanwhile` runs in this process while workers read (the CLI
-    imports the renderer then), or after reading when there are none.
+    Results are exactly what `read_file` returns (a file's tables keep the very layout objects of
+    `layouts`). TTHC_XL_JOBS caps the workers; where no process can be started (a sandbox, an
+    embedded Python) files are read in this process. `meanwhile` runs in this process while
+    workers read (the CLI imports the renderer then).
     """
     files = list(files)
-    jobs, context = _reading_plan(len(files))
-    if jobs > 1:
-        size = max(8, min(256, len(files) // (jobs * 4)))
-        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    if files:
         try:
-            with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_reader, initargs=(layouts, form, units)) as pool:
-                pending = pool.map(_read_chunk, chunks)
-                if meanwhile:
-                    meanwhile()
-                    meanwhile = None
-                results: list[FileResult] = []
-                for data in pending:
-                    results += _LayoutUnpickler(io.BytesIO(data), layouts).load()
-                return results
-        except (BrokenProcessPool, OSError, pickle.PickleError, AttributeError, EOFError, RuntimeError):
-            pass  # no worker processes here (a sandbox, an embedded Python): read one by one
+            return read_isolated(files, layouts, form, units, _jobs(len(files)), meanwhile, reader=read_file)
+        except (OSError, pickle.PickleError, AttributeError, EOFError, RuntimeError):
+            pass  # no worker processes here: read one by one
     results = [read_file(path, layouts, form, units) for path in files]
     if meanwhile:
         meanwhile()
     return results
 
 
-PARALLEL_MIN_FILES = 48  # below this, starting workers costs more than it saves
+FILES_PER_WORKER = 24  # below this many files per worker, starting one more costs more than it saves
 
 
-def _reading_plan(count: int) -> tuple[int, multiprocessing.context.BaseContext | None]:
-    """How many worker processes to read `count` files with (1: none), and how to start them."""
+def _jobs(count: int) -> int:
+    """How many worker processes read `count` files."""
     try:
         jobs = int(os.environ.get("TTHC_XL_JOBS") or 0)
     except ValueError:
         jobs = 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    jobs = min(jobs or cores, cores, max(count // 16, 1))
-    if threading.active_count() > 1 or threading.current_thread() is not threading.main_thread():
-        return 1, None  # a server (xlwings Server) or an embedded interpreter: stay in this process
-    # Forking is fast (workers inherit the imported modules) and safe here (Linux, one thread);
-    # elsewhere workers start afresh and import everything, which only pays off for many files.
-    if sys.platform.startswith("linux"):
-        context, minimum = multiprocessing.get_context("fork"), PARALLEL_MIN_FILES
-    else:
-        context, minimum = multiprocessing.get_context("spawn"), 10 * PARALLEL_MIN_FILES
-    if jobs < 2 or count < minimum:
-        return 1, None
-    return jobs, context
-
-
-_reader: tuple = ()
-
-
-def _start_reader(layouts: dict[str, Layout], form: str | None, units: UnitList | None) -> None:
-    global _reader
-    _reader = (layouts, form, units)
-
-
-def _read_chunk(paths: list[Path]) -> bytes:
-    layouts, form, units = _reader
-    results = [read_file(path, layouts, form, units) for path in paths]
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    # A layout from the shared set travels as its name and comes back as the caller's own object.
-    known = {id(layout): name for name, layout in layouts.items()}
-    pickler.dispatch_table = copyreg.dispatch_table.copy()
-    pickler.dispatch_table[Layout] = lambda layout: (
-        (_known_layout, (known[id(layout)],)) if id(layout) in known else layout.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
-    )
-    pickler.dump(results)
-    return buffer.getvalue()
-
-
-def _known_layout(name: str) -> Layout:  # never called: _LayoutUnpickler resolves it
-    raise pickle.UnpicklingError(name)
-
-
-class _LayoutUnpickler(pickle.Unpickler):
-    def __init__(self, file, layouts: dict[str, Layout]):
-        super().__init__(file)
-        self.layouts = layouts
-
-    def find_class(self, module: str, name: str):
-        if module == __name__ and name == "_known_layout":
-            return self.layouts.__getitem__
-        return super().find_class(module, name)
+    return max(1, min(jobs or cores, cores, count // FILES_PER_WORKER or 1))
 
 
 def choose_form(results: list[FileResult], form: str | None) -> Layout | None:
@@ -170,8 +105,11 @@ def consolidate(
     return consolidate_results(results, layouts, form, units, settings, previous, output)
 
 
-def expand_sources(sources) -> list[Path]:
+def expand_sources(sources, recursive: bool = False) -> list[Path]:
     """Files as given; folders as the readable files inside them, each file once, in name order.
+
+    A folder is read one level deep: its subfolders (last month's "0 - Tháng 9/", a copy) are not read
+    unless `recursive` (`--recursive`).
 
     Inside a folder, skipped without a word: Excel's `~$` lock files, and hidden files and folders
     (`.…`: the master's backups in `.sao-luu/`, its unfinished writes `.tong-hop-….xlsx`, macOS's
@@ -185,7 +123,7 @@ def expand_sources(sources) -> list[Path]:
         if source.is_dir():
             found = []
             for folder, subfolders, names in os.walk(source):
-                subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+                subfolders[:] = [d for d in subfolders if not d.startswith(".")] if recursive else []
                 found += [
                     Path(folder, name)
                     for name in names
@@ -202,12 +140,28 @@ def expand_sources(sources) -> list[Path]:
     return files
 
 
-def unit_files(sources, output: str = "") -> list[Path]:
+def skipped_subfolders_note(sources, recursive: bool) -> list[str]:
+    """A note naming the subfolders of the folders given that hold report files and were not read (without --recursive)."""
+    if recursive:
+        return []
+    skipped = [
+        folder for source in map(Path, sources) if source.is_dir()
+        for folder in sorted(source.iterdir())
+        if folder.is_dir() and not folder.name.startswith(".")
+        and any(f.suffix.lower() in READABLE and not f.name.startswith((".", "~$")) for f in folder.iterdir())
+    ]
+    if not skipped:
+        return []
+    names = ", ".join(f"“{f.name}”" for f in skipped[:8]) + (", …" if len(skipped) > 8 else "")
+    return [f"Không đọc các thư mục con {names} (có thể là báo cáo kỳ khác); nếu cần đọc cả thư mục con, hãy chạy lại với --recursive."]
+
+
+def unit_files(sources, output: str = "", recursive: bool = False) -> list[Path]:
     """The files named or found in the folders named; a master kept among the unit files is not one of them,
     nor its printed copy (`tthc-xl print` writes tong-hop.pdf beside tong-hop.xlsx)."""
     master = Path(output).resolve() if output else None
     own = {master, master.with_suffix(".pdf")} if master else set()
-    return [f for f in expand_sources(sources) if f.resolve() not in own]
+    return [f for f in expand_sources(sources, recursive) if f.resolve() not in own]
 
 
 def consolidate_results(
@@ -240,6 +194,7 @@ def consolidate_results(
                 entry.status, entry.error = FAILED, _other_layout(result.file, table, layout)
                 continue
             outcome.findings += check_table(table, aggregates_only=True)  # its unit rows are checked in the master
+            outcome.findings += hidden_row_findings(table)
             from_total = known_from_total(table)
             names = []
             for row in table.rows_of(UNIT):
@@ -269,22 +224,36 @@ def _accept(row: Row, table: Table, units: UnitList | None, reported: dict[str, 
 
     The row kept is a copy whose cells name where they came from; the table read is left as it was.
     """
-    name = row.unit
+    name, group = row.unit, row.group
     if units is not None and units.match(row.label) is None:
+        legacy = next(((code, units.match(text)) for code, text in legacy_readings(row.label) if units.match(text)), None)
+        if legacy is None:
+            hidden = invisible_characters(row.label)
+            findings.append(
+                Finding(
+                    table.file, table.sheet, row.label_ref, row.label, "không có trong danh sách", ERROR,
+                    f"Tệp {Path(table.file).name}: đơn vị “{row.label}” không có trong danh sách đơn vị; số liệu chưa được tổng hợp. "
+                    + (f"Tên này có ký tự không nhìn thấy: {', '.join(hidden)}; hãy gõ lại tên. " if hidden else "")
+                    + (f"Có phải là “{near.name}”? " if (near := units.suggest(row.label)) else "")
+                    + "Hãy sửa tên đơn vị trong tệp hoặc thêm tên này vào cột bi_danh của danh sách.",
+                )
+            )
+            return ""
+        code, unit = legacy
+        name, group = unit.name, unit.group or row.group
         findings.append(
             Finding(
-                table.file, table.sheet, row.label_ref, row.label, "không có trong danh sách", ERROR,
-                f"Tệp {Path(table.file).name}: đơn vị “{row.label}” không có trong danh sách đơn vị; số liệu chưa được tổng hợp. "
-                + (f"Có phải là “{near.name}”? " if (near := units.suggest(row.label)) else "")
-                + "Hãy sửa tên đơn vị trong tệp hoặc thêm tên này vào cột bi_danh của danh sách.",
+                table.file, table.sheet, row.label_ref, unit.name, "bảng mã cũ", WARNING,
+                f"Tệp {Path(table.file).name}: tên đơn vị “{row.label}” được gõ bằng bảng mã cũ {LEGACY_ENCODINGS[code]}, "
+                f"đã hiểu là “{unit.name}” và tổng hợp. Nên đề nghị đơn vị chuyển tệp sang chữ Unicode (Unikey: công cụ "
+                "chuyển mã) để tên hiển thị đúng.",
             )
         )
-        return ""
     if name in reported:
         first = next(iter(reported[name].cells.values())).source
         used, other = _where(first.file, first.sheet), _where(table.file, table.sheet)
         if first.file != table.file:
-            used, other = Path(first.file).name, Path(table.file).name
+            used, other = _distinct_names(first.file, table.file)
         findings.append(
             Finding(
                 table.file, table.sheet, row.label_ref, name, "trùng đơn vị", ERROR,
@@ -293,8 +262,20 @@ def _accept(row: Row, table: Table, units: UnitList | None, reported: dict[str, 
         )
         return ""
     cells = {n: Cell(c.ref, c.value, c.raw, Source(table.file, table.sheet, c.ref)) for n, c in row.cells.items()}
-    reported[name] = replace(row, cells=cells)
+    reported[name] = replace(row, unit=name, group=group, cells=cells)
     return name
+
+
+def _distinct_names(first: str, second: str) -> tuple[str, str]:
+    """Two files as the clerk can tell them apart: their names, or their paths from the folder they share."""
+    a, b = Path(first), Path(second)
+    if a.name != b.name:
+        return a.name, b.name
+    try:
+        common = Path(os.path.commonpath([a.absolute(), b.absolute()]))
+        return str(a.absolute().relative_to(common.parent)), str(b.absolute().relative_to(common.parent))
+    except ValueError:  # different drives
+        return str(a), str(b)
 
 
 def _where(file: str, sheet: str) -> str:
