@@ -252,6 +252,8 @@ SECTION_1 = [
     {%- elif 'returned' in tong %}+ Không có hồ sơ bị trả lại
     {%- if so_sanh.returned %} ({{ so_sanh.returned }}){% endif %}.
     {%- endif %}""",
+    # The Quyết định 766/QĐ-TTg indicators the table determines, as approximations (core.indicators).
+    """{% if chi_so %}- {{ chi_so }}{% endif %}""",
     # Online.
     """{% if 'received_online' in tong %}- Có {{ tong.received_online|so }} hồ sơ tiếp nhận qua hình thức trực tuyến
     {%- if 'received_online' in ty_le %} (chiếm {{ ty_le.received_online }} % trên tổng số {{ tong.received|so }} hồ sơ
@@ -262,6 +264,14 @@ SECTION_1 = [
     {%- if 'received_direct' in ty_le %} (chiếm {{ ty_le.received_direct }} % trên tổng số {{ tong.received|so }} hồ sơ){% endif %}.
     {%- endif %}""",
 ]
+
+
+def _indicator_sentence(totals: dict[str, int]) -> str:
+    """The indicators' sentence, or "" when the table determines none of them."""
+    from tthc_xl.core.indicators import determined, paragraph
+
+    found = determined(totals)
+    return paragraph(found, []) if found else ""
 
 
 def _render_section_1(context: dict) -> list[str]:
@@ -350,6 +360,7 @@ def report_context(figures: Figures) -> dict:
         "ky": _comparison_word(meta.get("ky_bao_cao", "")).replace(" trước", ""),
         "so_sanh_cung_don_vi": figures.compared_units if figures.missing or figures.compared_units else None,
         "khong_so_sanh": figures.missing and figures.previous is None and figures.previous_all is not None,
+        "chi_so": _indicator_sentence(figures.totals),
     }
     context["muc_1"] = _render_section_1(context)
     return context
