@@ -8,7 +8,7 @@ typing slip ("có thể gõ nhầm 1.207 thành 1.027").
 
 from __future__ import annotations
 
-from tthc_xl.core.model import BadCell, BrokenRule, Disagreement, Finding, Position, SecondRow, Table, Violation, WrongShare, WrongSum
+from tthc_xl.core.model import HISTORY_PENDING, BadCell, BrokenRule, Disagreement, Finding, Position, SecondRow, Table, Violation, WrongShare, WrongSum
 from tthc_xl.core.numbers import format_number, format_percent
 
 
@@ -84,8 +84,9 @@ def message(table: Table, v: Violation) -> str:
     if isinstance(v, Disagreement):
         cell = row.cells[v.column]
         then = format_number(v.known.value)
+        source = f"theo lịch sử các kỳ ({v.known.period}), " if v.known.origin == HISTORY_PENDING else ""
         return (
-            f"{row.unit}: kỳ trước chuyển sang (cột {v.column}) = {format_number(cell.value)} nhưng cuối kỳ trước còn "
+            f"{row.unit}: kỳ trước chuyển sang (cột {v.column}) = {format_number(cell.value)} nhưng {source}cuối kỳ trước còn "
             f"{then} hồ sơ đang giải quyết (cột {v.known.column}). Ô nghi sai: {cell.ref}; giá trị đúng có thể là {then}."
         )
     if isinstance(v, SecondRow):

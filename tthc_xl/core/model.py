@@ -158,8 +158,9 @@ class Known:
     """A cell's value known from outside its row, which pins it in localization."""
 
     value: float
-    origin: str  # PREVIOUS_PENDING or FILE_TOTAL
+    origin: str  # PREVIOUS_PENDING, HISTORY_PENDING or FILE_TOTAL
     column: int | None = None  # the column it was read from there (the previous period's "pending")
+    period: str = ""  # HISTORY_PENDING: the period of the history it was read from ("tháng 9 năm 2019")
 
 
 @dataclass(frozen=True)
@@ -170,3 +171,5 @@ class Disagreement(Violation):
 
 
 PREVIOUS_PENDING, FILE_TOTAL = "previous-pending", "file-total"
+HISTORY_PENDING = "history-pending"  # the previous period's pending as the history beside the master keeps it
+CARRIED_ORIGINS = (PREVIOUS_PENDING, HISTORY_PENDING)  # what a unit's "carried over" must equal

@@ -566,14 +566,19 @@ def comparable(now, missing, before, before_units):
 
 def master_findings(path, layouts=None, previous=None) -> int:
     """How many errors the master's table still has (the report quotes the table as it is); with the
-    previous master, also each unit's carried-over figure against its pending one then, as
-    `consolidate --previous` counts them."""
+    previous master, or else the previous period in the history beside it, also each unit's
+    carried-over figure against its pending one then, as `consolidate` counts them."""
     from tthc_xl.core.layouts import load_layouts
     from tthc_xl.core.model import ERROR
-    from tthc_xl.core.rules import check_table, known_from_previous
+    from tthc_xl.core.rules import check_table, known_from_previous, known_from_record
+    from tthc_xl.files.history import previous_of
 
     layouts = layouts or load_layouts()
     data = _read_master(path, layouts)
-    known = known_from_previous(_read_master(previous, layouts).table, data.table.layout) if previous is not None else None
+    if previous is not None:
+        known = known_from_previous(_read_master(previous, layouts).table, data.table.layout)
+    else:
+        record, _ = previous_of(path, data.settings.period)
+        known = known_from_record(record, data.table.layout) if record else None
     findings = check_table(data.table, known=known)
     return sum(1 for f in findings if f.severity == ERROR)
