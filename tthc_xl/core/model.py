@@ -82,8 +82,17 @@ class Finding:
     source: Source | None = None  # the unit file's cell, when the checked table is a master
     reason: str = ""  # the typing slip the fix undoes ("hoán vị hai chữ số"), when it is one
 
+    @property
+    def place(self) -> str:
+        """Where `cell` is, in words (messages.place): "F12", or "dòng 12, cột (6)" in a Word or PDF table."""
+        from tthc_xl.core.messages import place  # the words live there; messages imports this module
+
+        return place(self.file, self.cell, self.column)
+
     def as_json(self) -> dict:
         data = asdict(self)
+        if self.place != self.cell:
+            data["place"] = self.place  # a document's table has no A1 cell: its row and column
         data.pop("column")
         if self.source is None:
             data.pop("source")
