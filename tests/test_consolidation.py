@@ -175,6 +175,53 @@ def test_previous_period_checks_carried_over_and_adds_the_change(unit_folder, tm
     assert office.recalculated_values(master, SHEET, tmp_path)[28][2] == 5661 - 1100
 
 
+def test_the_historys_previous_period_pins_carried_over_without_previous(tmp_path, capsys):
+    # September, consolidated into the masters' folder, leaves its pending figures in the history:
+    # Sở Tư pháp 181, Sở Y tế 160.
+    september, october, masters = tmp_path / "t9", tmp_path / "t10", tmp_path / "tong-hop"
+    for folder in (september, october, masters):
+        folder.mkdir()
+    write_unit_csv(september / "tp.csv", "Sở Tư pháp", [800, 100, 700, 619, 600, 0, 19, 181, 170, 11, 0, 20])
+    write_unit_csv(september / "yt.csv", "Sở Y tế", [300, 140, 160, 140, 140, 0, 0, 160, 160, 0, 0, 9])
+    main(["consolidate", str(september), "--units", "soc-trang-so-nganh", "--period", "tháng 9 năm 2019",
+          "-o", str(masters / "tong-hop-9.xlsx")])
+    assert (masters / "lich-su-tthc.sqlite").is_file()
+    # October: Sở Tư pháp typed 150 carried over (3 = 4 + 5 breaks, 4 or 5 could be wrong, neither a
+    # typing slip); Sở Y tế's row is consistent but carries over 163, not 160.
+    write_unit_csv(october / "tp.csv", "Sở Tư pháp", [845, 150, 664, 617, 605, 0, 12, 228, 207, 21, 0, 23])
+    write_unit_csv(october / "yt.csv", "Sở Y tế", [285, 163, 122, 171, 171, 0, 0, 114, 114, 0, 0, 9])
+
+    def findings_of(master):
+        out = master.with_suffix(".json")
+        capsys.readouterr()
+        assert main(["consolidate", str(october), "--units", "soc-trang-so-nganh", "--period", "tháng 10 năm 2019",
+                     "-o", str(master), "--json", str(out)]) == 1
+        data = json.loads(out.read_text(encoding="utf-8"))
+        return [f for f in data["findings"] if f["unit"] in ("Sở Tư pháp", "Sở Y tế")], capsys.readouterr().out
+
+    found, stdout = findings_of(masters / "tong-hop-10.xlsx")
+    carried = [f for f in found if f["rule"] == "kỳ trước chuyển sang"]
+    assert [(f["unit"], f["cell"], f["fix"]) for f in carried] == [("Sở Tư pháp", "D20", {"D20": 181}), ("Sở Y tế", "D23", {"D23": 160})]
+    assert carried[1]["message"] == (
+        "Sở Y tế: kỳ trước chuyển sang (cột 4) = 163 nhưng theo lịch sử các kỳ (tháng 9 năm 2019), cuối kỳ trước "
+        "còn 160 hồ sơ đang giải quyết (cột 10). Ô nghi sai: D23; giá trị đúng có thể là 160."
+    )
+    (rule,) = [f for f in found if f["rule"] == "(3) = (4) + (5)"]
+    assert (rule["cell"], rule["suspects"], rule["fix"]) == ("C20", ["D20"], {"D20": 181})  # pinned by the history
+    assert "Đối chiếu “kỳ trước chuyển sang” của từng đơn vị với số đang giải quyết kỳ “tháng 9 năm 2019” trong lịch sử" in stdout
+    # The report drafted from the master counts the same errors (the history's comparison included).
+    capsys.readouterr()
+    assert main(["report", str(masters / "tong-hop-10.xlsx"), "-o", str(tmp_path / "bao-cao.docx")]) == 0
+    assert "bảng tổng hợp còn 3 lỗi số liệu" in capsys.readouterr().out
+    # With no history beside the master: no comparison, and 4 or 5 stay equally suspect.
+    (tmp_path / "khac").mkdir()
+    found, stdout = findings_of(tmp_path / "khac" / "tong-hop-10.xlsx")
+    assert [f for f in found if f["rule"] == "kỳ trước chuyển sang"] == []
+    (rule,) = [f for f in found if f["rule"] == "(3) = (4) + (5)"]
+    assert (rule["suspects"], rule["fix"]) == (["D20", "E20"], None)
+    assert "Đối chiếu “kỳ trước chuyển sang”" not in stdout
+
+
 def test_unit_templates_validate_inputs_and_read_back_exactly(tmp_path):
     path = tmp_path / "so-tu-phap.xlsx"
     assert main(["template", "--form", "mau-a", "--unit", "Sở Tư pháp", "--period", "tháng 10 năm 2019", "-o", str(path)]) == 0

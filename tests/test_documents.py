@@ -271,3 +271,58 @@ def test_the_masters_notes_and_links_name_a_documents_table_and_open_the_documen
     assert f"Nguồn: {report_pdf.name}, Trang 2–3, bảng 1 (PHỤ LỤC I), ô F7." in note
     links = {c.hyperlink.target for row in book["Kiểm tra"].iter_rows() for c in row if c.hyperlink and report_pdf.name in c.hyperlink.target}
     assert links == {report_pdf.resolve().as_uri()}
+
+
+def test_findings_in_word_and_pdf_tables_name_the_row_and_column_not_an_a1_cell(appendix, report_docx, report_pdf, tmp_path, capsys):
+    # A Word or PDF table has no "F7": the words name its row and numbered column; the data keep A1.
+    for document, table in ((report_docx, "Bảng 1 (PHỤ LỤC I)"), (report_pdf, "Trang 2–3, bảng 1 (PHỤ LỤC I)")):
+        out = tmp_path / f"{document.suffix[1:]}.json"
+        capsys.readouterr()
+        assert main(["check", str(document), "--json", str(out)]) == 1
+        stdout = capsys.readouterr().out
+        findings = json.loads(out.read_text(encoding="utf-8"))["findings"]
+        education = next(f for f in findings if f["unit"] == "Sở Giáo dục và Đào tạo")
+        assert (education["sheet"], education["cell"], education["suspects"]) == (table, "F7", ["G7", "H7", "I7"])
+        assert education["place"] == "dòng 7, cột (6)"
+        assert education["message"] == (
+            "Sở Giáo dục và Đào tạo: cột (6) phải bằng (7) + (8) + (9), nhưng ô dòng 7, cột (6) = 40 còn 3 + 0 + 0 = 3. "
+            "Ô nghi sai (một trong số): dòng 7, cột (7), (8), (9).")
+        assert f"- [LỖI] {document.name} [{table}] dòng 7, cột (6): Sở Giáo dục và Đào tạo: cột (6)" in stdout
+        early = next(f for f in findings if f["unit"] == "Tổng cộng" and f["cell"] == "G21")
+        assert early["place"] == "dòng 21, cột (7)" and early["fix"] == {"G21": 1559}
+        assert early["message"].endswith("Ô nghi sai: dòng 21, cột (7); giá trị đúng có thể là 1.559.")
+        assert not any(ref in f["message"] for f in findings for ref in ("F7", "G7", "G21", "H21"))
+    # The same table in a workbook keeps its A1 cells, in words and data.
+    out = tmp_path / "xlsx.json"
+    main(["check", str(appendix), "--json", str(out)])
+    findings = json.loads(out.read_text(encoding="utf-8"))["findings"]
+    education = next(f for f in findings if f["unit"] == "Sở Giáo dục và Đào tạo")
+    assert "place" not in education and f"nhưng ô {education['cell']} = 40" in education["message"]
+
+
+def test_the_check_sheet_names_a_documents_table_row_and_column_and_still_links_the_document(report_pdf, tmp_path):
+    import openpyxl
+
+    master = tmp_path / "th.xlsx"
+    main(["consolidate", str(report_pdf), "--units", "soc-trang-so-nganh", "-o", str(master)])
+    sheet = openpyxl.load_workbook(master)["Kiểm tra"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4, max_col=10)]
+    education = next(r for r in rows if r[3] == "Sở Giáo dục và Đào tạo")
+    assert education[2] == "F11"  # the master's own cell
+    assert education[8] == report_pdf.name and education[9] == "Trang 2–3, bảng 1 (PHỤ LỤC I), dòng 7, cột (6)"
+
+
+def test_level_findings_name_the_rows_of_both_tables(tmp_path, layouts):
+    province = [u for u in soctrang.UNITS if u[0] in (6, 9, 10)]
+    commune = (1, "UBND xã An Hiệp", [50, 10, 40, 30, 5, 20, 5, 20, 18, 2, 0, 3])
+    planted = [(1, "UBND xã An Hiệp", [50, 10, 40, 30, 5, 20, 5, 20, 17, 3, 0, 3])]
+    document = soctrang.write_report_docx(tmp_path / "ba-phu-luc.docx", tables=[
+        ("PHỤ LỤC 1 - TOÀN TỈNH", soctrang.appendix_rows(province + [(4, commune[1], commune[2])])),
+        ("PHỤ LỤC 2 - CẤP TỈNH", soctrang.appendix_rows(province)),
+        ("PHỤ LỤC 3 - CẤP XÃ", soctrang.appendix_rows(planted)),
+    ])
+    result = check_files([document], layouts)
+    (in_time,) = [f for f in result.findings if f.unit == "UBND xã An Hiệp" and f.column == 11]
+    assert in_time.cell == "K5" and in_time.place == "dòng 5, cột (11)"
+    assert in_time.message == ("UBND xã An Hiệp, cột (11): Bảng 3 (PHỤ LỤC 3 - CẤP XÃ) ô dòng 5, cột (11) ghi 17 nhưng "
+                               "Bảng 1 (PHỤ LỤC 1 - TOÀN TỈNH) ô dòng 8, cột (11) ghi 18. Hãy sửa cho hai bảng ghi cùng một số.")

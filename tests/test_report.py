@@ -183,6 +183,15 @@ def test_zero_late_and_overdue_need_no_cause():
     assert "[Nêu nguyên nhân]" not in text
 
 
+def test_indicators_the_columns_do_not_determine_are_left_out():
+    totals = {k: v for k, v in SOC_TRANG.totals.items() if k not in ("pending_in_time", "received_online")}
+    text = report_text(Figures(totals=totals, meta=META))
+    assert "chỉ số 5.4 (tỷ lệ hồ sơ quá hạn, phần quá hạn của chỉ số 5.4) ước đạt 0,60%." in text  # 34 / 5.661
+    assert "chỉ số 2.1" not in text and "chỉ số 3.3" not in text
+    no_pending = {k: v for k, v in totals.items() if not k.startswith("pending")}
+    assert "766/QĐ-TTg" not in report_text(Figures(totals=no_pending, meta=META))
+
+
 def test_direct_and_postal_column_is_reported_when_present():
     figures = Figures(totals=dict(SOC_TRANG.totals, received_direct=4467 - 578), meta=META)
     assert "- Có 3.889 hồ sơ tiếp nhận trực tiếp và qua dịch vụ bưu chính công ích (chiếm 68,70 %" in report_text(figures)

@@ -165,6 +165,32 @@ def test_report_compares_with_the_previous_master(drafted):
     assert "- Cơ quan đã tiếp nhận 5.661 hồ sơ TTHC (tăng 96 hồ sơ so với tháng trước), trong đó:" in text
 
 
+def _percent(numerator: int, denominator: int) -> str:
+    return f"{100 * numerator / denominator:.2f}".replace(".", ",")
+
+
+def test_report_states_the_766_indicators_from_the_column_sums(drafted):
+    """Section 1 quotes the indicators of Quyết định 766/QĐ-TTg from the table's column sums
+    (3 received, 5 new, 6 resolved, 7 early, 8 on time, 9 late, 10 pending, 11 in time, 12 overdue,
+    14 online), marked as approximations, after the resolution figures."""
+    s = soctrang.COLUMN_SUMS
+    handled = s[6] + s[10]
+    on_time = _percent(s[7] + s[8] + s[11], handled)  # 3.311 / 5.661
+    online = _percent(s[14], s[5])  # 578 / 4.467
+    overdue = _percent(s[9] + s[12], handled)  # 34 / 5.661
+    assert (on_time, online, overdue) == ("58,49", "12,94", "0,60")
+    sentence = ("- Theo Bộ chỉ số ban hành kèm theo Quyết định số 766/QĐ-TTg, tính gần đúng từ số liệu tổng hợp: "
+                f"chỉ số 2.1 (tỷ lệ hồ sơ giải quyết đúng hạn) ước đạt {on_time}%; "
+                f"chỉ số 3.3 (tỷ lệ hồ sơ nộp trực tuyến) ước đạt {online}%; "
+                f"chỉ số 5.4 (tỷ lệ hồ sơ quá hạn, phần quá hạn của chỉ số 5.4) ước đạt {overdue}%. "
+                "Điểm chính thức do Cổng Dịch vụ công quốc gia tính từ dữ liệu hồ sơ.")
+    paragraphs = read_paragraphs(drafted)
+    assert sentence in paragraphs
+    at = paragraphs.index(sentence)
+    assert paragraphs[at - 1].startswith("+ Có 04 hồ sơ bị trả lại")  # after the resolution figures
+    assert paragraphs[at + 1].startswith("- Có 578 hồ sơ tiếp nhận qua hình thức trực tuyến")
+
+
 def test_report_uses_the_masters_own_previous_row(masters, tthc, tmp_path):
     out = tmp_path / "bao-cao.docx"
     code, stdout, _ = tthc("report", masters["with_previous"], "-o", out)

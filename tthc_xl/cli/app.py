@@ -178,8 +178,10 @@ def cmd_consolidate(args) -> int:
                 layouts[existing.layout.name] = existing.layout  # inferred when the master was built: the same again
             form = form or existing.layout.name
             units = units or units_from_table(existing)
-    previous = None
-    if args.previous:
+    previous, before, note = None, None, ""
+    if not args.previous:  # the history beside the master may hold the previous period
+        before, note = history.previous_of(output, _settings(args, settings).period)
+    else:
         previous = read_master_table(Path(args.previous), layouts, form)
         if previous is None:
             print(f"Không đọc được bảng tổng hợp kỳ trước {args.previous}.", file=sys.stderr)
@@ -199,7 +201,10 @@ def cmd_consolidate(args) -> int:
             file=sys.stderr,
         )
         return EXIT_UNUSABLE
-    outcome = consolidate_results(results, layouts, form, units, _settings(args, settings).with_identity(), previous, output=str(output))
+    outcome = consolidate_results(results, layouts, form, units, _settings(args, settings).with_identity(), previous,
+                                  output=str(output), history=before)
+    if note:
+        outcome.notes.insert(0, note)
     outcome.notes += skipped_subfolders_note(args.sources, args.recursive)
     if args.dossiers:
         from tthc_xl.cli.dossiers import add_to_consolidation

@@ -30,7 +30,7 @@ def print_summary(result) -> None:
     print(f"\nMẫu biểu: {form or '(không xác định)'}. {errors} lỗi, {warnings} cảnh báo.")
     for finding in result.findings:
         mark = "LỖI" if finding.severity == ERROR else "Cảnh báo"
-        print(f"- [{mark}] {Path(finding.file).name} [{finding.sheet}] {finding.cell}: {finding.message}")
+        print(f"- [{mark}] {Path(finding.file).name} [{finding.sheet}] {finding.place}: {finding.message}")
 
 
 def write_json(path: str, data: dict) -> None:

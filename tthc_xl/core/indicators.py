@@ -65,6 +65,24 @@ def indicators(counts: dict[str, float], basis: str) -> list[Indicator]:
     ]
 
 
+# The columns each indicator needs from an appendix: every item is met by any one of its alternatives,
+# each present whole. An indicator a layout's columns do not determine is left out, never computed as
+# if the missing columns held 0.
+NEEDS = {
+    "2.1": [[{"resolved"}], [{"pending"}], [{IN_TIME}], [{EARLY}, {ON_TIME}]],
+    "3.3": [[{"received_online"}], [{"received_new"}, {"received", "carried_over"}]],
+    "5.4": [[{"resolved"}], [{"pending"}], [{LATE}], [{OVERDUE}]],
+}
+
+
+def determined(counts: dict[str, float]) -> list[Indicator]:
+    """The appendix indicators that counts keyed by column meaning determine (see NEEDS)."""
+    def met(code: str) -> bool:
+        return all(any(keys <= counts.keys() for keys in item) for item in NEEDS[code])
+
+    return [i for i in indicators(counts, APPENDIX) if met(i.code) and i.denominator]
+
+
 def paragraph(appendix: list[Indicator], dossiers: list[Indicator]) -> str:
     """The report's sentence on the indicators: the appendix's approximations, then what the dossiers say."""
     from tthc_xl.core.numbers import format_percent

@@ -7,6 +7,7 @@ each unit's row must be the same in both, and the levels' totals must add up to 
 
 from __future__ import annotations
 
+from tthc_xl.core.model import place
 from tthc_xl.core.model import ERROR, TOTAL, UNIT, Finding, Table
 from tthc_xl.core.numbers import format_number
 from tthc_xl.core.units import name_key
@@ -47,8 +48,8 @@ def level_findings(whole: Table, levels: list[Table]) -> list[Finding]:
                 found.append(
                     Finding(
                         level.file, level.sheet, cell.ref, row.unit, RULE, ERROR,
-                        f"{row.unit}, cột ({n}): {level.sheet} ô {cell.ref} ghi {format_number(cell.value)} nhưng {whole.sheet} "
-                        f"ô {there.ref} ghi {format_number(there.value)}. Hãy sửa cho hai bảng ghi cùng một số.",
+                        f"{row.unit}, cột ({n}): {level.sheet} ô {place(level.file, cell.ref, n)} ghi {format_number(cell.value)} nhưng "
+                        f"{whole.sheet} ô {place(whole.file, there.ref, n)} ghi {format_number(there.value)}. Hãy sửa cho hai bảng ghi cùng một số.",
                         suspects=[cell.ref], column=n,
                     )
                 )
@@ -63,7 +64,7 @@ def level_findings(whole: Table, levels: list[Table]) -> list[Finding]:
             found.append(
                 Finding(
                     whole.file, whole.sheet, cell.ref, whole_total.label, RULE, ERROR,
-                    f"Dòng {whole_total.label}, cột ({n}): {whole.sheet} ô {cell.ref} ghi {format_number(cell.value)} nhưng dòng "
+                    f"Dòng {whole_total.label}, cột ({n}): {whole.sheet} ô {place(whole.file, cell.ref, n)} ghi {format_number(cell.value)} nhưng dòng "
                     f"tổng của các cấp ({', '.join(t.sheet for t in levels)}) cộng lại {shown} = {format_number(sum(parts))}.",
                     suspects=[cell.ref], column=n,
                 )

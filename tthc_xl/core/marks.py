@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tthc_xl.core import style
+from tthc_xl.core.model import place
 from tthc_xl.core.model import DOCUMENT_SUFFIXES, ERROR, Finding, SourceFile
 
 CHECK_HEADERS = ["STT", "Mức độ", "Ô", "Đơn vị", "Quy tắc", "Nội dung", "Ô nghi sai", "Giá trị gợi ý", "Tệp nguồn", "Ô nguồn"]
@@ -89,7 +90,7 @@ def check_sheet(findings: list[Finding], missing: list[str], sources: list[Sourc
             ", ".join(finding.suspects),
             ", ".join(f"{ref} = {value}" for ref, value in (finding.fix or {}).items()),
             Link(name, target) if target else name,
-            origin.cell if origin else "",
+            place(origin.file, origin.cell, finding.column, origin.sheet) if origin else "",
         ])
     sheet.last_finding = CHECK_FIRST_ROW + len(rows) - 1
     rows.append([None] * 10)

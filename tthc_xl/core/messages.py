@@ -8,7 +8,9 @@ typing slip ("có thể gõ nhầm 1.207 thành 1.027").
 
 from __future__ import annotations
 
-from tthc_xl.core.model import BadCell, BrokenRule, Disagreement, Finding, Position, SecondRow, Table, Violation, WrongShare, WrongSum
+from tthc_xl.core.model import (  # noqa: F401 - place, in_document: public here too
+    HISTORY_PENDING, BadCell, BrokenRule, Disagreement, Finding, Position, SecondRow, Table, Violation, WrongShare, WrongSum, in_document, place,
+)
 from tthc_xl.core.numbers import format_number, format_percent
 
 
@@ -31,11 +33,28 @@ def address(table: Table, position: Position) -> str:
     return table.rows[row].label_ref if column is None else table.rows[row].cells[column].ref
 
 
+def _at(table: Table, position: Position) -> str:
+    """A position of the table in words (see place)."""
+    return place(table.file, address(table, position), position[1])
+
+
+def _places(table: Table, positions) -> str:
+    """Several positions in words: "G19, H19, I19"; in a document, "dòng 7, cột (7), (8), (9)"."""
+    positions = list(positions)
+    rows = {row for row, _ in positions}
+    if not in_document(table.file):
+        return ", ".join(_at(table, p) for p in positions)
+    if len(rows) == 1 and None not in {c for _, c in positions}:
+        line = place(table.file, address(table, positions[0]))
+        return f"{line}, cột " + ", ".join(f"({column})" for _, column in positions)
+    return "; ".join(_at(table, p) for p in positions)
+
+
 def message(table: Table, v: Violation) -> str:
     row = table.rows[v.row]
     if isinstance(v, BadCell):
         cell = row.cells[v.column]
-        where = f"Ô {cell.ref} ({row.unit}, cột {v.column})"
+        where = f"Ô {_at(table, (v.row, v.column))} ({row.unit}{'' if in_document(table.file) else f', cột {v.column}'})"
         if cell.value is None:
             text = f"{where} ghi “{cell.raw}”, không đọc được thành số hồ sơ: hãy sửa thành số nguyên ≥ 0."
         else:
@@ -46,7 +65,7 @@ def message(table: Table, v: Violation) -> str:
             value, reason = v.fix[own], v.reasons.get(own)
             text += f" Theo {by}, giá trị đúng có thể là {format_number(value)}"
             text += f" (có thể gõ nhầm {format_number(value)} thành {_written(cell.value)}: {reason})" if reason else ""
-            others = [f"{address(table, p)} = {_fixed(table, p, x, v.reasons.get(p))}" for p, x in v.fix.items() if p != own]
+            others = [f"{_at(table, p)} = {_fixed(table, p, x, v.reasons.get(p))}" for p, x in v.fix.items() if p != own]
             text += f", cùng với {'; '.join(others)}." if others else "."
         return text
     if isinstance(v, BrokenRule):
@@ -56,7 +75,7 @@ def message(table: Table, v: Violation) -> str:
         relation = "bằng" if rule.op == "=" else "không lớn hơn"
         text = (
             f"{row.unit}: cột ({rule.left}) phải {relation} {' + '.join(f'({n})' for n in rule.right)}, "
-            f"nhưng ô {row.cells[rule.left].ref} = {format_number(values[rule.left])} còn "
+            f"nhưng ô {_at(table, (v.row, rule.left))} = {format_number(values[rule.left])} còn "
             f"{' + '.join(_term(values[n]) for n in rule.right)} = {format_number(total)}."
         )
         text += _suspects(table, v)
@@ -68,47 +87,47 @@ def message(table: Table, v: Violation) -> str:
             )
         return text
     if isinstance(v, WrongSum):
-        cell = row.cells[v.column]
+        cell, at = row.cells[v.column], _at(table, (v.row, v.column))
         shown = format_number(v.expected)
         return (
-            f"Dòng {row.label}, cột ({v.column}): ô {cell.ref} ghi {format_number(cell.value)} nhưng cộng {len(v.members)} dòng "
-            f"được {shown}. Ô nghi sai: {cell.ref}; giá trị đúng có thể là {shown}."
+            f"Dòng {row.label}, cột ({v.column}): ô {at} ghi {format_number(cell.value)} nhưng cộng {len(v.members)} dòng "
+            f"được {shown}. Ô nghi sai: {at}; giá trị đúng có thể là {shown}."
         )
     if isinstance(v, WrongShare):
-        cell = row.cells[v.column]
+        cell, at = row.cells[v.column], _at(table, (v.row, v.column))
         shown = format_percent(v.expected)
         return (
-            f"Dòng {row.label}, cột ({v.column}): ô {cell.ref} ghi {format_percent(cell.value)} nhưng cột ({v.column}) / "
-            f"cột ({table.layout.percent[v.column]}) của dòng tổng cộng là {shown} %. Ô nghi sai: {cell.ref}; giá trị đúng có thể là {shown}."
+            f"Dòng {row.label}, cột ({v.column}): ô {at} ghi {format_percent(cell.value)} nhưng cột ({v.column}) / "
+            f"cột ({table.layout.percent[v.column]}) của dòng tổng cộng là {shown} %. Ô nghi sai: {at}; giá trị đúng có thể là {shown}."
         )
     if isinstance(v, Disagreement):
         cell = row.cells[v.column]
         then = format_number(v.known.value)
+        source = f"theo lịch sử các kỳ ({v.known.period}), " if v.known.origin == HISTORY_PENDING else ""
         return (
-            f"{row.unit}: kỳ trước chuyển sang (cột {v.column}) = {format_number(cell.value)} nhưng cuối kỳ trước còn "
-            f"{then} hồ sơ đang giải quyết (cột {v.known.column}). Ô nghi sai: {cell.ref}; giá trị đúng có thể là {then}."
+            f"{row.unit}: kỳ trước chuyển sang (cột {v.column}) = {format_number(cell.value)} nhưng {source}cuối kỳ trước còn "
+            f"{then} hồ sơ đang giải quyết (cột {v.known.column}). Ô nghi sai: {_at(table, (v.row, v.column))}; giá trị đúng có thể là {then}."
         )
     if isinstance(v, SecondRow):
-        first = table.rows[v.first]
-        return f"Đơn vị {row.unit} có hai dòng: {first.label_ref} và {row.label_ref}. Hãy giữ một dòng."
+        return f"Đơn vị {row.unit} có hai dòng: {_at(table, (v.first, None))} và {_at(table, (v.row, None))}. Hãy giữ một dòng."
     raise TypeError(f"no words for {type(v).__name__}")
 
 
 def _suspects(table: Table, v: Violation) -> str:
     """Which cells are suspect and, when known, what they should hold and what they hold."""
-    suspects = [address(table, p) for p in v.suspects]
-    if not suspects:
+    if not v.suspects:
         return ""
+    suspects = _places(table, v.suspects)
     if not v.fix:
-        return f" Ô nghi sai (một trong số): {', '.join(suspects)}."
-    fixes = [(address(table, p), _fixed(table, p, value, v.reasons.get(p))) for p, value in v.fix.items()]
+        return f" Ô nghi sai (một trong số): {suspects}."
+    fixes = [(_at(table, p), _fixed(table, p, value, v.reasons.get(p))) for p, value in v.fix.items()]
     if set(v.fix) == set(v.suspects):  # the only repair
         if len(fixes) == 1:
-            return f" Ô nghi sai: {suspects[0]}; giá trị đúng có thể là {fixes[0][1]}."
-        return f" Ô nghi sai: {', '.join(suspects)}; giá trị đúng có thể là " + "; ".join(f"{ref} = {text}" for ref, text in fixes) + "."
+            return f" Ô nghi sai: {suspects}; giá trị đúng có thể là {fixes[0][1]}."
+        return f" Ô nghi sai: {suspects}; giá trị đúng có thể là " + "; ".join(f"{ref} = {text}" for ref, text in fixes) + "."
     # One candidate among several, chosen because it undoes a typing slip.
     return (
-        f" Ô nghi sai (một trong số): {', '.join(suspects)}; nhiều khả năng là {', '.join(ref for ref, _ in fixes)}: giá trị đúng có thể là "
+        f" Ô nghi sai (một trong số): {suspects}; nhiều khả năng là {_places(table, list(v.fix))}: giá trị đúng có thể là "
         + "; ".join(f"{ref} = {text}" if len(fixes) > 1 else text for ref, text in fixes) + "."
     )
 

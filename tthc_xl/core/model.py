@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from tthc_xl.core.a1 import parse_ref
 from tthc_xl.core.layouts import Layout, Rule
 
 
@@ -83,8 +84,15 @@ class Finding:
     source: Source | None = None  # the unit file's cell, when the checked table is a master
     reason: str = ""  # the typing slip the fix undoes ("hoán vị hai chữ số"), when it is one
 
+    @property
+    def place(self) -> str:
+        """Where `cell` is, in words (see `place`): "F12", or "dòng 12, cột (6)" in a Word or PDF table."""
+        return place(self.file, self.cell, self.column)
+
     def as_json(self) -> dict:
         data = asdict(self)
+        if self.place != self.cell:
+            data["place"] = self.place  # a document's table has no A1 cell: its row and column
         data.pop("column")
         if self.source is None:
             data.pop("source")
@@ -159,8 +167,9 @@ class Known:
     """A cell's value known from outside its row, which pins it in localization."""
 
     value: float
-    origin: str  # PREVIOUS_PENDING or FILE_TOTAL
+    origin: str  # PREVIOUS_PENDING, HISTORY_PENDING or FILE_TOTAL
     column: int | None = None  # the column it was read from there (the previous period's "pending")
+    period: str = ""  # HISTORY_PENDING: the period of the history it was read from ("tháng 9 năm 2019")
 
 
 @dataclass(frozen=True)
@@ -171,6 +180,9 @@ class Disagreement(Violation):
 
 
 PREVIOUS_PENDING, FILE_TOTAL = "previous-pending", "file-total"
+
+HISTORY_PENDING = "history-pending"  # the previous period's pending as the history beside the master keeps it
+CARRIED_ORIGINS = (PREVIOUS_PENDING, HISTORY_PENDING)  # what a unit's "carried over" must equal
 
 
 SOURCE_OK, SOURCE_FAILED = "ok", "lỗi"
@@ -192,3 +204,20 @@ class SourceFile:
 
     def as_json(self) -> dict:
         return asdict(self)
+
+
+def place(file: str, ref: str, column: int | None = None, table: str = "") -> str:
+    """Where a cell is, in the words a clerk finds it by: its A1 address in a workbook; in a Word or
+    PDF table, which has no addresses, its row of the table and its column's number, "dòng 7, cột (6)"
+    (the row alone for a row's label), after the table's name when given ("Bảng 1 (PHỤ LỤC I), dòng 7,
+    cột (6)"). The data keep the A1 address, which links use."""
+    if not ref or not in_document(file):
+        return ref
+    row = parse_ref(ref)[0] + 1
+    words = f"dòng {row}" if column is None else f"dòng {row}, cột ({column})"
+    return f"{table}, {words}" if table else words
+
+
+def in_document(file) -> bool:
+    """A Word or PDF report: its tables have rows and numbered columns, no A1 addresses."""
+    return str(file or "").lower().endswith(DOCUMENT_SUFFIXES)

@@ -20,7 +20,7 @@ from tthc_xl.core.layouts import Layout, Rule
 from tthc_xl.core.locate import Location, locate, out_of_domain
 from tthc_xl.core.messages import finding
 from tthc_xl.core.model import (
-    ERROR, FILE_TOTAL, GROUP, PERCENT, PREVIOUS_PENDING, TOTAL, UNIT, WARNING,
+    CARRIED_ORIGINS, ERROR, FILE_TOTAL, GROUP, HISTORY_PENDING, PERCENT, PREVIOUS_PENDING, TOTAL, UNIT, WARNING,
     BadCell, BrokenRule, Check, Disagreement, Finding, Known, Row, SecondRow, Table, Violation, WrongShare, WrongSum,
 )
 from tthc_xl.core.units import name_key
@@ -96,7 +96,7 @@ def _disagreements(table: Table, units: list[int], known: Mapping[str, Mapping[i
             continue
         for n, k in known.get(row.unit, {}).items():
             cell = row.cells.get(n)
-            if k.origin == PREVIOUS_PENDING and cell is not None and cell.value is not None and cell.value != k.value:
+            if k.origin in CARRIED_ORIGINS and cell is not None and cell.value is not None and cell.value != k.value:
                 found.append(Disagreement(CARRIED, i, n, ERROR, ((i, n),), {(i, n): k.value}, known=k))
     return found
 
@@ -231,6 +231,21 @@ def known_from_previous(previous: Table, layout: Layout) -> dict[str, dict[int, 
     return found
 
 
+def known_from_record(record, layout: Layout) -> dict[str, dict[int, Known]]:
+    """known_from_previous from the history's record of the previous period (`files.history.PeriodRecord`:
+    `units` as (name, values by meaning key), a unit with no values not reported; `period.text`)."""
+    keys = {c.key: c.number for c in layout.columns}
+    if "carried_over" not in keys or "pending" not in keys:
+        return {}
+    carried, pending = keys["carried_over"], keys["pending"]
+    found = {}
+    for name, values in record.units:
+        value = values.get("pending")
+        if value is not None and not out_of_domain(value):
+            found[name] = {carried: Known(value, HISTORY_PENDING, pending, record.period.text)}
+    return found
+
+
 def _row_needs_check(row: Row, rules: tuple[tuple[Rule, frozenset[int]], ...]) -> bool:
     """A cell that is not a whole count ≥ 0, or a broken rule."""
     values = {}
@@ -252,18 +267,20 @@ def _sums(table: Table, index: int, members: list[int], check: Check, repaired: 
     """A total or group row against the sums of its member rows; the total cell is the suspect.
 
     A member row that a known value repairs adds its repaired value: its own finding names the cell.
+    A total that adds the rows as written (a master's SUM formulas) is not blamed for them either.
     """
     if not members:
         return []
     rows = table.rows
-    sums = column_sums([rows[i] for i in members], table.layout)
+    written = column_sums([rows[i] for i in members], table.layout)
+    sums = dict(written)
     for i in members:
         for n, value in repaired.get(i, {}).items():
             if n in sums and rows[i].cells[n].value is not None:
                 sums[n] += value - rows[i].cells[n].value
     found = []
     for n, cell in rows[index].cells.items():
-        if cell.value is None or abs(cell.value - sums[n]) < 1e-9:
+        if cell.value is None or abs(cell.value - sums[n]) < 1e-9 or abs(cell.value - written[n]) < 1e-9:
             continue
         found.append(WrongSum(check, index, n, ERROR, ((index, n),), {(index, n): sums[n]}, members=tuple(members), expected=sums[n]))
     return found

@@ -556,6 +556,25 @@ def previous_record(folder, period) -> PeriodRecord | None:
     return load(folder, key) if key else None
 
 
+def previous_of(master_path, period) -> tuple[PeriodRecord | None, str]:
+    """The history's record of the period before `period`, beside the master, and what to tell the clerk.
+
+    (None, "") when there is no history or no previous period in it; (None, why) when the history
+    cannot be read: the consolidation goes on without it.
+    """
+    if not _as_period(period).parsed:
+        return None, ""
+    database = database_path(master_path)
+    try:
+        record = previous_record(database, period)
+    except (sqlite3.Error, HistoryError) as exc:
+        return None, f"Không đọc được lịch sử {database}: {exc}; chưa đối chiếu “kỳ trước chuyển sang” với kỳ trước."
+    if record is None or not any(values for _, values in record.units):
+        return None, ""
+    return record, (f"Đối chiếu “kỳ trước chuyển sang” của từng đơn vị với số đang giải quyết kỳ “{record.period.text}” "
+                    f"trong lịch sử ({database}).")
+
+
 def last_year_record(folder, period) -> PeriodRecord | None:
     period = _as_period(period)
     key = period.last_year_key()

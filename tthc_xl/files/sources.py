@@ -13,7 +13,7 @@ from tthc_xl.core.master import Master, Settings, build_master
 from tthc_xl.core.model import ERROR, SOURCE_FAILED as FAILED, TOTAL, UNIT, WARNING, Cell, Finding, Row, Source, SourceFile, Table
 from tthc_xl.files.read import READABLE, FileResult, hidden_row_findings, read_file
 from tthc_xl.files.workers import read_isolated
-from tthc_xl.core.rules import check_table, known_from_previous, known_from_total
+from tthc_xl.core.rules import check_table, known_from_previous, known_from_record, known_from_total
 from tthc_xl.core.units import LEGACY_ENCODINGS, Unit, UnitList, invisible_characters, legacy_readings
 
 
@@ -172,6 +172,7 @@ def consolidate_results(
     settings: Settings | None = None,
     previous: Table | None = None,
     output: str = "",
+    history=None,  # without `previous`: the history's record of the previous period (files.history.PeriodRecord)
 ) -> Consolidation:
     """The master from tables already read (from files, or from sheets of an open workbook)."""
     layout = layouts[form] if form else choose_form(results, None)
@@ -180,7 +181,7 @@ def consolidate_results(
     outcome = Consolidation(master=None)  # type: ignore[arg-type]
     reported: dict[str, Row] = {}
     found_units: list[Unit] = []
-    known = known_from_previous(previous, layout) if previous is not None else {}  # they pin cells in the check
+    known = known_from_previous(previous, layout) if previous is not None else known_from_record(history, layout) if history else {}
     for result in results:
         outcome.notes += result.notes
         outcome.findings += result.findings

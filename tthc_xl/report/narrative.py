@@ -253,6 +253,8 @@ SECTION_1 = [
     {%- elif 'returned' in tong %}+ Không có hồ sơ bị trả lại
     {%- if so_sanh.returned %} ({{ so_sanh.returned }}){% endif %}.
     {%- endif %}""",
+    # The Quyết định 766/QĐ-TTg indicators the table determines, as approximations (core.indicators).
+    """{% if chi_so %}- {{ chi_so }}{% endif %}""",
     # Online.
     """{% if 'received_online' in tong %}- Có {{ tong.received_online|so }} hồ sơ tiếp nhận qua hình thức trực tuyến
     {%- if 'received_online' in ty_le %} (chiếm {{ ty_le.received_online }} % trên tổng số {{ tong.received|so }} hồ sơ
@@ -263,6 +265,14 @@ SECTION_1 = [
     {%- if 'received_direct' in ty_le %} (chiếm {{ ty_le.received_direct }} % trên tổng số {{ tong.received|so }} hồ sơ){% endif %}.
     {%- endif %}""",
 ]
+
+
+def _indicator_sentence(totals: dict[str, int]) -> str:
+    """The indicators' sentence, or "" when the table determines none of them."""
+    from tthc_xl.core.indicators import determined, paragraph
+
+    found = determined(totals)
+    return paragraph(found, []) if found else ""
 
 
 def _render_section_1(context: dict) -> list[str]:
@@ -351,6 +361,7 @@ def report_context(figures: Figures) -> dict:
         "ky": _comparison_word(meta.get("ky_bao_cao", "")).replace(" trước", ""),
         "so_sanh_cung_don_vi": figures.compared_units if figures.missing or figures.compared_units else None,
         "khong_so_sanh": figures.missing and figures.previous is None and figures.previous_all is not None,
+        "chi_so": _indicator_sentence(figures.totals),
     }
     context["muc_1"] = _render_section_1(context)
     return context
@@ -556,14 +567,19 @@ def comparable(now, missing, before, before_units):
 
 def master_findings(path, layouts=None, previous=None) -> int:
     """How many errors the master's table still has (the report quotes the table as it is); with the
-    previous master, also each unit's carried-over figure against its pending one then, as
-    `consolidate --previous` counts them."""
+    previous master, or else the previous period in the history beside it, also each unit's
+    carried-over figure against its pending one then, as `consolidate` counts them."""
     from tthc_xl.core.layouts import load_layouts
     from tthc_xl.core.model import ERROR
-    from tthc_xl.core.rules import check_table, known_from_previous
+    from tthc_xl.core.rules import check_table, known_from_previous, known_from_record
+    from tthc_xl.files.history import previous_of
 
     layouts = layouts or load_layouts()
     data = _read_master(path, layouts)
-    known = known_from_previous(_read_master(previous, layouts).table, data.table.layout) if previous is not None else None
+    if previous is not None:
+        known = known_from_previous(_read_master(previous, layouts).table, data.table.layout)
+    else:
+        record, _ = previous_of(path, data.settings.period)
+        known = known_from_record(record, data.table.layout) if record else None
     findings = check_table(data.table, known=known)
     return sum(1 for f in findings if f.severity == ERROR)
