@@ -136,17 +136,15 @@ def clean_copy(master_path, target, sheets: list[str] | None = None) -> list[str
     if "Normal" in book.named_styles:
         book._named_styles["Normal"].font = Font(name=style.FONT, size=style.TABLE_SIZE)
     for name in keep:
-        if name in tables:
-            _strip_marks(book[name])
-        else:
-            _strip_colour(book[name])
+        _strip_marks(book[name], appendix=name in tables)
     target = Path(target)
     book.save(target)
     return keep
 
 
-def _strip_colour(sheet) -> None:
-    """Another sheet of the clean copy (Kiểm tra, Cài đặt…): no fill, no note, links in plain black."""
+def _strip_marks(sheet, appendix: bool) -> None:
+    """No fill, no note. An appendix: percentages as the figure the sample prints (68,75 for 0,6875);
+    another sheet of the clean copy (Kiểm tra, Cài đặt…): links in plain black."""
     plain = PatternFill(fill_type=None)
     for row in sheet.iter_rows():
         for cell in row:
@@ -154,20 +152,11 @@ def _strip_colour(sheet) -> None:
                 continue
             cell.fill = plain
             cell.comment = None
-            if cell.hyperlink is not None:
-                cell.hyperlink = None
-                cell.font = Font(name=style.FONT, size=cell.font.size or style.TABLE_SIZE)
-
-
-def _strip_marks(sheet) -> None:
-    """No fill, no note; percentages as the figure the sample prints (68,75 for 0,6875)."""
-    plain = PatternFill(fill_type=None)
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell, MergedCell):
+            if not appendix:
+                if cell.hyperlink is not None:
+                    cell.hyperlink = None
+                    cell.font = Font(name=style.FONT, size=cell.font.size or style.TABLE_SIZE)
                 continue
-            cell.fill = plain
-            cell.comment = None
             if "%" not in cell.number_format:
                 continue
             if isinstance(cell.value, str) and cell.value.startswith("="):
