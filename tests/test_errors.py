@@ -6,7 +6,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,7 +13,7 @@ import httpx
 import pytest
 
 import xlwings_payload as xp
-from test_server import free_port, serve_command, server_env
+from test_server import free_port, serve_command, serving_on
 
 from tthc_xl.cli.app import main
 from tthc_xl.excel import buttons as excel
@@ -93,30 +92,11 @@ def serving(unit_folder, tmp_path_factory):
     shutil.copytree(unit_folder, root / "soc-trang")
     (work / "ma.txt").write_text(f"so-tu-phap: {TOKEN}\n", encoding="utf-8")
     port = free_port()
-    log = work / "serve.log"
-    with open(log, "w") as out:
-        # The real server, with one fault planted for the 500 scenario: a server error on the workbook
-        # that carries a sheet named FAULT (every malformed body is refused with a 400 before that).
-        command = serve_command("--folder", str(root), "--port", str(port), "--token-file", str(work / "ma.txt"), "--max-request-mb", "1")
-        process = subprocess.Popen(
-            [sys.executable, "-c", SERVE_WITH_A_FAULT, *command[3:]], stdout=out, stderr=subprocess.STDOUT, env=server_env(),
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text()
-            time.sleep(0.2)
-        else:
-            pytest.fail(f"tthc-xl serve did not answer: {log.read_text()}")
+    # The real server, with one fault planted for the 500 scenario: a server error on the workbook
+    # that carries a sheet named FAULT (every malformed body is refused with a 400 before that).
+    command = serve_command("--folder", str(root), "--port", str(port), "--token-file", str(work / "ma.txt"), "--max-request-mb", "1")
+    with serving_on(port, [sys.executable, "-c", SERVE_WITH_A_FAULT, *command[3:]], work / "serve.log") as url:
         yield SimpleNamespace(url=url, work=work)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def served_page(url: str, work: Path) -> dict:

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -86,12 +87,17 @@ def running(server_root, tmp_path_factory):
     token_file = folder / "tokens.txt"
     token_file.write_text("# mỗi dòng một đơn vị\n" + "".join(f"{k}: {v}\n" for k, v in TOKENS.items()), encoding="utf-8")
     log = folder / "serve.log"
+    command = serve_command("--folder", str(server_root.root), "--port", str(port), "--token-file", str(token_file),
+                            "--public-url", PUBLIC, "--max-request-mb", str(MAX_MB))
+    with serving_on(port, command, log) as url:
+        yield SimpleNamespace(url=url, port=port, log=log)
+
+
+@contextmanager
+def serving_on(port: int, command: list[str], log: Path):
+    """`command` (a `tthc-xl serve`) started, its output in `log`, until /health answers; its URL; stopped after."""
     with open(log, "w") as out:
-        process = subprocess.Popen(
-            serve_command("--folder", str(server_root.root), "--port", str(port), "--token-file", str(token_file),
-                          "--public-url", PUBLIC, "--max-request-mb", str(MAX_MB)),
-            stdout=out, stderr=subprocess.STDOUT, env=server_env(),
-        )
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=server_env())
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -105,7 +111,7 @@ def running(server_root, tmp_path_factory):
             time.sleep(0.2)
         else:
             pytest.fail(f"tthc-xl serve did not answer: {log.read_text()}")
-        yield SimpleNamespace(url=url, port=port, log=log)
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
