@@ -123,13 +123,14 @@ def _spelled(value) -> str:
 
 
 def find_number_rows(grid: Grid) -> list[NumberRow]:
-    """Rows that number the table's columns consecutively (the longest run in each row)."""
+    """Rows that number a table's columns consecutively: in each row the longest run, and beside it
+    every other run that numbers a table of its own from 1 (or from 2, STT left blank), in column order."""
     found = []
     for r, values in enumerate(grid.values):
         if len(values) - values.count("") - values.count(None) < 4:
             continue  # too few filled cells to number a table: blank rows, most of a title block
-        chain: list[tuple[int, int]] = []  # (column, number) of the run being read
-        best = chain
+        runs: list[list[tuple[int, int]]] = []  # (column, number) of each run, left to right
+        chain: list[tuple[int, int]] = []
         for c, value in enumerate(values):
             if value == "" or value is None:
                 continue
@@ -140,17 +141,31 @@ def find_number_rows(grid: Grid) -> list[NumberRow]:
                 chain.append((c, n))
             else:
                 chain = [(c, n)]
-            if len(chain) > len(best):
-                best = chain  # a new list is started for each run, so `best` grows only while it is the run being read
-        if len(best) >= 4:
-            columns = {n: grid.left + c for c, n in best}
-            spelled = {n: _spelled(values[c]) for c, n in best}
-            # An unnumbered first column (STT left blank in the number row).
-            first_col, first_n = grid.left + best[0][0], best[0][1]
-            for n in range(first_n - 1, 0, -1):
-                first_col -= 1
-                if first_col < 0:
-                    break
-                columns[n] = first_col
-            found.append(NumberRow(grid.top + r, dict(sorted(columns.items())), spelled))
+                runs.append(chain)
+        best = max(runs, key=len, default=[])
+        if len(best) < 4:
+            continue
+        # A second table beside the first (two units' sheets pasted side by side) numbers its own columns.
+        beside = [run for run in runs if run is not best and len(run) >= 4 and run[0][1] <= 2]
+        taken: list[tuple[int, int]] = []
+        for run in sorted([best, *beside], key=lambda run: run[0][0]):
+            number_row = _number_row(grid, r, values, run)
+            span = (min(number_row.columns.values()), max(number_row.columns.values()))
+            if any(span[0] <= b and a <= span[1] for a, b in taken):
+                continue  # overlaps a table already found (a column numbered twice): the same table
+            taken.append(span)
+            found.append(number_row)
     return found
+
+
+def _number_row(grid: Grid, r: int, values: list, run: list[tuple[int, int]]) -> NumberRow:
+    columns = {n: grid.left + c for c, n in run}
+    spelled = {n: _spelled(values[c]) for c, n in run}
+    # An unnumbered first column (STT left blank in the number row).
+    first_col, first_n = grid.left + run[0][0], run[0][1]
+    for n in range(first_n - 1, 0, -1):
+        first_col -= 1
+        if first_col < 0:
+            break
+        columns[n] = first_col
+    return NumberRow(grid.top + r, dict(sorted(columns.items())), spelled)

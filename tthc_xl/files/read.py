@@ -599,16 +599,19 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
                 f"Trang “{grid.sheet}” trong tệp {path.name} có dữ liệu dài quá {format_number(MAX_SHEET_ROWS)} dòng hoặc rộng quá "
                 f"{MAX_SHEET_COLS} cột; phần thừa không được đọc (nên xóa các dòng, cột thừa cho tệp nhẹ hơn)."
             )
-        starts = [n for n in numbered if set(n.columns) == set(numbered[0].columns)]
+        stacks = _stacks(numbered)
+        starts = [n for stack in stacks for n in stack]
         tables: list[tuple[NumberRow, Table]] = []
-        for index, number_row in enumerate(starts):
+        for number_row in starts:
             headers, _ = header_paths(grid, number_row)
             layout, nearest = match_layout(number_row, headers, choices, infer=not form)
             if layout is None:
                 refused.append(_unknown_layout(path, grid, number_row, choices, nearest))
                 unknown = unknown or refused[-1]
                 continue
-            end = header_paths(grid, starts[index + 1])[1] if index + 1 < len(starts) else None
+            stack = next(s for s in stacks if number_row in s)
+            below = stack.index(number_row) + 1
+            end = header_paths(grid, stack[below])[1] if below < len(stack) else None
             table = read_table(grid, number_row, layout, str(path), units, end=end)
             if table.rows:
                 _name_single_unit(table, grid, number_row, path, units)
@@ -673,6 +676,22 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
             "(1, 2, 3=(4+5), 4, …) ngay dưới tiêu đề cột. Hãy đề nghị đơn vị dùng đúng mẫu biểu."
         )
     return result
+
+
+def _stacks(numbered: list[NumberRow]) -> list[list[NumberRow]]:
+    """The number rows by table column: tables one under the other number the same columns over the same
+    sheet columns (each is read up to the next one's header); a table beside them is a stack of its own."""
+    stacks: list[list[NumberRow]] = []
+    for number_row in numbered:
+        span = (min(number_row.columns.values()), max(number_row.columns.values()))
+        for stack in stacks:
+            first = stack[0]
+            if set(first.columns) == set(number_row.columns) and min(first.columns.values()) <= span[1] and span[0] <= max(first.columns.values()):
+                stack.append(number_row)
+                break
+        else:
+            stacks.append([number_row])
+    return stacks
 
 
 def _split_levels(result: FileResult, path: Path) -> None:
