@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tthc_xl.core.layouts import LayoutError, templates_dir
+from tthc_xl.core.layouts import LayoutError, read_toml, templates_dir
 
 DEFAULT_HOURS = ((450, 690), (810, 1050))  # 07:30–11:30, 13:30–17:30
 DEFAULT_HANDOVER = (630, 990)  # 10:30, 16:30
@@ -160,11 +159,7 @@ def year_from_dict(data: dict, source: str) -> Year:
 
 
 def load_year(path: Path) -> Year:
-    try:
-        with open(path, "rb") as handle:
-            return year_from_dict(tomllib.load(handle), str(path))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CalendarError(f"Không đọc được lịch làm việc {path}: {exc}") from None
+    return year_from_dict(read_toml(path, "lịch làm việc", CalendarError), str(path))
 
 
 def load_calendar(first: dt.date, last: dt.date, folder: Path | None = None) -> Calendar:

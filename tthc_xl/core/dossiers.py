@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tthc_xl.core.layouts import Layout, LayoutError, templates_dir
+from tthc_xl.core.layouts import Layout, LayoutError, read_toml, templates_dir
 from tthc_xl.core.model import ERROR, WARNING, Finding, Table
 from tthc_xl.core.numbers import format_number
 from tthc_xl.core.text import fold
@@ -130,12 +129,7 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
             choices = ", ".join(sorted(p.stem for p in (templates_dir() / "mappings").glob("*.toml")))
             raise LayoutError(f"Không tìm thấy tệp ánh xạ “{name_or_path}”. Các tệp có sẵn: {choices}.")
         path = shipped
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise LayoutError(f"Không đọc được tệp ánh xạ {path}: {exc}") from None
-    return mapping_from_dict(data, str(path))
+    return mapping_from_dict(read_toml(path, "tệp ánh xạ"), str(path))
 
 
 def shipped_mappings() -> list[Mapping]:

@@ -178,13 +178,18 @@ def _as_list(value) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def load_layout(path: Path) -> Layout:
+def read_toml(path, what: str, error: type[Exception] = LayoutError) -> dict:
+    """A TOML file a clerk keeps (a layout, a mapping, a calendar, a vocabulary); `error` ("Không đọc
+    được {what} {path}: …") when it cannot be opened or parsed."""
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            return tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise LayoutError(f"Không đọc được mẫu biểu {path}: {exc}") from None
-    return layout_from_dict(data, str(path))
+        raise error(f"Không đọc được {what} {path}: {exc}") from None
+
+
+def load_layout(path: Path) -> Layout:
+    return layout_from_dict(read_toml(path, "mẫu biểu"), str(path))
 
 
 def templates_dir() -> Path:

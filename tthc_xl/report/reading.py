@@ -13,12 +13,11 @@ confirm it by one of them but never call it wrong.
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from tthc_xl.core.layouts import templates_dir
+from tthc_xl.core.layouts import read_toml, templates_dir
 from tthc_xl.core.numbers import parse_number
 from tthc_xl.core.text import fold
 
@@ -61,9 +60,8 @@ class VocabularyError(ValueError):
 @lru_cache(maxsize=4)
 def load_vocabulary(path=None) -> Vocabulary:
     path = path or templates_dir() / "report-vocabulary.toml"
+    data = read_toml(path, "tệp từ vựng báo cáo", VocabularyError)
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
         meanings = tuple(
             Meaning(m["key"], m["label"], m.get("base"), tuple(tuple(fold(alt) for alt in item.split("|"))
                                                                 for item in m["words"]), m.get("after"))
@@ -73,8 +71,6 @@ def load_vocabulary(path=None) -> Vocabulary:
         return Vocabulary(meanings, identities, *(tuple(fold(w) for w in data[k]) for k in (
             "count_nouns", "other_nouns", "ignore_words", "base_words", "previous_words", "last_year_words",
             "unit_words")))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise VocabularyError(f"Không đọc được tệp từ vựng báo cáo {path}: {exc}") from None
     except (KeyError, TypeError, AttributeError) as exc:
         raise VocabularyError(f"Tệp từ vựng báo cáo {path} thiếu hoặc sai mục {exc}; hãy sửa theo tệp "
                               "templates/report-vocabulary.toml.") from None
