@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tthc_xl.files.convert import find_soffice
+from tthc_xl.files.master_book import named_value as value_of
 
 MIN_PYTHON = (3, 11)
 CONF_KEYS = ("INTERPRETER_WIN", "INTERPRETER_MAC", "INTERPRETER", "PYTHONPATH", "LICENSE_KEY")
@@ -83,13 +84,8 @@ def _opened(workbook: Path):
 
 def named_value(book, name: str) -> str:
     """The text in the cell a defined name refers to ("" when blank or absent)."""
-    if name not in book.defined_names:
-        return ""
-    for sheet, ref in book.defined_names[name].destinations:
-        if sheet in book.sheetnames:
-            value = book[sheet][ref.replace("$", "").split(":")[0]].value
-            return str(value).strip() if value is not None else ""
-    return ""
+    value = value_of(book, name)
+    return str(value).strip() if value is not None else ""
 
 
 def _interpreter_checks(config: dict[str, str], where: str) -> list[Check]:
