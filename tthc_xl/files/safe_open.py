@@ -8,7 +8,13 @@ the file and what to do), and hands calamine a package it can read in bounded ti
 
 * a zip package is refused from its central directory alone when it declares too much unpacked
   data, or a compression ratio no spreadsheet has — nothing is inflated first;
-* every XML part is refused if its prolog declares a DOCTYPE or an ENTITY (Excel never writes one);
+* only the parts calamine reads are inflated: the workbook, its relationships, styles, shared strings
+  and sheets (of an .ods: content.xml and the manifest). Each is inflated once, whole, and must have
+  its declared size and CRC (calamine checks neither: a flipped digit in a stored sheet would read as
+  another figure), and is refused if its prolog declares a DOCTYPE or an ENTITY (Excel never writes
+  one). Parts calamine never opens (docProps/, the theme, [Content_Types].xml; an .ods's styles,
+  settings and meta) have only their local header checked: nothing of them is inflated, as nothing
+  of them can reach a figure;
 * worksheets are streamed once: rows past MAX_SHEET_ROWS and columns past MAX_SHEET_COLS are cut
   before calamine loads the sheet (calamine allocates the whole used rectangle), and the cells that
   calamine would read as blank although they are not — a formula with no stored result, an error
@@ -309,7 +315,10 @@ def _examine(name: str, data: bytes, infos: list[zipfile.ZipInfo], package: _Zip
     try:
         for info in infos:
             if info.filename.lower().endswith((".xml", ".rels")):
-                package.check_prolog(name, info)
+                if _parsed(kind, info.filename):
+                    package.check_prolog(name, info)
+                else:
+                    package.check_header(info)
         opened = Opened(data, kind)
         if kind == "xlsx":
             _check_shared_strings(name, package)
@@ -322,6 +331,19 @@ def _examine(name: str, data: bytes, infos: list[zipfile.ZipInfo], package: _Zip
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
         raise ReadError(broken_message(name, f"dữ liệu nén hỏng: {exc}")) from None
+
+
+_UNPARSED = {  # XML parts calamine never opens (tried part by part): their prolog and CRC cannot reach a figure
+    "xlsx": re.compile(r"^(?:\[Content_Types\]\.xml|docProps/.*|xl/theme/.*)$", re.I),
+    "ods": re.compile(r"^(?:styles|settings|meta)\.xml$"),
+}
+_UNPARSED["xlsb"] = _UNPARSED["xlsx"]
+
+
+def _parsed(kind: str, part: str) -> bool:
+    """Whether calamine (or this module) reads `part` of a `kind` package: such a part is inflated whole and its
+    CRC and prolog checked; any other part only has its local header checked, nothing of it is inflated."""
+    return not _UNPARSED[kind].match(part)
 
 
 def _check_sizes(name: str, infos: list[zipfile.ZipInfo], packed: int) -> None:
@@ -584,6 +606,7 @@ def _repack(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], replaced: di
 # A package's parts: through zipfile, or from memory for small plain packages
 # --------------------------------------------------------------------------------------
 
+_WHOLE_PART_BYTES = 2**16  # a part read through zipfile is read whole up to this size, streamed beyond
 _IN_MEMORY_BYTES = 4 * 2**20  # a package declaring no more unpacked data is inflated part by part in memory
 
 
@@ -601,8 +624,16 @@ class _Zipped:
         return self.archive.open(part)
 
     def check_prolog(self, name: str, info: zipfile.ZipInfo) -> None:
+        if info.file_size <= _WHOLE_PART_BYTES:  # read whole, as _InMemory reads it: its size must be the declared one
+            content = self.archive.read(info)
+            if len(content) != info.file_size:
+                raise ReadError(broken_message(name, f"phần {info.filename} khai sai kích thước"))
+            return _check_prolog_of(name, content)
         with self.archive.open(info) as stream:
             _check_prolog(name, stream)
+
+    def check_header(self, info: zipfile.ZipInfo) -> None:
+        self.archive.open(info).close()  # the local header, its name, its compression: nothing inflated
 
     def repack(self, replaced: dict[str, bytes]) -> bytes:
         return _repack(self.archive, self.infos, replaced)
@@ -646,6 +677,9 @@ class _InMemory:
     def check_prolog(self, name: str, info: zipfile.ZipInfo) -> None:
         _check_prolog_of(name, self.read(info.filename))
 
+    def check_header(self, info: zipfile.ZipInfo) -> None:
+        _payload(self.data, info, self.ends[info.filename])
+
     def repack(self, replaced: dict[str, bytes]) -> bytes:
         raise _Irregular  # a sheet cut at the limits (rare): _Zipped copies the other parts, whatever they hold
 
@@ -656,6 +690,25 @@ _LOCAL_HEADER = struct.Struct("<4s2xH18xHH")  # signature, flags, name and extra
 def _inflate(data: bytes, info: zipfile.ZipInfo, end: int) -> bytes:
     """A part's bytes (which end before `end`), if they are exactly what its entry declares; else _Irregular.
     Never unpacks more than declared + 1."""
+    begin, stop = _payload(data, info, end)
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-15)
+        try:
+            content = inflater.decompress(data[begin:stop], info.file_size + 1)
+        except zlib.error:
+            raise _Irregular from None
+        if not inflater.eof:
+            raise _Irregular
+    else:
+        content = data[begin:stop]
+    if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
+        raise _Irregular
+    return content
+
+
+def _payload(data: bytes, info: zipfile.ZipInfo, end: int) -> tuple[int, int]:
+    """Where a part's packed bytes start and stop, if its local header is what zipfile accepts when it opens
+    the part (signature, name, flags, a method it unpacks); else _Irregular."""
     start = info.header_offset
     if start < 0 or start + _LOCAL_HEADER.size > end or info.flag_bits & 0x61:  # encrypted, patched, strong encryption
         raise _Irregular
@@ -668,21 +721,9 @@ def _inflate(data: bytes, info: zipfile.ZipInfo, end: int) -> bytes:
     local_name = data[name_end - name_length : name_end].decode("utf-8" if flags & 0x800 else "cp437", "replace")
     if local_name != info.orig_filename:
         raise _Irregular  # zipfile refuses a part whose two names differ: let it say so
-    if info.compress_type == zipfile.ZIP_DEFLATED:
-        inflater = zlib.decompressobj(-15)
-        try:
-            content = inflater.decompress(data[begin:stop], info.file_size + 1)
-        except zlib.error:
-            raise _Irregular from None
-        if not inflater.eof:
-            raise _Irregular
-    elif info.compress_type == zipfile.ZIP_STORED:
-        content = data[begin:stop]
-    else:
+    if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
         raise _Irregular
-    if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
-        raise _Irregular
-    return content
+    return begin, stop
 
 
 # --------------------------------------------------------------------------------------
