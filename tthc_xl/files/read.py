@@ -347,6 +347,25 @@ def match_layout(
     nearest layout differs. A layout is never chosen by its column count or a few shared words.
     """
     vocabulary = load_vocabulary()
+    # Every unit's file of one layout has the same number row and header: each is matched once. The key holds
+    # the layouts by identity, and the entry the layouts themselves, so an identity is not reused while cached.
+    chosen = tuple(layouts.values())
+    key = (
+        tuple(map(id, chosen)), tuple(layouts), id(vocabulary), infer,
+        tuple(number_row.columns), tuple(number_row.spelled.items()), tuple(headers.items()),
+    )
+    found = _MATCHES.get(key)
+    if found is None:
+        found = _MATCHES[key] = (chosen, vocabulary, *_match(number_row, headers, layouts, infer, vocabulary))
+        if len(_MATCHES) > 256:
+            _MATCHES.pop(next(iter(_MATCHES)))
+    return found[2], found[3]
+
+
+_MATCHES: dict[tuple, tuple] = {}
+
+
+def _match(number_row: NumberRow, headers: dict[int, tuple[str, ...]], layouts: dict[str, Layout], infer: bool, vocabulary) -> tuple[Layout | None, Fit | None]:
     numbers = set(number_row.columns)
     layout, nearest = best_fit(layouts, numbers, number_row.spelled, headers, vocabulary)
     if layout is not None or not infer:

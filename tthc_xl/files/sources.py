@@ -115,29 +115,58 @@ def expand_sources(sources, recursive: bool = False) -> list[Path]:
     (`.…`: the master's backups in `.sao-luu/`, its unfinished writes `.tong-hop-….xlsx`, macOS's
     `._…` copies). A lock file named on the command line is kept, so the reader can say what it is.
     """
-    import os
+    return [path for path, _ in _expand(sources, recursive)]
 
-    files: list[Path] = []
+
+def _expand(sources, recursive: bool) -> list[tuple[Path, str]]:
+    """(path, where it really is) of each file of `expand_sources`. A folder is listed with os.scandir and
+    resolved once: a file in it is the resolved folder and its name, unless the file is a link (resolved itself)."""
+    files: list[tuple[Path, str]] = []
     seen: set[str] = set()
     for source in map(Path, sources):
         if source.is_dir():
-            found = []
-            for folder, subfolders, names in os.walk(source):
-                subfolders[:] = [d for d in subfolders if not d.startswith(".")] if recursive else []
-                found += [
-                    Path(folder, name)
-                    for name in names
-                    if not name.startswith((".", "~$")) and Path(name).suffix.lower() in READABLE and Path(folder, name).is_file()
-                ]
-            found.sort()
+            found: list[tuple[tuple[str, ...], Path, str]] = []
+            _list_folder(source, str(source.resolve()), (), recursive, found)
+            found.sort(key=lambda item: item[0])  # as the paths sort: part by part
+            listed = [(path, real) for _, path, real in found]
         else:
-            found = [source]
-        for path in found:
-            key = os.path.normcase(str(path.resolve()))
+            listed = [(source, str(source.resolve()))]
+        for path, real in listed:
+            key = os.path.normcase(real)
             if key not in seen:
                 seen.add(key)
-                files.append(path)
+                files.append((path, real))
     return files
+
+
+def _list_folder(folder: Path, real: str, parts: tuple[str, ...], recursive: bool, found: list) -> None:
+    """The readable files of `folder` (whose resolved path is `real`) as (sort key, path, resolved path), and of its
+    subfolders when `recursive` (not hidden ones, not links to folders, as os.walk)."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return  # an unreadable folder lists nothing, as os.walk
+    for entry in entries:
+        name = entry.name
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if recursive and not name.startswith(".") and not entry.is_symlink():
+                _list_folder(folder / name, os.path.join(real, name), (*parts, name), recursive, found)
+            continue
+        if name.startswith((".", "~$")) or os.path.splitext(name)[1].lower() not in READABLE:
+            continue
+        try:
+            if not entry.is_file():
+                continue
+            link = entry.is_symlink()
+        except OSError:
+            continue
+        path = folder / name
+        found.append(((*parts, name), path, str(path.resolve()) if link else os.path.join(real, name)))
 
 
 def skipped_subfolders_note(sources, recursive: bool) -> list[str]:
@@ -160,8 +189,8 @@ def unit_files(sources, output: str = "", recursive: bool = False) -> list[Path]
     """The files named or found in the folders named; a master kept among the unit files is not one of them,
     nor its printed copy (`tthc-xl print` writes tong-hop.pdf beside tong-hop.xlsx)."""
     master = Path(output).resolve() if output else None
-    own = {master, master.with_suffix(".pdf")} if master else set()
-    return [f for f in expand_sources(sources, recursive) if f.resolve() not in own]
+    own = {str(master), str(master.with_suffix(".pdf"))} if master else set()
+    return [path for path, real in _expand(sources, recursive) if real not in own]
 
 
 def consolidate_results(
