@@ -494,6 +494,32 @@ def test_workers_bound_what_the_screen_does_not_know(tmp_path, unit_folder, corp
     assert set(outcomes) == {"main", "thread"}
 
 
+def slow_reader(path, layouts, form, units):
+    """read_file, a quarter of a second a file; a file named treo.xlsx never ends (a reader stuck in native code)."""
+    time.sleep(0.25)
+    while path.name == "treo.xlsx":
+        time.sleep(1)
+    return read_file(path, layouts, form, units)
+
+
+def test_in_a_batch_each_file_has_its_own_time_limit_and_a_stuck_file_costs_only_itself(tmp_path, unit_folder, layouts, monkeypatch):
+    """A worker answers a whole batch at once: the time limit still counts from the start of each file (16 files
+    of 0,25 s in one batch do not overrun 1 s), the file it is stuck on is the one refused, and the files of
+    the batch read before it but not yet answered are read again."""
+    from tthc_xl.files.workers import read_isolated
+
+    monkeypatch.setenv("TTHC_XL_FILE_SECONDS", "1")
+    good = sorted(unit_folder.iterdir())
+    stuck = tmp_path / "treo.xlsx"
+    shutil.copy(good[0], stuck)
+    files = good[:6] + [stuck] + good[6:]
+    results = read_isolated(files, layouts, None, None, jobs=1, reader=slow_reader)
+    assert [Path(r.file).name for r in results] == [f.name for f in files]
+    assert "đọc quá 1 giây" in results[6].error and results[6].tables == []
+    assert all(not r.error and r.tables for i, r in enumerate(results) if i != 6)
+    assert results[:6] + results[7:] == [read_file(f, layouts) for f in good]
+
+
 # --------------------------------------------------------------------------------------
 # Never a silently wrong total
 # --------------------------------------------------------------------------------------

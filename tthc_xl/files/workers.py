@@ -8,8 +8,14 @@ killed and replaced, its file gets a message for the clerk and the other files a
 
 Workers are forked from this process when it runs one thread (the CLI: they inherit the imported
 modules, which is fast), and from a clean fork server otherwise (xlwings Server runs the buttons in
-threads, and forking a threaded process can deadlock the child). Results travel pickled; a layout
-of the caller's set travels by name and comes back as the caller's own object.
+threads, and forking a threaded process can deadlock the child).
+
+A worker is handed files in batches and answers a batch in one message (or a few, for large
+tables), so that this process wakes once a batch, not once a file. What it is reading, and since
+when, it writes to memory shared with this process: a worker killed or stopped mid-batch costs the
+file it was reading, and the files of its batch it read but had not yet answered are read again by
+the next worker. Results travel pickled, compactly: a cell or a row as its fields in order, a layout
+of the caller's set by name (it comes back as the caller's own object).
 """
 
 from __future__ import annotations
@@ -24,18 +30,21 @@ import sys
 import threading
 import time
 from collections import deque
+from dataclasses import fields
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Callable
 
 from tthc_xl.core.layouts import Layout
+from tthc_xl.core.model import Cell, Row
 from tthc_xl.core.units import UnitList
 from tthc_xl.files.read import FileResult, read_file
 from tthc_xl.files.safe_open import broken_message
 
 FILE_SECONDS = 15.0  # one unit file reads in milliseconds; a 20 000-row appendix in about a second
 MEMORY_MB = 1536  # address space a worker may add to what it inherits
-BATCH = 32  # files handed to a worker at a time (results come back one by one); a second batch waits queued
+BATCH = 32  # files handed to a worker at a time (answered in one message); a second batch waits queued
+ANSWER_BYTES = 2**20  # a worker answers before its batch is done once it holds this much (tables of many rows)
 
 
 def _setting(name: str, default: float) -> float:
@@ -97,26 +106,24 @@ def _read(files, layouts, form, units, jobs, meanwhile, reader) -> list[FileResu
             _hand_out(workers, pending, files)
             busy = [w for w in workers if w.in_flight]
             now = time.monotonic()
-            timeout = max(0.0, min(w.since + seconds for w in busy) - now)
+            timeout = max(0.0, min(w.reading()[1] + seconds for w in busy) - now)
             ready = wait([w.connection for w in busy], timeout)
             for worker in busy:
                 if worker.connection in ready:
                     try:
                         data = worker.connection.recv_bytes()
                     except (EOFError, OSError):
-                        index = worker.in_flight.popleft()
+                        index = worker.give_back(pending)
                         results[index] = FileResult(str(files[index]), error=crashed_message(files[index].name))
-                        pending.extendleft(reversed(worker.in_flight))
-                        worker.restart()
                         continue
-                    index = worker.in_flight.popleft()
-                    results[index] = _LayoutUnpickler(io.BytesIO(data), layouts).load()
+                    answers = io.BytesIO(data)
+                    unpickler = _LayoutUnpickler(answers, layouts)
+                    while answers.tell() < len(data):
+                        results[worker.in_flight.popleft()] = unpickler.load()
                     worker.since = time.monotonic()
-                elif worker.in_flight and time.monotonic() - worker.since >= seconds:
-                    index = worker.in_flight.popleft()
+                elif worker.in_flight and time.monotonic() - worker.reading()[1] >= seconds:
+                    index = worker.give_back(pending)
                     results[index] = FileResult(str(files[index]), error=timeout_message(files[index].name, seconds))
-                    pending.extendleft(reversed(worker.in_flight))
-                    worker.restart()
     finally:
         for worker in workers:
             worker.stop()
@@ -145,10 +152,10 @@ class _slots:
 
 
 def _hand_out(workers: list[_Worker], pending: deque, files: list[Path]) -> None:
-    """Keep each worker one batch ahead: it never waits for this process, and a dead worker hands back few files."""
+    """Keep each worker a batch ahead: it never waits for this process, and a dead worker hands back few files."""
     share = max(1, min(BATCH, len(pending) // max(len(workers), 1)))
     for worker in workers:
-        if pending and len(worker.in_flight) <= share:
+        while pending and len(worker.in_flight) < 2 * share:
             batch = [pending.popleft() for _ in range(min(share, len(pending)))]
             worker.send(batch, [files[i] for i in batch])
 
@@ -164,7 +171,9 @@ def _context():
 
 
 class _Worker:
-    """One worker process and its pipe; `in_flight` lists the indices of the files it was given and has not answered."""
+    """One worker process and its pipe; `in_flight` lists the indices of the files it was given and has not answered.
+
+    `progress` is shared with the process: the index of the file it is reading and when it started on it."""
 
     def __init__(self, context, setup: tuple):
         self.context, self.setup = context, setup
@@ -174,7 +183,8 @@ class _Worker:
 
     def _start(self) -> None:
         ours, theirs = self.context.Pipe()
-        self.process = self.context.Process(target=_serve, args=(theirs, *self.setup), daemon=True)
+        self.progress = self.context.RawArray("d", [-1.0, 0.0])
+        self.process = self.context.Process(target=_serve, args=(theirs, self.progress, *self.setup), daemon=True)
         self.process.start()
         theirs.close()
         self.connection = ours
@@ -184,9 +194,25 @@ class _Worker:
             self.since = time.monotonic()  # the clock of the file it reads first; a queued batch does not reset it
         self.in_flight.extend(indices)
         try:
-            self.connection.send([str(p) for p in paths])
+            self.connection.send(list(zip(indices, map(str, paths))))
         except OSError:
             pass  # a dead worker: its next recv says so
+
+    def reading(self) -> tuple[int, float]:
+        """The file the worker is reading (one of `in_flight`) and since when; before it starts one of them,
+        the first of them and the time it was handed its work or last answered."""
+        index, since = int(self.progress[0]), self.progress[1]
+        if index in self.in_flight:
+            return index, max(since, self.since)
+        return self.in_flight[0], self.since
+
+    def give_back(self, pending: deque) -> int:
+        """The file the worker was reading when it died or overran; the others it holds go back to `pending`
+        (first), and the worker is replaced."""
+        index = self.reading()[0]
+        pending.extendleft(reversed([i for i in self.in_flight if i != index]))
+        self.restart()
+        return index
 
     def restart(self) -> None:
         self.in_flight.clear()
@@ -211,8 +237,8 @@ class _Worker:
             self.process.join()
 
 
-def _serve(connection, layouts, form, units, reader, memory_mb) -> None:
-    """The worker: read the files it is sent, answer each one pickled, until told to stop."""
+def _serve(connection, progress, layouts, form, units, reader, memory_mb) -> None:
+    """The worker: read the files it is sent, answer each batch pickled (one result after the other), until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _quiet_native_errors()
     _limit_memory(memory_mb)
@@ -221,23 +247,40 @@ def _serve(connection, layouts, form, units, reader, memory_mb) -> None:
     table[Layout] = lambda layout: (
         (_known_layout, (known[id(layout)],)) if id(layout) in known else layout.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
     )
+    table[Cell], table[Row] = _by_fields(Cell), _by_fields(Row)
     while True:
         try:
-            paths = connection.recv()
+            batch = connection.recv()
         except (EOFError, OSError):
             return
-        if paths is None:
+        if batch is None:
             return
-        for path in paths:
+        buffer = pickler = None
+        for index, path in batch:
+            progress[1] = time.monotonic()  # the time first: the parent reads the index, then the time
+            progress[0] = index
             try:
                 result = reader(Path(path), layouts, form, units)
             except Exception as exc:  # a reader's own failure is the file's message, not the end of the worker
                 result = FileResult(path, error=broken_message(Path(path).name, type(exc).__name__))
-            buffer = io.BytesIO()
-            pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-            pickler.dispatch_table = table
-            pickler.dump(result)
-            connection.send_bytes(buffer.getvalue())
+            if pickler is None:
+                buffer = io.BytesIO()
+                pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+                pickler.dispatch_table = table
+            pickler.dump(result)  # one pickler for the answer: strings repeated across its results are sent once
+            del result
+            if buffer.tell() >= ANSWER_BYTES:
+                connection.send_bytes(buffer.getbuffer())
+                buffer = pickler = None
+        if pickler is not None:
+            connection.send_bytes(buffer.getbuffer())
+
+
+def _by_fields(cls):
+    """A reducer that pickles a dataclass instance as its fields in order (not a dictionary of them by name)."""
+    names = tuple(f.name for f in fields(cls))
+    assert all(f.init for f in fields(cls))
+    return lambda instance: (cls, tuple(getattr(instance, name) for name in names))
 
 
 def _quiet_native_errors() -> None:
