@@ -153,11 +153,12 @@ class _slots:
 
 def _hand_out(workers: list[_Worker], pending: deque, files: list[Path]) -> None:
     """Keep each worker a batch ahead: it never waits for this process, and a dead worker hands back few files."""
-    share = max(1, min(BATCH, len(pending) // max(len(workers), 1)))
-    for worker in workers:
-        while pending and len(worker.in_flight) < 2 * share:
-            batch = [pending.popleft() for _ in range(min(share, len(pending)))]
-            worker.send(batch, [files[i] for i in batch])
+    share = max(1, min(BATCH, len(pending) // (2 * max(len(workers), 1))))
+    for _ in range(2):  # a batch to each worker in turn, then the one it reads next
+        for worker in workers:
+            if pending and len(worker.in_flight) < 2 * share:
+                batch = [pending.popleft() for _ in range(min(share, len(pending)))]
+                worker.send(batch, [files[i] for i in batch])
 
 
 def _context():
