@@ -129,26 +129,8 @@ def find_number_rows(grid: Grid) -> list[NumberRow]:
     for r, values in enumerate(grid.values):
         if len(values) - values.count("") - values.count(None) < 4:
             continue  # too few filled cells to number a table: blank rows, most of a title block
-        runs: list[list[tuple[int, int]]] = []  # (column, number) of each run, left to right
-        chain: list[tuple[int, int]] = []
-        for c, value in enumerate(values):
-            if value == "" or value is None:
-                continue
-            n = _column_number(value)
-            if n is None:
-                chain = []
-            elif chain and n == chain[-1][1] + 1:
-                chain.append((c, n))
-            else:
-                chain = [(c, n)]
-                runs.append(chain)
-        best = max(runs, key=len, default=[])
-        if len(best) < 4:
-            continue
-        # A second table beside the first (two units' sheets pasted side by side) numbers its own columns.
-        beside = [run for run in runs if run is not best and len(run) >= 4 and run[0][1] <= 2]
         taken: list[tuple[int, int]] = []
-        for run in sorted([best, *beside], key=lambda run: run[0][0]):
+        for run in _numbering_runs(tuple(values), tuple(map(type, values))):  # types: True == 1, but is no column number
             number_row = _number_row(grid, r, values, run)
             span = (min(number_row.columns.values()), max(number_row.columns.values()))
             if any(span[0] <= b and a <= span[1] for a, b in taken):
@@ -156,6 +138,31 @@ def find_number_rows(grid: Grid) -> list[NumberRow]:
             taken.append(span)
             found.append(number_row)
     return found
+
+
+@lru_cache(maxsize=4096)  # the title, header and number rows are the same in every unit's file
+def _numbering_runs(values: tuple, types: tuple) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """The runs of consecutive column numbers of a row that may number a table, as ((column, number), …), in
+    column order: the longest run of at least 4, and the others of at least 4 that start from 1 or 2."""
+    runs: list[list[tuple[int, int]]] = []  # (column, number) of each run, left to right
+    chain: list[tuple[int, int]] = []
+    for c, value in enumerate(values):
+        if value == "" or value is None:
+            continue
+        n = _column_number(value)
+        if n is None:
+            chain = []
+        elif chain and n == chain[-1][1] + 1:
+            chain.append((c, n))
+        else:
+            chain = [(c, n)]
+            runs.append(chain)
+    best = max(runs, key=len, default=[])
+    if len(best) < 4:
+        return ()
+    # A second table beside the first (two units' sheets pasted side by side) numbers its own columns.
+    beside = [run for run in runs if run is not best and len(run) >= 4 and run[0][1] <= 2]
+    return tuple(tuple(run) for run in sorted([best, *beside], key=lambda run: run[0][0]))
 
 
 def _number_row(grid: Grid, r: int, values: list, run: list[tuple[int, int]]) -> NumberRow:

@@ -631,7 +631,7 @@ def read_grids_tables(grids: list[Grid], path: Path, layouts: dict[str, Layout],
             stack = next(s for s in stacks if number_row in s)
             below = stack.index(number_row) + 1
             end = header_paths(grid, stack[below])[1] if below < len(stack) else None
-            table = read_table(grid, number_row, layout, str(path), units, end=end)
+            table = read_table(grid, number_row, layout, result.file, units, end=end)
             if table.rows:
                 _name_single_unit(table, grid, number_row, path, units)
                 tables.append((number_row, table))
