@@ -442,3 +442,44 @@ def test_any_damage_to_the_zip_directory_is_a_message_never_a_crash(unit_folder,
         assert result.tables or (path.name in result.error and result.error.endswith(".")), result.error
         outcomes.add("đọc được" if result.tables else result.error.split("(")[0])
     assert len(outcomes) >= 3  # read, refused as broken, refused for other reasons
+
+
+ZIPINFO_FIELDS = ("filename", "orig_filename", "extra", "comment", "header_offset", "create_version", "create_system",
+                  "extract_version", "reserved", "flag_bits", "compress_type", "CRC", "compress_size", "file_size",
+                  "volume", "internal_attr", "external_attr", "date_time", "_raw_time")
+
+
+def directory_by_zipfile(data: bytes):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - whatever zipfile raises, the quick reading must have left it to zipfile
+        return type(exc).__name__
+    return [tuple(getattr(i, f) for f in ZIPINFO_FIELDS) for i in archive.infolist()], archive.start_dir
+
+
+def test_the_central_directory_read_without_zipfile_is_zipfiles_or_left_to_zipfile(unit_folder, tmp_path):
+    """safe_open reads a plain package's directory itself: every entry as zipfile builds it, or (for any
+    directory that is not plain, damaged or not) nothing, and zipfile reads it."""
+    import random
+
+    bad_inputs.xlsxwriter_unit_file(tmp_path / "xlsxwriter.xlsx", index=bad_inputs.TU_PHAP)
+    paths = [p for p in [*unit_folder.iterdir(), *tmp_path.iterdir()] if p.suffix in (".xlsx", ".ods")]
+    rng = random.Random(20261201)
+    read_quickly = 0
+    for path in paths:
+        data = path.read_bytes()
+        offset = struct.unpack_from("<L", data, len(data) - 22 + 16)[0]
+        variants = [data, rezipped(data, compression=zipfile.ZIP_STORED), data + b"\x00", b"junk" + data]
+        for _ in range(150):  # bytes of the directory and of its end record changed, one to three at a time
+            copy = bytearray(data)
+            for _ in range(rng.randint(1, 3)):
+                copy[rng.randrange(offset, len(copy))] = rng.randrange(256)
+            variants.append(bytes(copy))
+        for variant in variants:
+            listed = safe_open._central_directory(variant)
+            if listed is None:
+                continue
+            read_quickly += 1
+            infos, start = listed
+            assert ([tuple(getattr(i, f) for f in ZIPINFO_FIELDS) for i in infos], start) == directory_by_zipfile(variant), path.name
+    assert read_quickly >= len(paths) * 30  # the plain packages (and damage zipfile accepts) are read without it

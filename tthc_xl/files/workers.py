@@ -243,12 +243,7 @@ def _serve(connection, progress, layouts, form, units, reader, memory_mb) -> Non
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _quiet_native_errors()
     _limit_memory(memory_mb)
-    known = {id(layout): name for name, layout in layouts.items()}
-    table = copyreg.dispatch_table.copy()
-    table[Layout] = lambda layout: (
-        (_known_layout, (known[id(layout)],)) if id(layout) in known else layout.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
-    )
-    table[Cell], table[Row] = _by_fields(Cell), _by_fields(Row)
+    table = answer_table(layouts)
     while True:
         try:
             batch = connection.recv()
@@ -275,6 +270,17 @@ def _serve(connection, progress, layouts, form, units, reader, memory_mb) -> Non
                 buffer = pickler = None
         if pickler is not None:
             connection.send_bytes(buffer.getbuffer())
+
+
+def answer_table(layouts: dict[str, Layout]) -> dict:
+    """The pickler's dispatch table for results: a layout of `layouts` by name, cells and rows by their fields."""
+    known = {id(layout): name for name, layout in layouts.items()}
+    table = copyreg.dispatch_table.copy()
+    table[Layout] = lambda layout: (
+        (_known_layout, (known[id(layout)],)) if id(layout) in known else layout.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+    )
+    table[Cell], table[Row] = _by_fields(Cell), _by_fields(Row)
+    return table
 
 
 def _by_fields(cls):
