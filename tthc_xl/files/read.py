@@ -356,9 +356,9 @@ def match_layout(
     )
     found = _MATCHES.get(key)
     if found is None:
-        found = _MATCHES[key] = (chosen, vocabulary, *_match(number_row, headers, layouts, infer, vocabulary))
         if len(_MATCHES) > 256:
-            _MATCHES.pop(next(iter(_MATCHES)))
+            _MATCHES.clear()  # a clerk's files use a few layouts; clearing is safe beside the server's other threads
+        found = _MATCHES[key] = (chosen, vocabulary, *_match(number_row, headers, layouts, infer, vocabulary))
     return found[2], found[3]
 
 
