@@ -317,6 +317,8 @@ def _examine(name: str, data: bytes, infos: list[zipfile.ZipInfo], package: _Zip
             _scan_worksheets(name, package, main, opened)
         elif kind == "ods":
             _scan_ods(name, package, opened)
+        elif kind == "xlsb":
+            _scan_xlsb(name, package, main, opened)
         return opened
     except ReadError:
         raise
@@ -1116,3 +1118,87 @@ def is_encrypted_package(data: bytes) -> bool:
         return "EncryptedPackage" in CompoundFile(data).names
     except (ValueError, struct.error):
         return _ENCRYPTED_PACKAGE in data[:65536]  # a damaged directory: the name in the first sectors is enough
+
+
+# --------------------------------------------------------------------------------------
+# Excel Binary (.xlsb): error cells and hidden rows (calamine reads error cells as blank)
+# --------------------------------------------------------------------------------------
+
+_BRT_ROW_HDR, _BRT_CELL_ERROR, _BRT_FMLA_ERROR, _BRT_END_SHEET_DATA, _BRT_BUNDLE_SH = 0x00, 0x03, 0x0B, 0x92, 0x9C
+
+
+def _scan_xlsb(name: str, package: _Zipped | _InMemory, main: str, opened: Opened) -> None:
+    """The error cells (BrtCellError, and BrtFmlaError, a formula whose result is an error, which calamine
+    skips) and the hidden rows (BrtRowHdr.fDyZero) of each sheet of a BIFF12 workbook [MS-XLSB]."""
+    names = package.sizes
+    main = main if main in names else "xl/workbook.bin"
+    folder, rels_name = _relationships_of(main)
+    if names.get(main, MAX_PART_BYTES + 1) > MAX_PART_BYTES or names.get(rels_name, MAX_PART_BYTES + 1) > MAX_PART_BYTES:
+        return
+    targets = {}
+    for attrs in _RELATIONSHIP.findall(package.read(rels_name)):
+        rid, target = _attribute(attrs, b"Id"), _attribute(attrs, b"Target")
+        if rid and target:
+            targets[rid] = _target_part(folder, target)
+    for _, body in _biff12_records(io.BytesIO(package.read(main)).read, {_BRT_BUNDLE_SH}):
+        try:  # BrtBundleSh: hsState, iTabID, strRelID (XLNullableWideString), strName (XLWideString)
+            count = struct.unpack_from("<I", body, 8)[0]
+            rid = body[12 : 12 + 2 * count].decode("utf-16-le")
+            sheet = body[16 + 2 * count : 16 + 2 * count + 2 * struct.unpack_from("<I", body, 12 + 2 * count)[0]].decode("utf-16-le")
+        except (struct.error, UnicodeDecodeError):
+            continue
+        part = targets.get(rid)
+        if part not in names:
+            continue
+        errors, hidden, row = {}, set(), 0
+        wanted = {_BRT_ROW_HDR, _BRT_CELL_ERROR, _BRT_FMLA_ERROR, _BRT_END_SHEET_DATA}
+        with package.open(part) as stream:
+            for kind, body in _biff12_records(_Stream(name, stream, MAX_SHEET_PART_BYTES).read, wanted):
+                if kind == _BRT_ROW_HDR and len(body) >= 12:
+                    row = struct.unpack_from("<I", body)[0]
+                    if body[11] & 0x10 and row < MAX_SHEET_ROWS:
+                        hidden.add(row)
+                elif kind in (_BRT_CELL_ERROR, _BRT_FMLA_ERROR) and len(body) >= 9 and row < MAX_SHEET_ROWS:
+                    errors[(row, struct.unpack_from("<I", body)[0])] = _BIFF_ERRORS.get(body[8], "#N/A")
+                elif kind == _BRT_END_SHEET_DATA:
+                    break
+        if errors:
+            opened.errors[sheet] = errors
+        if hidden:
+            opened.hidden_rows[sheet] = hidden
+
+
+def _biff12_records(read, wanted: set[int]):
+    """(type, body) of each record of a BIFF12 part whose type is in `wanted`, from `read()` giving chunks (b"" at the
+    end). A record is its type (1-2 bytes) and size (1-4 bytes), 7 bits a byte, high bit "more"; then the body.
+    A part cut short ends the records (calamine says what is wrong with it)."""
+    data, pos, done = b"", 0, False
+    while True:
+        if not done and len(data) - pos < _CHUNK:
+            chunk = read()
+            done = not chunk
+            data, pos = data[pos:] + chunk, 0
+        if pos >= len(data):
+            return
+        try:
+            first = data[pos]
+            kind, pos = (first & 0x7F) | ((data[pos + 1] & 0x7F) << 7 if first & 0x80 else 0), pos + (2 if first & 0x80 else 1)
+            size = shift = 0
+            for _ in range(4):
+                byte = data[pos]
+                pos += 1
+                size |= (byte & 0x7F) << shift
+                shift += 7
+                if not byte & 0x80:
+                    break
+        except IndexError:
+            return
+        while pos + size > len(data) and not done:  # a body longer than what is buffered
+            chunk = read()
+            done = not chunk
+            data, pos = data[pos:] + chunk, 0
+        if pos + size > len(data):
+            return
+        if kind in wanted:
+            yield kind, data[pos : pos + size]
+        pos += size
