@@ -23,7 +23,7 @@ from tthc_xl.cli.app import main
 from tthc_xl.core.layouts import load_layouts
 from tthc_xl.core.units import load_units
 from tthc_xl.files.read import hidden_row_findings, read_file, read_grids
-from tthc_xl.files.safe_open import ReadError, open_workbook
+from tthc_xl.files.safe_open import MAX_SHEET_ROWS, ReadError, open_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 TU_PHAP = 11  # soctrang.UNITS index of "Sở Tư pháp": columns 3..14 = 845 181 664 617 605 0 12 228 207 21 0 23
@@ -261,3 +261,36 @@ def test_check_and_consolidate_xlsb_files_from_the_command_line(tmp_path, unit_f
     data = json.loads(report.read_text(encoding="utf-8"))
     assert_error_findings(data, bad)
     assert data["totals"] == expected_totals() and master.is_file()
+
+
+FAR_CELLS = r"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2**31, 2**31))  # calamine would allocate every cell up to the farthest one
+from pathlib import Path
+from tthc_xl.core.layouts import load_layouts
+from tthc_xl.files.read import read_file
+result = read_file(Path(sys.argv[1]), load_layouts())
+[row] = result.tables[0].rows
+print(row.unit, row.cells[3].value, row.cells[9].raw)
+print(*result.notes, sep="\n")
+"""
+
+
+def test_cells_far_past_the_table_are_cut_before_calamine_allocates_them(tmp_path):
+    """A value at XFD1048576 (a stray key press) would make calamine allocate 17 billion cells: the sheet is
+    cut at MAX_SHEET_ROWS × MAX_SHEET_COLS, as .xlsx sheets are, and the clerk told."""
+    row = [1, "Sở Tư pháp", *soctrang.UNITS[TU_PHAP][2]]
+    row[8] = Error("#REF!")
+    grid = [list(header) for header in soctrang.HEADER_ROWS] + [list(soctrang.NUMBER_ROW), row]
+    for far_row, far_col in ((1_048_575, 16_383), (10, 200), (MAX_SHEET_ROWS + 5, 3)):
+        rows = grid + [[] for _ in range(far_row - len(grid))] + [[None] * far_col + ["x"]]
+        path = xlsb.write_xlsb(tmp_path / "o-xa.xlsb", {"Báo cáo": rows})
+        done = subprocess.run([sys.executable, "-c", FAR_CELLS, str(path)], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert done.returncode == 0, done.stderr[-2000:]
+        lines = done.stdout.splitlines()
+        assert lines[0] == "Sở Tư pháp 845 #REF!"
+        assert lines[1:] == [
+            "Trang “Báo cáo” trong tệp o-xa.xlsb có dữ liệu dài quá 20.000 dòng hoặc rộng quá 128 cột; phần thừa không được "
+            "đọc (nên xóa các dòng, cột thừa cho tệp nhẹ hơn)."
+        ]
