@@ -5,6 +5,7 @@ writer against python-calamine, which reads .xlsb for the project.
 """
 
 import json
+import random
 import os
 import shutil
 import struct
@@ -13,6 +14,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 import python_calamine
 
 import soctrang
@@ -294,3 +296,61 @@ def test_cells_far_past_the_table_are_cut_before_calamine_allocates_them(tmp_pat
             "Trang “Báo cáo” trong tệp o-xa.xlsb có dữ liệu dài quá 20.000 dòng hoặc rộng quá 128 cột; phần thừa không được "
             "đọc (nên xóa các dòng, cột thừa cho tệp nhẹ hơn)."
         ]
+
+
+def test_xlsb_files_damaged_inside_their_parts_give_messages_never_tracebacks(tmp_path, unit_folder):
+    """Bytes flipped inside the binary parts (the package itself intact, so calamine parses them) and parts cut
+    short, a fixed seed: each file is read or refused with a message naming it; the good files still count.
+    calamine's .xlsb reader panics on many of them (index out of range): that is the file's message too."""
+    rng = random.Random(20261201)
+    folder, bad = folder_with_bad_tu_phap(tmp_path, unit_folder)
+    with zipfile.ZipFile(bad) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    bad.unlink()
+    binary = sorted(name for name in parts if name.endswith(".bin"))
+    made = []
+    for i in range(60):
+        part = binary[i % len(binary)]
+        data = bytearray(parts[part])
+        if i % 3 == 2:
+            data = data[: rng.randrange(1, len(data))]
+        else:
+            for _ in range(rng.randint(1, 4)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        target = folder / f"zz-{i:02}-{Path(part).stem}.xlsb"
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as package:
+            for name, content in parts.items():
+                package.writestr(name, bytes(data) if name == part else content)
+        made.append(target.name)
+    report = tmp_path / "kq.json"
+    done = cli("consolidate", folder, "-o", tmp_path / "tong-hop.xlsx", "--units", "soc-trang-so-nganh", "--json", report,
+               cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr, done.stderr[-3000:]
+    data = json.loads(report.read_text(encoding="utf-8"))
+    outcomes = {}
+    for source in data["sources"]:
+        name = Path(source["file"]).name
+        if name in made:
+            assert source["status"] == "ok" or (name in source["error"] and "Traceback" not in source["error"]), source
+            outcomes[name] = source["status"]
+    assert set(outcomes) == set(made) and set(outcomes.values()) == {"ok", "lỗi"}
+    good = {soctrang.CANONICAL_NAMES.get(n, n) for i, (_, n, _) in enumerate(soctrang.UNITS) if i != TU_PHAP}
+    assert good <= {s["unit"] for s in data["sources"] if s["status"] == "ok" and not Path(s["file"]).name.startswith("zz-")}
+
+
+def test_a_part_that_makes_calamine_panic_is_a_message_in_the_same_process(tmp_path):
+    """A sheet entry whose relationship id claims 16 million characters: calamine's Rust code panics (pyo3 raises
+    PanicException, a BaseException); the reader turns it into the file's message, as for any broken file."""
+    path = tu_phap_xlsb(tmp_path / "so-tu-phap.xlsb")
+    broken = tmp_path / "so-tu-phap-hong.xlsb"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(broken, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/workbook.bin":
+                sheet = xlsb.record(xlsb.BRT_BUNDLE_SH, struct.pack("<III", 0, 1, 0x00FFFFFF) + "rId1".encode("utf-16-le"))
+                data = b"".join([xlsb.record(xlsb.BRT_BEGIN_BOOK), xlsb.record(xlsb.BRT_BEGIN_BUNDLE_SHS), sheet,
+                                 xlsb.record(xlsb.BRT_END_BUNDLE_SHS), xlsb.record(xlsb.BRT_END_BOOK)])
+            target.writestr(info, data)
+    with pytest.raises(ReadError) as refused:
+        read_grids(broken)
+    assert str(refused.value).startswith("Không mở được tệp so-tu-phap-hong.xlsb (PanicException): tệp hỏng")

@@ -243,7 +243,9 @@ def read_grids(path: Path) -> list[Grid]:
         return grids
     except python_calamine.PasswordError:
         raise ReadError(password_message(name)) from None
-    except Exception as exc:  # calamine raises several types for broken files
+    except BaseException as exc:  # calamine raises several types for broken files, and a panic of its Rust code
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":  # (pyo3's, a BaseException)
+            raise
         raise ReadError(
             f"Không mở được tệp {name} ({type(exc).__name__}): tệp hỏng hoặc không đúng định dạng. "
             "Hãy mở thử bằng Excel, lưu lại thành .xlsx rồi chạy lại, hoặc đề nghị đơn vị gửi lại."
