@@ -13,6 +13,8 @@ the file and what to do), and hands calamine a package it can read in bounded ti
   before calamine loads the sheet (calamine allocates the whole used rectangle), and the cells that
   calamine would read as blank although they are not — a formula with no stored result, an error
   value such as `#REF!` — are collected so the reader can report them instead of reading 0.
+* an Excel Binary workbook's (.xlsb) sheets are walked record by record for the same: error cells, hidden
+  rows, and cells past the limits (cut, since calamine allocates every cell up to the farthest one).
 
 Pure standard library; nothing here writes to the file it examines.
 """
