@@ -15,7 +15,6 @@ no JSON, no history file, no lock; the test folder is listed before and after).
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
