@@ -203,6 +203,18 @@ def test_a_unit_list_that_cannot_be_read_is_refused(place):
         assert_refused(place, before, code, printed, f"Danh sách đơn vị {units}: không đọc được tệp", "quyền đọc tệp")
 
 
+def test_a_unit_list_in_a_folder_that_cannot_be_opened_is_unreadable_not_missing(place):
+    out = folder(place, "ket-qua", 0o755)
+    locked = folder(place, "rieng", 0o755)
+    units = locked / "danh-sach.csv"
+    units.write_text("nhom,ten,bi_danh\nSở,Sở Tư pháp,\n", encoding="utf-8")
+    own(units, 0o644)
+    own(locked, 0o000)
+    before = listing(place)
+    code, printed = run(place, "consolidate", place / "don-vi", "-o", out / "tong-hop.xlsx", "--units", units)
+    assert_refused(place, before, code, printed, f"Danh sách đơn vị {units}: không đọc được tệp", "quyền đọc tệp")
+
+
 
 def test_doctor_names_an_own_forms_folder_it_cannot_read(place):
     """Listing an unreadable folder gives nothing: without this check the clerk's forms would be "chưa có" (none)."""
