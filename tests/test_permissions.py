@@ -233,3 +233,28 @@ def test_doctor_names_an_own_forms_folder_it_cannot_read(place):
     assert code == 1 and "Traceback" not in printed, printed
     assert f"✗ Không đọc được thư mục mẫu biểu riêng {forms} (không có quyền đọc)" in printed and "cấp quyền đọc" in printed
     assert "Còn 1 mục cần sửa" in printed
+
+
+
+def test_a_unit_file_that_cannot_be_read_costs_that_file_only(place):
+    out = folder(place, "ket-qua", 0o755)
+    own(place / "don-vi" / "12_so-tu-phap.xlsx", 0o000)
+    code, printed = run(place, "consolidate", place / "don-vi", "-o", out / "tong-hop.xlsx", "--units", "soc-trang-so-nganh",
+                        "--json", out / "kq.json")
+    assert code == 1 and "Traceback" not in printed, printed
+    message = ("Không đọc được tệp 12_so-tu-phap.xlsx (không có quyền đọc): hãy kiểm tra quyền đọc tệp hoặc chép tệp sang "
+               "thư mục khác rồi chạy lại.")
+    assert f"✗ {message}" in printed
+    data = json.loads((out / "kq.json").read_text(encoding="utf-8"))
+    [source] = [s for s in data["sources"] if s["file"].endswith("12_so-tu-phap.xlsx")]
+    assert (source["status"], source["error"]) == ("lỗi", message)
+    tu_phap = dict(zip(soctrang.COLUMNS, soctrang.UNITS[11][2]))
+    assert data["totals"] == {str(n): v - tu_phap[n] for n, v in soctrang.COLUMN_SUMS.items()}
+
+
+def test_a_folder_of_unit_files_that_cannot_be_opened_is_refused(place):
+    out = folder(place, "ket-qua", 0o755)
+    own(place / "don-vi", 0o000)
+    before = listing(place)
+    code, printed = run(place, "consolidate", place / "don-vi", "-o", out / "tong-hop.xlsx", "--json", out / "kq.json")
+    assert_refused(place, before, code, printed, f"Không đọc hoặc ghi được tệp {place / 'don-vi'}", "không có quyền truy cập")

@@ -212,7 +212,8 @@ def read_grids(path: Path) -> list[Grid]:
     try:
         data = read_bytes(path)
     except OSError as exc:
-        raise ReadError(f"Không đọc được tệp {name} ({exc.strerror or exc}): hãy kiểm tra quyền đọc tệp hoặc chép tệp sang thư mục khác rồi chạy lại.") from None
+        reason = "không có quyền đọc" if isinstance(exc, PermissionError) else exc.strerror or exc
+        raise ReadError(f"Không đọc được tệp {name} ({reason}): hãy kiểm tra quyền đọc tệp hoặc chép tệp sang thư mục khác rồi chạy lại.") from None
     if suffix in DOCUMENTS:
         return _document_grids(path, data)
     if suffix == ".csv" and sniff(data[:4096]) not in ("zip", "ole"):
