@@ -159,13 +159,15 @@ class XlsxWriterSheet:
         self.notes[a1_rc(ref)] = text
 
     def widths(self, widths: dict[int, float]) -> None:
-        for col, width in widths.items():  # in pixels: XlsxWriter stores the width itself, not width + padding
+        # In pixels: XlsxWriter then stores the planned width itself (exact to 1/256 of a digit; the
+        # plans' widths are whole), where set_column would add its 5 pixels of padding to it.
+        for col, width in widths.items():
             self.sheet.set_column_pixels(col - 1, col - 1, width * _DIGIT_PX)
 
     def heights(self, heights: dict[int, float], fitted: tuple[int, int] | None = None) -> None:
         """Every height as planned (as openpyxl's engine: a file cannot ask Excel to fit rows)."""
         for row, height in heights.items():
-            self.sheet.set_row_pixels(row - 1, height / 0.75)
+            self.sheet.set_row_pixels(row - 1, _RowPixels(height))
 
     def freeze(self, row: int, col: int) -> None:
         self.sheet.freeze_panes(row - 1, col - 1)
@@ -224,6 +226,31 @@ class XlsxWriterSheet:
         width, height = NOTE_SIZE
         for (row, col), text in self.notes.items():
             sheet.write_comment(row - 1, col - 1, text, {"author": AUTHOR, "width": width, "height": height})
+
+
+class _RowPixels(float):
+    """A row height in pixels that XlsxWriter turns back into exactly the planned points: it writes
+    `pixels * 0.75`, which for some heights (48.1) is a hair off (48.09999999999999). And a planned
+    height is always written, as openpyxl writes it, even one equal to the default (15 points):
+    XlsxWriter leaves out a height it finds equal to its default, so this one equals nothing."""
+
+    points: float
+
+    def __new__(cls, points: float):
+        made = super().__new__(cls, points / 0.75)
+        made.points = points
+        return made
+
+    def __mul__(self, other):
+        return self.points if other == 0.75 else float(self) * other
+
+    def __eq__(self, other) -> bool:
+        return False
+
+    def __ne__(self, other) -> bool:
+        return True
+
+    __hash__ = float.__hash__
 
 
 class _Target(Url):
