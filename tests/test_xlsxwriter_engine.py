@@ -161,3 +161,15 @@ def test_a_new_master_imports_neither_openpyxl_nor_numpy_and_an_update_openpyxl_
     assert update["code"] == 1
     assert "openpyxl" in update["modules"] and "numpy" not in update["modules"]
     assert openpyxl.load_workbook(master)["Cài đặt"]["B3"].value == PERIOD  # updated in place, the settings kept
+
+
+def test_a_full_disk_while_a_new_master_is_written_is_a_message_and_leaves_no_file(unit_folder, tmp_path, monkeypatch, capsys):
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", full)  # XlsxWriter packs every part with it
+    master = tmp_path / "tong-hop.xlsx"
+    assert main(["consolidate", str(unit_folder), "-o", str(master)]) == 2
+    err = capsys.readouterr().err
+    assert "Không ghi được bảng tổng hợp tong-hop.xlsx (No space left on device)" in err and "Traceback" not in err
+    assert not master.exists() and sorted(tmp_path.glob(".tong-hop-*")) == []

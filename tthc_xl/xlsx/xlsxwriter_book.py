@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.url import Url, UrlTypes
 from xlsxwriter.worksheet import Worksheet
 
@@ -63,8 +64,7 @@ def write_book(outcome, out, output: str, chart_rows: list | None = None) -> Non
     """The whole master into `out` (a path or a binary file): the appendix, "Kiểm tra", "Cài đặt",
     then "Biểu đồ" when `chart_rows` are given; the order openpyxl's engine gives a new book."""
     master = outcome.master
-    book = xlsxwriter.Workbook(out, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
-    book.set_calc_mode("auto")
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
     formats = _Formats(book)
     in_master = [f for f in outcome.findings if f.file == output and f.sheet == master.sheet]
     plans = [
@@ -81,7 +81,10 @@ def write_book(outcome, out, output: str, chart_rows: list | None = None) -> Non
         sheet.flush()
         if plan is getattr(charts, "sheet", None):
             _chart_sheet(book, sheet.sheet, charts)
-    book.close()
+    try:
+        book.close()
+    except FileCreateError as exc:  # a full disk, a share gone away: the OSError, which saving turns into a message
+        raise exc.args[0] from None
 
 
 class _Formats:
