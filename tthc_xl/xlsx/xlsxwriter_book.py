@@ -15,6 +15,7 @@ Updating a master the clerk already has stays with openpyxl, which keeps everyth
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import xlsxwriter
@@ -35,7 +36,9 @@ AUTHOR = "tthc-xl"
 PAPER_A4 = 9
 _EMU_PER_CM = 360000
 _EMU_PER_PIXEL = 9525
-_DIGIT_PX = 7  # a column-width unit in pixels (the default font's digit), as XlsxWriter counts
+_DIGIT_PX = 7
+_FUNCTION = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\(")
+_PLAIN_FUNCTIONS = {"SUM(", "IF("}  # core.master's; Excel-2007 functions XlsxWriter leaves as they are  # a column-width unit in pixels (the default font's digit), as XlsxWriter counts
 
 
 class _OpenpyxlPageSetup(Worksheet):
@@ -53,6 +56,14 @@ class _OpenpyxlPageSetup(Worksheet):
             attributes += [("fitToWidth", self.fit_width), ("fitToHeight", self.fit_height)]
         attributes.append(("orientation", "portrait" if self.orientation else "landscape"))
         self._xml_empty_tag("pageSetup", attributes)
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        """The master's formulas (sums, differences, IF for the ratios) use no function XlsxWriter
+        renames (`_xlfn.` prefixes), so they skip its 30 substitutions a formula: a third of the
+        write of a large table. Any other formula goes the ordinary way."""
+        if set(_FUNCTION.findall(formula)) <= _PLAIN_FUNCTIONS:
+            return formula[1:] if formula.startswith("=") else formula
+        return super()._prepare_formula(formula, expand_future_functions)
 
 
 def save_new_master(outcome, path: Path, chart_rows: list | None = None) -> None:
