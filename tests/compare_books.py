@@ -21,10 +21,8 @@ def _look(cell):
 
 
 def _rgb(color) -> str | None:
-    """A colour's RGB without its alpha (Excel ignores it; openpyxl writes 00, XlsxWriter FF)."""
-    if color is None or color.type != "rgb":
-        return None if color is None else f"{color.type}:{color.value}"
-    return color.rgb[-6:]
+    """A colour as written: its ARGB ("FFD9E1F2"), or its theme or index."""
+    return None if color is None else f"{color.type}:{color.value}"
 
 
 def full_look(cell) -> tuple:

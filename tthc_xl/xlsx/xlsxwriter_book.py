@@ -6,7 +6,6 @@ SheetWriter) buffers each cell's value, look, fill and note and writes every cel
 one Format per distinct look. Formulas are written with their computed value (`plan.computed`), so
 the file carries its results without a second pass over the zip. What this engine does its own way,
 each checked against the openpyxl engine by tests/test_xlsxwriter_engine.py:
-- colours are written opaque ("FFD9E1F2"; openpyxl writes "00D9E1F2"): Excel ignores the alpha;
 - a link cell keeps the look the plan gives it but not openpyxl's "Hyperlink" cell style name;
 - text is a shared string (openpyxl: inline strings);
 - a chart sits in a two-cell anchor of its planned size (openpyxl: a one-cell anchor).
