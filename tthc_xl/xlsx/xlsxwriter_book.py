@@ -35,15 +35,16 @@ AUTHOR = "tthc-xl"
 PAPER_A4 = 9
 _EMU_PER_CM = 360000
 _EMU_PER_PIXEL = 9525
-_DIGIT_PX = 7
+_DIGIT_PX = 7  # a column-width unit in pixels (the default font's digit), as XlsxWriter counts
 _FUNCTION = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\(")
-_PLAIN_FUNCTIONS = {"SUM(", "IF("}  # core.master's; Excel-2007 functions XlsxWriter leaves as they are  # a column-width unit in pixels (the default font's digit), as XlsxWriter counts
+_PLAIN_FUNCTIONS = {"SUM(", "IF("}  # core.master's; Excel-2007 functions XlsxWriter leaves as they are
 
 
-class _OpenpyxlPageSetup(Worksheet):
-    """A worksheet whose <pageSetup> names its fit, as openpyxl writes it: fitToWidth="1" and
-    fitToHeight="1" too (XlsxWriter leaves out what equals the default), so that a reader taking
-    the attributes literally sees the same page setup from both engines."""
+class _Sheet(Worksheet):
+    """XlsxWriter's worksheet with two changes. Its <pageSetup> names its fit as openpyxl writes
+    it, fitToWidth="1" and fitToHeight="1" too (XlsxWriter leaves out what equals the default), so
+    that a reader taking the attributes literally sees the same page setup from both engines. And
+    the master's own formulas skip XlsxWriter's renaming of newer functions."""
 
     def _write_page_setup(self) -> None:
         if not self.page_setup_changed:
@@ -86,7 +87,7 @@ def write_book(outcome, out, output: str, chart_rows: list | None = None) -> Non
     if charts is not None:
         plans.append(charts.sheet)
     for plan in plans:
-        sheet = XlsxWriterSheet(book, book.add_worksheet(plan.name, worksheet_class=_OpenpyxlPageSetup), formats, plan.computed)
+        sheet = XlsxWriterSheet(book, book.add_worksheet(plan.name, worksheet_class=_Sheet), formats, plan.computed)
         draw(plan, sheet)
         sheet.flush()
         if plan is getattr(charts, "sheet", None):
