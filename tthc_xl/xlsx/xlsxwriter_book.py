@@ -215,11 +215,16 @@ class XlsxWriterSheet:
         sheet, formats, looks, fills, computed = self.sheet, self.formats, self.looks, self.fills, self.computed
         for r1, c1, r2, c2 in self.merges:  # the range first: the cells written below replace its blanks
             sheet.merge_range(r1 - 1, c1 - 1, r2 - 1, c2 - 1, None)
+        by_id: dict[tuple, object] = {}  # a plan shares one Look among alike cells: known by its id, not hashed per cell
         for key in self.values.keys() | looks.keys() | fills.keys():
             value = self.values.get(key)
             look = looks.get(key)
             fill = fills.get(key, False)
-            cell_format = formats.get(look, fill) if (look is not None or fill is not False) else None
+            cell_format = None
+            if look is not None or fill is not False:
+                cell_format = by_id.get((id(look), fill))
+                if cell_format is None:
+                    cell_format = by_id[(id(look), fill)] = formats.get(look, fill)
             row, col = key[0] - 1, key[1] - 1
             if value is None:
                 if cell_format is not None:
