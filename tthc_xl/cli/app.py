@@ -135,7 +135,7 @@ def _unit_lists() -> str:
 def cmd_new_master(args) -> int:
     from tthc_xl.files import history
     from tthc_xl.files.sources import consolidate
-    from tthc_xl.xlsx.render import save_master
+    from tthc_xl.xlsx.masters import save_master
 
     layouts = layouts_of(args, Path(args.output))
     form = resolve_form(args.form, layouts, Path(args.output).resolve().parent)
@@ -190,8 +190,13 @@ def cmd_consolidate(args) -> int:
         if refused:
             print(f"--previous: {refused}", file=sys.stderr)
             return EXIT_UNUSABLE
-    # openpyxl (with numpy) takes a quarter of a second to import: done while the workers read.
-    results = read_sources(unit_files(args.sources, str(output), args.recursive), layouts, form, units, meanwhile=_import_renderer)
+    # The engine that will write the master (openpyxl for an update, XlsxWriter for a new master) is
+    # imported while the workers read.
+    from tthc_xl.xlsx.masters import engine_module
+
+    engine = engine_module(bool(args.dossiers), output)
+    results = read_sources(unit_files(args.sources, str(output), args.recursive), layouts, form, units,
+                           meanwhile=lambda: importlib.import_module(engine))
     if results and not any(r.tables for r in results):
         for result in results:
             print(f"✗ {result.error}" if result.error else f"✗ {result.file}")
@@ -211,7 +216,7 @@ def cmd_consolidate(args) -> int:
 
         if not add_to_consolidation(outcome, args):
             return EXIT_UNUSABLE
-    from tthc_xl.xlsx.render import save_master
+    from tthc_xl.xlsx.masters import save_master
 
     save_master(outcome, output, book, chart_rows=history.chart_rows(output, outcome))
     print_summary(outcome)
@@ -285,10 +290,6 @@ def _is_master(path: Path) -> bool:
             return info.file_size < 2**20 and TABLE_NAME.encode() in archive.read(info)
     except (OSError, KeyError, zipfile.BadZipFile, ValueError):
         return False
-
-
-def _import_renderer() -> None:
-    importlib.import_module("tthc_xl.xlsx.render")
 
 
 @functools.lru_cache(maxsize=1)

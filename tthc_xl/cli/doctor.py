@@ -73,6 +73,7 @@ def read_conf_sheet(workbook: Path) -> dict[str, str] | None:
 def _opened(workbook: Path):
     """The workbook (values, formulas as text), closed afterwards: nothing is left for the
     garbage collector to close at exit (no "Exception ignored in ZipFile.__del__")."""
+    from tthc_xl.files import openpyxl_without_numpy  # noqa: F401 - first: openpyxl without numpy
     from openpyxl import load_workbook
 
     book = load_workbook(workbook)

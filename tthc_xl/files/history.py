@@ -146,6 +146,7 @@ def _read_settings(path: Path):
     from xml.etree.ElementTree import ParseError
     from zipfile import BadZipFile
 
+    from tthc_xl.files import openpyxl_without_numpy  # noqa: F401 - first: openpyxl without numpy
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
