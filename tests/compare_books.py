@@ -5,6 +5,7 @@ XlsxWriter against openpyxl)."""
 from __future__ import annotations
 
 import openpyxl
+from openpyxl.utils import column_index_from_string
 from python_calamine import CalamineWorkbook
 
 
@@ -84,11 +85,17 @@ def _dimensions(dimensions) -> dict:
     for key, dimension in dimensions.items():
         if isinstance(key, str):
             if dimension.width and dimension.customWidth:
-                for col in range(dimension.min or 0, (dimension.max or 0) + 1):
+                first = dimension.min or column_index_from_string(key)  # a column set in code has no range yet
+                for col in range(first, (dimension.max or first) + 1):
                     out[col] = dimension.width
         elif dimension.height is not None:
             out[key] = dimension.height
     return out
+
+
+def column_width(sheet, letter: str) -> float | None:
+    """The width a column is set to, also when the file describes it inside a range of equal columns."""
+    return _dimensions(sheet.column_dimensions).get(column_index_from_string(letter))
 
 
 def _page(sheet) -> tuple:

@@ -22,7 +22,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from tthc_xl.core.marks import Link
 from tthc_xl.core.print_plan import PrintSettings
 from tthc_xl.core.sheet_plan import NOTE_SIZE, Formula, Look, Rect
-from tthc_xl.xlsx.printing import apply_print_setup
+from tthc_xl.xlsx.printing import apply_print_setup, set_width
 
 _THIN = Side(style="thin", color="FF000000")
 BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -140,7 +140,7 @@ class OpenpyxlSheet:
 
     def widths(self, widths: dict[int, float]) -> None:
         for col, width in widths.items():
-            self.sheet.column_dimensions[get_column_letter(col)].width = width
+            set_width(self.sheet, col, width)
 
     def heights(self, heights: dict[int, float], fitted: tuple[int, int] | None = None) -> None:
         """Every height as planned: a file cannot ask Excel to fit its rows on opening."""
