@@ -29,10 +29,17 @@ NOBODY = 65534
 AS_ROOT = os.geteuid() == 0
 
 # A command run as root, then the modules it loaded: those the commands load, pre-loaded below before root is given up.
+# The unit files are read again in this process: the workers' own imports (a codec…) count too.
 PROBE = r"""
-import sys
+import pathlib, sys
 import tthc_xl.cli.app
+from tthc_xl.core.layouts import load_layouts
+from tthc_xl.files.read import read_file
 code = tthc_xl.cli.app.main(sys.argv[1:])
+for given in map(pathlib.Path, sys.argv[1:]):
+    if given.is_dir():
+        for path in sorted(given.iterdir()):
+            read_file(path, load_layouts())
 print("\n" + " ".join(sorted(sys.modules)))
 """
 

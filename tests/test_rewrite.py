@@ -8,6 +8,7 @@ openpyxl writes it inline.
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -69,6 +70,10 @@ def test_a_master_the_clerk_changed_is_updated_in_place_and_keeps_the_change(uni
     assert main(["consolidate", str(reports), "--period", PERIOD, "-o", str(master)]) == 1
     assert not _written_whole(master)
     assert openpyxl.load_workbook(master)["Phụ lục I"].cell(signed, 8).value == "NGƯỜI LẬP BIỂU"
+    with zipfile.ZipFile(master) as package:  # each column described once (XlsxWriter wrote ranges of equal ones)
+        for part in (n for n in package.namelist() if n.startswith("xl/worksheets/sheet")):
+            columns = [c for lo, hi in re.findall(rb'<col [^>]*min="(\d+)" max="(\d+)"', package.read(part)) for c in range(int(lo), int(hi) + 1)]
+            assert len(columns) == len(set(columns)), part
     # Updated in place, the master may hold the clerk's work: the next run updates it in place too.
     assert history.as_written(master) is None
     assert main(["consolidate", str(reports), "--period", PERIOD, "-o", str(master)]) == 1

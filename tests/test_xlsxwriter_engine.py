@@ -157,6 +157,12 @@ def test_a_new_master_imports_neither_openpyxl_nor_numpy_and_an_update_openpyxl_
     assert fresh["code"] == 1 and master.is_file()
     assert "xlsxwriter" in fresh["modules"]
     assert [m for m in fresh["modules"] if m.split(".")[0] in ("openpyxl", "numpy")] == []
+    rerun = _modules_after(["consolidate", str(reports), "-o", str(master)], tmp_path)  # untouched: written whole again
+    assert rerun["code"] == 1
+    assert [m for m in rerun["modules"] if m.split(".")[0] in ("openpyxl", "numpy")] == []
+    assert openpyxl.load_workbook(master)["Cài đặt"]["B3"].value == PERIOD  # the settings kept
+    book = openpyxl.load_workbook(master)  # the clerk saves it again: now it is updated in place
+    book.save(master)
     update = _modules_after(["consolidate", str(reports), "-o", str(master)], tmp_path)
     assert update["code"] == 1
     assert "openpyxl" in update["modules"] and "numpy" not in update["modules"]

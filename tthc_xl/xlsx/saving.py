@@ -17,7 +17,7 @@ def write_in_chunks(out: BinaryIO, data: bytes) -> None:
         out.write(data[start : start + _WRITE_CHUNK])
 
 
-def write_atomically(path: Path, fill: Callable[[BinaryIO], None]) -> None:
+def write_atomically(path: Path, fill: Callable[[BinaryIO], None]) -> str:
     """Write the master at `path` through `fill(out)`, which writes the whole file into `out`, a
     temporary file beside the master, then rename: a crash leaves the old master whole.
 
@@ -28,7 +28,10 @@ def write_atomically(path: Path, fill: Callable[[BinaryIO], None]) -> None:
     kept twice, the last BACKUPS are); rename the temporary file over the master; fsync the folder.
     A process killed at any point leaves either the old master or the new one, never a torn file.
     Both engines write through here (tthc_xl.xlsx.render for openpyxl, tthc_xl.xlsx.xlsxwriter_book).
+    Returns the SHA-256 of the bytes written.
     """
+    import hashlib
+
     from tthc_xl.files.locking import MasterNotWritable, check_master_writable, folder_message, open_in_excel_message, write_failed_message
 
     path = Path(path)
@@ -45,6 +48,8 @@ def write_atomically(path: Path, fill: Callable[[BinaryIO], None]) -> None:
             fill(out)
             out.flush()
             os.fsync(out.fileno())
+        with open(temporary, "rb") as written:
+            digest = hashlib.file_digest(written, "sha256").hexdigest()
         _keep_mode(path, Path(temporary))
         back_up(path)
         os.replace(temporary, path)
@@ -59,6 +64,7 @@ def write_atomically(path: Path, fill: Callable[[BinaryIO], None]) -> None:
         raise
     _fsync_folder(path.parent)
     prune_backups(path)
+    return digest
 
 
 BACKUP_FOLDER = ".sao-luu"

@@ -66,9 +66,9 @@ class _Sheet(Worksheet):
         return super()._prepare_formula(formula, expand_future_functions)
 
 
-def save_new_master(outcome, path: Path, chart_rows: list | None = None) -> None:
-    """Write the consolidation as a new master at `path` (which does not exist), atomically."""
-    write_atomically(Path(path), lambda out: write_book(outcome, out, str(path), chart_rows))
+def save_new_master(outcome, path: Path, chart_rows: list | None = None) -> str:
+    """Write the consolidation as a new master at `path`, atomically; the SHA-256 of the file."""
+    return write_atomically(Path(path), lambda out: write_book(outcome, out, str(path), chart_rows))
 
 
 def write_book(outcome, out, output: str, chart_rows: list | None = None) -> None:
