@@ -222,6 +222,7 @@ def cmd_consolidate(args) -> int:
         return EXIT_UNUSABLE
     outcome = consolidate_results(results, layouts, form, units, _settings(args, settings).with_identity(), previous,
                                   output=str(output), history=before)
+    del results  # the tables read are in the master now: their memory is the writer's
     if note:
         outcome.notes.insert(0, note)
     outcome.notes += skipped_subfolders_note(args.sources, args.recursive)

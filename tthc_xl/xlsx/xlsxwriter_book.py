@@ -74,28 +74,30 @@ def save_new_master(outcome, path: Path, chart_rows: list | None = None) -> str:
 def write_book(outcome, out, output: str, chart_rows: list | None = None) -> None:
     """The whole master into `out` (a path or a binary file): the appendix, "Kiểm tra", "Cài đặt",
     then "Biểu đồ" when `chart_rows` are given; the order openpyxl's engine gives a new book."""
-    master = outcome.master
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
     formats = _Formats(book)
-    in_master = [f for f in outcome.findings if f.file == output and f.sheet == master.sheet]
-    plans = [
-        master_plan(master, in_master),
-        check_plan(CHECK_SHEET, check_sheet(outcome.findings, master.missing, outcome.sources, outcome.notes, output, master.sheet)),
-        settings_plan(master.settings, remembered_form(master.layout)),
-    ]
     charts = chart_plan(chart_rows) if chart_rows is not None else None
-    if charts is not None:
-        plans.append(charts.sheet)
-    for plan in plans:
+    for plan in _plans(outcome, output, charts):
         sheet = XlsxWriterSheet(book, book.add_worksheet(plan.name, worksheet_class=_Sheet), formats, plan.computed)
         draw(plan, sheet)
         sheet.flush()
-        if plan is getattr(charts, "sheet", None):
+        if charts is not None and plan is charts.sheet:
             _chart_sheet(book, sheet.sheet, charts)
+        del plan, sheet  # before the next plan is made: a large master's plans need not all live at once
     try:
         book.close()
     except FileCreateError as exc:  # a full disk, a share gone away: the OSError, which saving turns into a message
         raise exc.args[0] from None
+
+
+def _plans(outcome, output: str, charts: ChartPlan | None):
+    """The sheets' plans in the workbook's order, each made when the one before is drawn."""
+    master = outcome.master
+    yield master_plan(master, [f for f in outcome.findings if f.file == output and f.sheet == master.sheet])
+    yield check_plan(CHECK_SHEET, check_sheet(outcome.findings, master.missing, outcome.sources, outcome.notes, output, master.sheet))
+    yield settings_plan(master.settings, remembered_form(master.layout))
+    if charts is not None:
+        yield charts.sheet
 
 
 class _Formats:
