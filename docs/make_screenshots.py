@@ -19,7 +19,7 @@ from tthc_xl.files.sources import consolidate  # noqa: E402
 from tthc_xl.core.layouts import load_layouts  # noqa: E402
 from tthc_xl.core.master import Settings  # noqa: E402
 from tthc_xl.xlsx.printing import export_pdf  # noqa: E402
-from tthc_xl.xlsx.render import save_master  # noqa: E402
+from tthc_xl.xlsx.masters import save_master  # noqa: E402
 from tthc_xl.core.units import load_units  # noqa: E402
 
 DPI = 110

@@ -53,6 +53,21 @@ def test_the_core_imports_no_engine_library():
     assert "tthc_xl.core.sheet_plan" in core and "tthc_xl.core.print_plan" in core
 
 
+def test_the_new_master_engine_loads_without_openpyxl_and_openpyxl_loads_without_numpy():
+    """A new master is written by XlsxWriter (xlsx/masters → xlsx/xlsxwriter_book, xlsx/saving):
+    none of them may pull openpyxl in; a module that uses openpyxl takes it without numpy."""
+    code = (
+        "import importlib, sys\n"
+        "for name in ('tthc_xl.xlsx', 'tthc_xl.xlsx.masters', 'tthc_xl.xlsx.xlsxwriter_book', 'tthc_xl.xlsx.saving'):\n"
+        "    importlib.import_module(name)\n"
+        "print(','.join(m for m in ('openpyxl', 'numpy') if m in sys.modules))\n"
+        "import tthc_xl.xlsx.render\n"
+        "print(','.join(m for m in ('openpyxl', 'numpy') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent, check=True)
+    assert result.stdout.split("\n")[:2] == ["", "openpyxl"]
+
+
 def test_imports_flow_one_way():
     wrong = []
     for module, imported in _imports().items():

@@ -16,6 +16,7 @@ import pytest
 import xlwings as xw
 
 import xlwings_payload as xp
+from compare_books import _charts, _look, column_width
 
 from tthc_xl.cli.app import main
 from tthc_xl.excel import buttons as excel
@@ -49,18 +50,6 @@ def both(unit_folder, tmp_path_factory):
     return openpyxl.load_workbook(by_cli), openpyxl.load_workbook(by_button), outcome, actions
 
 
-def _look(cell):
-    font, align, border = cell.font, cell.alignment, cell.border
-    return (
-        cell.fill.fgColor.rgb[-6:] if cell.fill.fill_type else None,
-        font.name, font.size, bool(font.bold), bool(font.italic),
-        align.horizontal, align.vertical, bool(align.wrap_text),
-        tuple(getattr(border, side).style for side in ("left", "right", "top", "bottom")),
-        cell.protection.locked,
-        cell.number_format if cell.value is not None else None,
-    )
-
-
 def test_the_previous_period_comes_from_the_history_on_the_button_path(both):
     cli, button, outcome, _ = both
     assert outcome.master.previous  # September's totals, from lich-su-tthc.sqlite beside the masters
@@ -91,8 +80,8 @@ def test_widths_heights_and_page_setup_are_the_same(both):
     cli, button, outcome, _ = both
     a, b = cli[SHEET], button[SHEET]
     for col in "ABCDEFGHIJKLMN":
-        assert a.column_dimensions[col].width == pytest.approx(b.column_dimensions[col].width, abs=0.01), col
-    assert a.column_dimensions["B"].width >= 24  # the unit names' column, measured
+        assert column_width(a, col) == pytest.approx(column_width(b, col), abs=0.01), col
+    assert column_width(a, "B") >= 24  # the unit names' column, measured
     master = outcome.master
     for row in range(1, master.number_row + 1):  # titles and headers, merged: the measured heights
         assert a.row_dimensions[row].height == b.row_dimensions[row].height, row
@@ -130,23 +119,7 @@ def test_names_and_the_check_sheet_are_the_same(both):
             if x.value is not None:  # an empty cell's font is nobody's business
                 assert _look(x)[:5] == _look(y)[:5], x.coordinate  # fill and font (a link keeps its own style in a file)
     for col in "ABCDEFGHIJ":
-        assert a.column_dimensions[col].width == b.column_dimensions[col].width, col
-
-
-def _text(title) -> str | None:
-    if title is None or title.tx is None or title.tx.rich is None:
-        return None
-    return "".join(run.t for p in title.tx.rich.p for run in (p.r or []))
-
-
-def _charts(sheet) -> list[tuple]:
-    out = []
-    for chart in sheet._charts:
-        refs = [(s.tx.strRef.f if s.tx else None, s.val.numRef.f, s.cat.numRef.f if s.cat and s.cat.numRef else (s.cat.strRef.f if s.cat else None))
-                for s in chart.series]
-        out.append((chart.tagname, getattr(chart, "type", None), _text(chart.title), _text(chart.y_axis.title),
-                    chart.y_axis.scaling.min, chart.y_axis.scaling.max, chart.x_axis.scaling.orientation, chart.legend is None, refs))
-    return out
+        assert column_width(a, col) == column_width(b, col), col
 
 
 def test_the_chart_sheet_is_the_same(both, tmp_path):
@@ -174,7 +147,7 @@ def test_the_chart_sheet_is_the_same(both, tmp_path):
             value = pytest.approx(y.value, rel=1e-12) if isinstance(y.value, float) else y.value  # a file keeps 15 digits
             assert (x.value, _look(x)) == (value, _look(y)), x.coordinate
     for col in "ABCDE":
-        assert a.column_dimensions[col].width == b.column_dimensions[col].width
+        assert column_width(a, col) == column_width(b, col)
     assert len(_charts(a)) == 3 and _charts(a) == _charts(b)
     assert [a["func"] for a in chart_actions].count("addChart") == 3
 

@@ -24,6 +24,7 @@ import bad_inputs
 import soctrang
 
 from tthc_xl.xlsx import render as render_xlsx
+from tthc_xl.xlsx import saving
 from tthc_xl.files import safe_open
 from tthc_xl.files.sources import expand_sources
 from tthc_xl.cli.app import main
@@ -215,7 +216,7 @@ def test_folder_that_refuses_files_is_a_message(unit_folder, master, monkeypatch
         raise PermissionError(13, "Permission denied")
 
     before = untouched(master)
-    monkeypatch.setattr(render_xlsx.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(saving.tempfile, "mkstemp", refuse)
     assert consolidate([unit_folder], master) == 2
     err = capsys.readouterr().err
     assert "Không ghi được bảng tổng hợp tong-hop.xlsx vào thư mục" in err and "không có quyền ghi" in err
@@ -229,7 +230,7 @@ def test_master_locked_between_check_and_rename_is_a_message(unit_folder, master
         raise PermissionError(13, "The process cannot access the file because it is being used by another process")
 
     before = digest(master)
-    monkeypatch.setattr(render_xlsx.os, "replace", locked)
+    monkeypatch.setattr(saving.os, "replace", locked)
     assert consolidate([unit_folder], master) == 2
     assert "đang mở trong Excel: hãy đóng tệp rồi chạy lại" in capsys.readouterr().err
     assert digest(master) == before and leftovers(master.parent) == []
@@ -240,7 +241,7 @@ def test_a_full_disk_leaves_the_old_master_and_no_temporary_file(unit_folder, ma
         raise OSError(28, "No space left on device")
 
     before = digest(master)
-    monkeypatch.setattr(render_xlsx.os, "fsync", full)
+    monkeypatch.setattr(saving.os, "fsync", full)
     assert consolidate([unit_folder], master) == 2
     err = capsys.readouterr().err
     assert "Không ghi được bảng tổng hợp tong-hop.xlsx (No space left on device); bảng tổng hợp cũ vẫn còn nguyên" in err

@@ -7,7 +7,6 @@ In a source checkout they sit beside the package; installed, they are data files
 
 from __future__ import annotations
 
-import importlib.metadata
 import sys
 from pathlib import Path
 
@@ -20,6 +19,8 @@ def shipped(*parts: str) -> Path | None:
     for candidate in (CHECKOUT.joinpath(*parts), Path(sys.prefix, *DATA, *parts)):
         if candidate.exists():
             return candidate
+    import importlib.metadata  # a tenth of the start-up time: only for installs that keep files elsewhere
+
     try:
         files = importlib.metadata.distribution("tthc-xl").files or []
     except importlib.metadata.PackageNotFoundError:

@@ -132,10 +132,17 @@ def _unit_lists() -> str:
     return ", ".join(sorted(p.stem for p in (templates_dir() / "units").glob("*.csv") if p.stem != "viet-tat"))
 
 
+def save(outcome, output: Path, book=None, rewrite: bool = False) -> str | None:
+    """Write the master; the digest of a master written whole (history.remember_written)."""
+    from tthc_xl.files import history
+    from tthc_xl.xlsx.masters import save_master
+
+    return save_master(outcome, output, book, chart_rows=history.chart_rows(output, outcome), rewrite=rewrite)
+
+
 def cmd_new_master(args) -> int:
     from tthc_xl.files import history
     from tthc_xl.files.sources import consolidate
-    from tthc_xl.xlsx.render import save_master
 
     layouts = layouts_of(args, Path(args.output))
     form = resolve_form(args.form, layouts, Path(args.output).resolve().parent)
@@ -146,7 +153,7 @@ def cmd_new_master(args) -> int:
         return EXIT_UNUSABLE
     units = load_units(args.units) if args.units else None
     outcome = consolidate([], layouts, form, units, _settings(args).with_identity(), output=str(args.output))
-    save_master(outcome, Path(args.output), chart_rows=history.chart_rows(args.output, outcome))
+    history.remember_written(args.output, save(outcome, Path(args.output)), outcome.master)
     print(f"Đã tạo bảng tổng hợp {args.output} ({len(outcome.master.rows_of('unit'))} đơn vị, mẫu {form}).")
     return EXIT_OK
 
@@ -165,7 +172,14 @@ def cmd_consolidate(args) -> int:
     units = load_units(args.units) if args.units else None
     form = resolve_form(args.form, layouts, output.resolve().parent)
     settings = book = None
-    if output.exists():
+    written = history.as_written(output) if output.exists() and not args.dossiers else None
+    if written is not None and (form or written.form) in layouts:
+        from tthc_xl.core.units import Unit, UnitList
+
+        settings, form = written.settings, form or written.form
+        units = units or UnitList([Unit(name, group) for name, group in written.units], str(output))
+    elif output.exists():
+        written = None
         from tthc_xl.files.master_book import master_table, read_settings
         from tthc_xl.xlsx.render import open_or_new, read_form
 
@@ -190,8 +204,13 @@ def cmd_consolidate(args) -> int:
         if refused:
             print(f"--previous: {refused}", file=sys.stderr)
             return EXIT_UNUSABLE
-    # openpyxl (with numpy) takes a quarter of a second to import: done while the workers read.
-    results = read_sources(unit_files(args.sources, str(output), args.recursive), layouts, form, units, meanwhile=_import_renderer)
+    # The engine that will write the master (openpyxl for an update, XlsxWriter for a new master) is
+    # imported while the workers read.
+    from tthc_xl.xlsx.masters import engine_module
+
+    engine = engine_module(bool(args.dossiers), output, rewrite=written is not None)
+    results = read_sources(unit_files(args.sources, str(output), args.recursive), layouts, form, units,
+                           meanwhile=lambda: importlib.import_module(engine))
     if results and not any(r.tables for r in results):
         for result in results:
             print(f"✗ {result.error}" if result.error else f"✗ {result.file}")
@@ -203,6 +222,7 @@ def cmd_consolidate(args) -> int:
         return EXIT_UNUSABLE
     outcome = consolidate_results(results, layouts, form, units, _settings(args, settings).with_identity(), previous,
                                   output=str(output), history=before)
+    del results  # the tables read are in the master now: their memory is the writer's
     if note:
         outcome.notes.insert(0, note)
     outcome.notes += skipped_subfolders_note(args.sources, args.recursive)
@@ -211,13 +231,12 @@ def cmd_consolidate(args) -> int:
 
         if not add_to_consolidation(outcome, args):
             return EXIT_UNUSABLE
-    from tthc_xl.xlsx.render import save_master
-
-    save_master(outcome, output, book, chart_rows=history.chart_rows(output, outcome))
+    digest = save(outcome, output, book, rewrite=written is not None)
     print_summary(outcome)
     if args.json:
         write_json(args.json, outcome.as_json())
     print(history.archive(output, outcome).message)
+    history.remember_written(output, digest, outcome.master)  # once the history is there
     print(f"\nBảng tổng hợp: {output.resolve()}")
     failed = any(not s.ok for s in outcome.sources)
     return EXIT_FINDINGS if outcome.has_errors or failed else EXIT_OK
@@ -285,10 +304,6 @@ def _is_master(path: Path) -> bool:
             return info.file_size < 2**20 and TABLE_NAME.encode() in archive.read(info)
     except (OSError, KeyError, zipfile.BadZipFile, ValueError):
         return False
-
-
-def _import_renderer() -> None:
-    importlib.import_module("tthc_xl.xlsx.render")
 
 
 @functools.lru_cache(maxsize=1)

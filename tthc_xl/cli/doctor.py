@@ -73,6 +73,7 @@ def read_conf_sheet(workbook: Path) -> dict[str, str] | None:
 def _opened(workbook: Path):
     """The workbook (values, formulas as text), closed afterwards: nothing is left for the
     garbage collector to close at exit (no "Exception ignored in ZipFile.__del__")."""
+    from tthc_xl.files import openpyxl_without_numpy  # noqa: F401 - first: openpyxl without numpy
     from openpyxl import load_workbook
 
     book = load_workbook(workbook)
@@ -157,7 +158,12 @@ def run_checks(workbook: Path | None = None, home: Path | None = None, server: b
 
         load_vocabulary()
         own = [name for name in load_all(clerk_layout_dirs()) if name not in forms]
-        checks.append(Check(True, f"Mẫu biểu riêng ({user_layout_dir()}): {', '.join(own) or 'chưa có'}; từ điển tiêu đề cột: {folder / 'vocabulary.toml'}"))
+        mine = user_layout_dir()
+        if mine.is_dir() and not os.access(mine, os.R_OK | os.X_OK):  # listed as empty, its forms silently unused
+            checks.append(Check(False, f"Không đọc được thư mục mẫu biểu riêng {mine} (không có quyền đọc)",
+                                hint="cấp quyền đọc thư mục này cho người dùng đang chạy tthc-xl, rồi chạy lại."))
+        else:
+            checks.append(Check(True, f"Mẫu biểu riêng ({mine}): {', '.join(own) or 'chưa có'}; từ điển tiêu đề cột: {folder / 'vocabulary.toml'}"))
     except Exception as exc:  # noqa: BLE001 - LayoutError or a broken form file: show it
         checks.append(Check(False, f"Không đọc được mẫu biểu: {exc}", hint="cài lại tthc-xl hoặc đặt biến TTHC_XL_TEMPLATES."))
     documents = all(importlib.util.find_spec(m) is not None for m in ("docx", "pdfplumber"))

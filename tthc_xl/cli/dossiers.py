@@ -128,7 +128,7 @@ def cmd_dossiers(args) -> int:
     else:
         outcome = _new_master(check, layouts, layout, units, period_text, output)
     set_against(check, outcome, str(output), compare_reported=existing is not None)
-    from tthc_xl.xlsx.render import save_master
+    from tthc_xl.xlsx.masters import save_master
 
     save_master(outcome, output)
     print_summary(outcome)

@@ -22,7 +22,7 @@ TITLE_ROWS = 3  # "PHỤ LỤC I", the title with the period, "(Ban hành kèm t
 INPUT, DERIVED, SUM, RATIO, LABEL = "input", "derived", "sum", "ratio", "label"
 
 
-@dataclass
+@dataclass(slots=True)  # one per cell of the table
 class Slot:
     """One cell of the table: its value (computed in Python) and its formula, if any."""
 

@@ -19,7 +19,7 @@ DOCUMENT_SUFFIXES = (".docx", ".docm", ".doc", ".odt", ".rtf", ".pdf")
 ERROR, WARNING = "error", "warning"
 
 
-@dataclass
+@dataclass(slots=True)  # one per unit cell copied into a master
 class Source:
     """Where a value came from: a unit's file, its sheet and cell."""
 

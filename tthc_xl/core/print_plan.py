@@ -232,6 +232,7 @@ _SAFETY = 1.03  # kerning and rounding: a computed width is never short
 _OTHER = {"đ": 500, "Đ": 722, "–": 500, "—": 1000, "…": 1000}  # thousandths of an em
 
 
+@lru_cache(maxsize=65536)  # words repeat: the check sheet's messages use a few thousand distinct ones
 def _text_px(text: str, size: float, face: str = "regular") -> float:
     """Width at 96 dpi of `text` set in Times New Roman of `size` points (face: regular, bold, italic)."""
     return sum(_char_width(char, face) for char in text) / 1000 * size * 96 / 72 * _SAFETY

@@ -21,11 +21,11 @@ from typing import Protocol
 
 from tthc_xl.core import style
 from tthc_xl.core.a1 import column_letters
-from tthc_xl.core.contract import TABLE_NAME
+from tthc_xl.core.contract import FOLDER_NAME, FORM_NAME, IDENTITY_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
 from tthc_xl.core.marks import CHECK_FIRST_ROW, CHECK_HEADERS, CHECK_WRAPPED, CheckSheet, Link, mark_plan
-from tthc_xl.core.master import DERIVED, INPUT, LABEL, RATIO, SUM, Master
+from tthc_xl.core.master import DERIVED, INPUT, LABEL, RATIO, SUM, Master, Settings
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, Finding
-from tthc_xl.core.print_plan import PrintSettings, check_print_settings, print_settings
+from tthc_xl.core.print_plan import PrintSettings, check_print_settings, print_settings, settings_print_settings
 
 LINK_COLOUR = "0563C1"  # Excel's hyperlink blue
 NOTE_SIZE = (360, 160)  # a note's box, points (openpyxl); Excel sizes its own
@@ -72,6 +72,7 @@ class SheetPlan:
     protect: bool = False
     loose_fonts: bool = False  # the cells the plan leaves alone (empty ones) may take the sheet's font
     computed: dict[tuple[int, int], object] = field(default_factory=dict)  # each formula's value
+    fills: dict[tuple[int, int], str] = field(default_factory=dict)  # cells painted without a look: they keep the book's font
 
     def unlocked(self) -> list[Rect]:
         """Rectangles covering the cells the clerk may type in when the sheet is protected."""
@@ -111,8 +112,8 @@ def write_content(plan: SheetPlan, writer: SheetWriter) -> None:
 def write_format(plan: SheetPlan, writer: SheetWriter) -> None:
     marks = {a1_rc(ref): colour for ref, (colour, _) in plan.marks.items()}
     writer.style(plan.looks, set(marks), plan.loose_fonts)
-    if marks:
-        writer.paint(marks)
+    if plan.fills or marks:
+        writer.paint({**plan.fills, **marks})
     for ref, (_, notes) in plan.marks.items():
         writer.note(ref, "\n\n".join(notes))
     if plan.widths:
@@ -283,6 +284,60 @@ def check_plan(name: str, content: CheckSheet) -> SheetPlan:
     settings = check_print_settings(content)  # landscape, one page wide, rows as tall as their wrapped text
     plan.widths, plan.heights, plan.print = settings.column_widths, settings.row_heights, settings
     return plan
+
+
+# ----------------------------------------------------------------------------------------------
+# The "Cài đặt" sheet
+# ----------------------------------------------------------------------------------------------
+
+SETTINGS_TITLE = "CÀI ĐẶT BẢNG TỔNG HỢP"
+SETTINGS_WIDTHS = {1: 28, 2: 60}
+FOLDER_LABEL = "Thư mục báo cáo đơn vị"
+FORM_LABEL = "Mẫu biểu"
+
+
+def settings_plan(settings: Settings, form: str | None = None, name: str = SETTINGS_SHEET) -> SheetPlan:
+    """The settings sheet of a new master: a label and a value cell (white: the clerk types there)
+    per setting, each value a defined name the readers find; the unit files' folder; the layout
+    (`form`, as `remembered_form` gives it), under the printed part. The master's identity is a
+    named constant. A value left None leaves what the cell holds (a settings sheet the clerk kept)."""
+    plan = SheetPlan(name, widths=dict(SETTINGS_WIDTHS))
+    plan.blocks.append((1, 1, [[SETTINGS_TITLE]]))
+    plan.looks[(1, 1)] = Look(size=style.TITLE_SIZE, bold=True)
+    rows = [(key, label, getattr(settings, attribute) or None) for key, label, attribute in SETTINGS]
+    rows.append((FOLDER_NAME, FOLDER_LABEL, None))
+    sheet = quote_sheet(name)
+    for index, (key, label, value) in enumerate(rows, start=3):
+        plan.blocks.append((index, 1, [[label, value]]))
+        plan.looks[(index, 1)] = Look(bold=True)
+        plan.fills[(index, 2)] = style.INPUT_FILL
+        plan.names[key] = f"={sheet}!$B${index}"
+    last = 2 + len(rows)
+    plan.print = settings_print_settings(last, plan.widths)
+    if form is not None:
+        plan.blocks.append((last + 1, 1, [[FORM_LABEL, form]]))
+        plan.looks[(last + 1, 1)] = Look(bold=True)
+        plan.names[FORM_NAME] = f"={sheet}!$B${last + 1}"
+    if settings.identity:
+        plan.names[IDENTITY_NAME] = f'="{settings.identity}"'
+    return plan
+
+
+def remembered_form(layout) -> str:
+    """What the "Mẫu biểu" cell keeps of the layout: its name when it is a shipped one, its file's
+    path when it is the clerk's, or what it was inferred from."""
+    from pathlib import Path
+
+    if layout.inferred:
+        return layout.label
+    if layout.source and Path(layout.source).parent.name == "forms" and Path(layout.source).parent.parent.name == "templates":
+        return layout.name
+    return str(Path(layout.source).resolve()) if layout.source else layout.name
+
+
+def quote_sheet(name: str) -> str:
+    """A sheet's name as a reference writes it, always quoted: 'Cài đặt'."""
+    return "'" + name.replace("'", "''") + "'"
 
 
 # ----------------------------------------------------------------------------------------------

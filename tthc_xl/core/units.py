@@ -93,9 +93,9 @@ def load_units(path: str | Path) -> UnitList:
 
     UTF-8 (with or without BOM), or Windows-1258 (Excel's "CSV" on a Vietnamese Windows)."""
     path = Path(path)
-    if not path.exists() and is_unit_list_name(str(path)):
-        path = templates_dir() / "units" / f"{path}.csv"
-    try:
+    try:  # a folder on the way that cannot be opened: PermissionError from exists() and is_file() too
+        if not path.exists() and is_unit_list_name(str(path)):
+            path = templates_dir() / "units" / f"{path}.csv"
         if not path.is_file():
             raise FileNotFoundError
         with open(path, "rb") as handle:

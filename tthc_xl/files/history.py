@@ -146,6 +146,7 @@ def _read_settings(path: Path):
     from xml.etree.ElementTree import ParseError
     from zipfile import BadZipFile
 
+    from tthc_xl.files import openpyxl_without_numpy  # noqa: F401 - first: openpyxl without numpy
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -288,6 +289,11 @@ CREATE TABLE IF NOT EXISTS units (
 CREATE TABLE IF NOT EXISTS owners (  -- the identity (MaBangTongHop) of the master each period came from
     period TEXT PRIMARY KEY REFERENCES periods(key) ON DELETE CASCADE,
     identity TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS written (  -- a master tthc-xl wrote whole, the file's digest then and what it was built from
+    master TEXT PRIMARY KEY,   -- the master file (resolved path)
+    sha256 TEXT NOT NULL,      -- of the bytes written
+    facts TEXT NOT NULL        -- JSON: settings, form, units (name, group)
 );
 CREATE TABLE IF NOT EXISTS unit_values (
     period TEXT NOT NULL REFERENCES periods(key) ON DELETE CASCADE,
@@ -631,3 +637,72 @@ def previous_table(where, period, layout: Layout) -> Table | None:
 
     rows = [row(UNIT, unit, values) for unit, values in record.units] + [row(TOTAL, "Tổng cộng", record.totals)]
     return Table(record.master, "", layout, rows)
+
+
+# --------------------------------------------------------------------------------------------
+# What tthc-xl wrote into a master, so that a run into a master nobody has touched since writes it
+# anew instead of parsing it to update it in place
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Written:
+    """What a master written whole by tthc-xl was built from: everything an update reads back from it."""
+
+    settings: object  # tthc_xl.core.master.Settings
+    form: str  # the layout's name
+    units: list[tuple[str, str]]  # (unit, group) in the master's order
+
+
+def remember_written(master_path, digest: str | None, master) -> None:
+    """Note that the master at `master_path`, whose bytes have `digest`, holds nothing but what
+    `master` (a core Master) and the period's files gave it; or, without a digest (a master updated
+    in place, which may hold the clerk's own work now), forget it. Only in a history that exists (a
+    master is not what starts one) and never raising: without the note, the next run updates the
+    master in place, which is slower but gives the same."""
+    import json
+    from dataclasses import asdict
+
+    master_path = Path(master_path).resolve()
+    database = database_path(master_path)
+    if not database.is_file():
+        return
+    try:
+        connection = _connect(database, write=True)
+        with connection:
+            connection.execute("DELETE FROM written WHERE master = ?", (str(master_path),))
+            if digest and not master.layout.inferred:  # an inferred layout is found again from the master's header
+                facts = {"settings": asdict(master.settings), "form": master.layout.name,
+                         "units": [[row.label, row.group] for row in master.rows_of(UNIT)]}
+                connection.execute("INSERT INTO written VALUES (?, ?, ?)", (str(master_path), digest, json.dumps(facts, ensure_ascii=False)))
+        connection.close()
+    except (sqlite3.Error, OSError, HistoryError):
+        pass
+
+
+def as_written(master_path) -> Written | None:
+    """What the master was built from, when its bytes are still exactly those tthc-xl wrote; else None
+    (edited or saved again in Excel, restored from a backup, a history that cannot be read)."""
+    import hashlib
+    import json
+
+    from tthc_xl.core.master import Settings
+
+    master_path = Path(master_path).resolve()
+    try:
+        connection = _connect(database_path(master_path), write=False)
+        if connection is None:
+            return None
+        try:
+            row = connection.execute("SELECT sha256, facts FROM written WHERE master = ?", (str(master_path),)).fetchone()
+        finally:
+            connection.close()
+        if row is None:
+            return None
+        with open(master_path, "rb") as handle:
+            if hashlib.file_digest(handle, "sha256").hexdigest() != row[0]:
+                return None
+        facts = json.loads(row[1])
+        return Written(Settings(**facts["settings"]), facts["form"], [(name, group) for name, group in facts["units"]])
+    except (sqlite3.Error, OSError, ValueError, TypeError, KeyError):
+        return None

@@ -23,16 +23,10 @@ def master_table(book, path, layouts: dict[str, Layout], form: str | None = None
     name = next((s for s in sheets + [MASTER_SHEET] if s in book.sheetnames), None)
     if name is None:
         return None
-    values, formulas = [], {}
-    for r, row in enumerate(book[name].iter_rows()):
-        line = []
-        for c, cell in enumerate(row):
-            value = cell.value
-            if cell.data_type == "f":
-                formulas[(r, c)], value = str(value), ""
-            line.append("" if value is None else value)
-        values.append(line)
-    result = read_grids_tables([Grid(name, values, formulas=formulas)], Path(path), layouts, form)
+    # Formula cells read as blank: the figures are not wanted here, and computing them again would
+    # cost more than the rest of the update.
+    values = [["" if cell.value is None or cell.data_type == "f" else cell.value for cell in row] for row in book[name].iter_rows()]
+    result = read_grids_tables([Grid(name, values)], Path(path), layouts, form)
     return result.tables[0] if result.tables else None
 
 

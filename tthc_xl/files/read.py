@@ -212,7 +212,8 @@ def read_grids(path: Path) -> list[Grid]:
     try:
         data = read_bytes(path)
     except OSError as exc:
-        raise ReadError(f"Không đọc được tệp {name} ({exc.strerror or exc}): hãy kiểm tra quyền đọc tệp hoặc chép tệp sang thư mục khác rồi chạy lại.") from None
+        reason = "không có quyền đọc" if isinstance(exc, PermissionError) else exc.strerror or exc
+        raise ReadError(f"Không đọc được tệp {name} ({reason}): hãy kiểm tra quyền đọc tệp hoặc chép tệp sang thư mục khác rồi chạy lại.") from None
     if suffix in DOCUMENTS:
         return _document_grids(path, data)
     if suffix == ".csv" and sniff(data[:4096]) not in ("zip", "ole"):
@@ -243,7 +244,9 @@ def read_grids(path: Path) -> list[Grid]:
         return grids
     except python_calamine.PasswordError:
         raise ReadError(password_message(name)) from None
-    except Exception as exc:  # calamine raises several types for broken files
+    except BaseException as exc:  # calamine raises several types for broken files, and a panic of its Rust code
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":  # (pyo3's, a BaseException)
+            raise
         raise ReadError(
             f"Không mở được tệp {name} ({type(exc).__name__}): tệp hỏng hoặc không đúng định dạng. "
             "Hãy mở thử bằng Excel, lưu lại thành .xlsx rồi chạy lại, hoặc đề nghị đơn vị gửi lại."

@@ -21,6 +21,8 @@ the file and what to do), and hands calamine a package it can read in bounded ti
   before calamine loads the sheet (calamine allocates the whole used rectangle), and the cells that
   calamine would read as blank although they are not — a formula with no stored result, an error
   value such as `#REF!` — are collected so the reader can report them instead of reading 0.
+* an Excel Binary workbook's (.xlsb) sheets are walked record by record for the same: error cells, hidden
+  rows, and cells past the limits (cut, since calamine allocates every cell up to the farthest one).
 
 Pure standard library; nothing here writes to the file it examines.
 """
@@ -393,6 +395,8 @@ def _examine(name: str, data: bytes, infos: list[zipfile.ZipInfo], package: _Zip
             _scan_worksheets(name, package, main, opened)
         elif kind == "ods":
             _scan_ods(name, package, opened)
+        elif kind == "xlsb":
+            _scan_xlsb(name, package, main, opened)
         return opened
     except ReadError:
         raise
@@ -1227,3 +1231,136 @@ def is_encrypted_package(data: bytes) -> bool:
         return "EncryptedPackage" in CompoundFile(data).names
     except (ValueError, struct.error):
         return _ENCRYPTED_PACKAGE in data[:65536]  # a damaged directory: the name in the first sectors is enough
+
+
+# --------------------------------------------------------------------------------------
+# Excel Binary (.xlsb): error cells, hidden rows, cells past the limits
+# --------------------------------------------------------------------------------------
+
+_BRT_ROW_HDR, _BRT_CELL_ERROR, _BRT_FMLA_ERROR, _BRT_END_SHEET_DATA, _BRT_BUNDLE_SH = 0x00, 0x03, 0x0B, 0x92, 0x9C
+_BRT_CELLS = range(0x02, 0x0C)  # BrtCellRk … BrtFmlaError: the cell records calamine reads (BrtCellBlank, 0x01, it skips)
+
+
+def _scan_xlsb(name: str, package: _Zipped | _InMemory, main: str, opened: Opened) -> None:
+    """Each sheet of a BIFF12 workbook [MS-XLSB]: its error cells (BrtCellError, and BrtFmlaError, a formula whose
+    result is an error, which calamine skips), its hidden rows (BrtRowHdr.fDyZero), and its cells past
+    MAX_SHEET_ROWS × MAX_SHEET_COLS, cut (calamine allocates the rectangle up to the farthest cell)."""
+    names = package.sizes
+    main = main if main in names else "xl/workbook.bin"
+    folder, rels_name = _relationships_of(main)
+    if names.get(main, MAX_PART_BYTES + 1) > MAX_PART_BYTES or names.get(rels_name, MAX_PART_BYTES + 1) > MAX_PART_BYTES:
+        return
+    targets = {}
+    for attrs in _RELATIONSHIP.findall(package.read(rels_name)):
+        rid, target = _attribute(attrs, b"Id"), _attribute(attrs, b"Target")
+        if rid and target:
+            targets[rid] = _target_part(folder, target)
+    replaced: dict[str, bytes] = {}
+    for _, body, _ in _biff12_records(package.read(main), {_BRT_BUNDLE_SH}):
+        try:  # BrtBundleSh: hsState, iTabID, strRelID (XLNullableWideString), strName (XLWideString)
+            count = struct.unpack_from("<I", body, 8)[0]
+            rid = body[12 : 12 + 2 * count].decode("utf-16-le")
+            sheet = body[16 + 2 * count : 16 + 2 * count + 2 * struct.unpack_from("<I", body, 12 + 2 * count)[0]].decode("utf-16-le")
+        except (struct.error, UnicodeDecodeError):
+            continue
+        part = targets.get(rid)
+        if part not in names:
+            continue
+        with package.open(part) as stream:
+            chunks = _Stream(name, stream, MAX_SHEET_PART_BYTES)
+            data = b"".join(iter(chunks.read, b""))
+        errors, hidden, beyond = _xlsb_sheet_cells(data)
+        if errors:
+            opened.errors[sheet] = errors
+        if hidden:
+            opened.hidden_rows[sheet] = hidden
+        if beyond:
+            replaced[part] = _trimmed_xlsb_sheet(data)
+            opened.trimmed.append(sheet)
+    if replaced:
+        opened.data = package.repack(replaced)
+
+
+def _xlsb_sheet_cells(data: bytes) -> tuple[dict[tuple[int, int], str], set[int], bool]:
+    """(error cells, hidden rows, whether a cell lies past the limits) of a sheet part. One pass over the records,
+    written out by hand: a sheet of 20 000 rows holds 300 000 of them. A part cut short ends the pass."""
+    errors, hidden, beyond = {}, set(), False
+    pos, end, row, far = 0, len(data), 0, False
+    try:
+        while pos < end:
+            kind = data[pos]  # the type: 1 or 2 bytes of 7 bits, the high bit saying another follows
+            pos += 1
+            if kind & 0x80:
+                kind = (kind & 0x7F) | ((data[pos] & 0x7F) << 7)
+                pos += 1
+            size = data[pos]  # the size: 1 to 4 such bytes
+            pos += 1
+            if size & 0x80:
+                size &= 0x7F
+                for shift in (7, 14, 21):
+                    byte = data[pos]
+                    pos += 1
+                    size |= (byte & 0x7F) << shift
+                    if not byte & 0x80:
+                        break
+            if 0x02 <= kind <= 0x0B:  # a cell: its column first
+                col = int.from_bytes(data[pos : pos + 4], "little")
+                if far or col >= MAX_SHEET_COLS:
+                    beyond = True
+                elif kind == _BRT_CELL_ERROR or kind == _BRT_FMLA_ERROR:
+                    errors[(row, col)] = _BIFF_ERRORS.get(data[pos + 8], "#N/A")
+            elif kind == _BRT_ROW_HDR:
+                row = int.from_bytes(data[pos : pos + 4], "little")
+                far = row >= MAX_SHEET_ROWS
+                if data[pos + 11] & 0x10 and not far:
+                    hidden.add(row)
+            elif kind == _BRT_END_SHEET_DATA:
+                break
+            pos += size
+    except IndexError:
+        pass  # calamine says what is wrong with the part
+    return errors, hidden, beyond
+
+
+def _trimmed_xlsb_sheet(data: bytes) -> bytes:
+    """The sheet part without its row headers and cells past MAX_SHEET_ROWS × MAX_SHEET_COLS, the rest as it was."""
+    kept, row, in_data = [], 0, True
+    for kind, body, whole in _biff12_records(data):
+        if in_data and kind == _BRT_ROW_HDR:
+            row = int.from_bytes(body[:4], "little")
+            if row >= MAX_SHEET_ROWS:
+                continue
+        elif in_data and kind in _BRT_CELLS and (row >= MAX_SHEET_ROWS or int.from_bytes(body[:4], "little") >= MAX_SHEET_COLS):
+            continue
+        elif kind == _BRT_END_SHEET_DATA:
+            in_data = False
+        kept.append(whole)
+    return b"".join(kept)
+
+
+def _biff12_records(data: bytes, wanted: set[int] | None = None):
+    """(type, body, the whole record) of each record of a BIFF12 part (those whose type is in `wanted`, if given);
+    see _xlsb_sheet_cells for the encoding. A part cut short ends the records."""
+    pos, end = 0, len(data)
+    while pos < end:
+        start = pos
+        try:
+            kind = data[pos]
+            pos += 1
+            if kind & 0x80:
+                kind = (kind & 0x7F) | ((data[pos] & 0x7F) << 7)
+                pos += 1
+            size = shift = 0
+            for shift in (0, 7, 14, 21):
+                byte = data[pos]
+                pos += 1
+                size |= (byte & 0x7F) << shift
+                if not byte & 0x80:
+                    break
+        except IndexError:
+            return
+        if pos + size > end:
+            return
+        if wanted is None or kind in wanted:
+            yield kind, data[pos : pos + size], data[start : pos + size]
+        pos += size

@@ -5,6 +5,7 @@ drawn again on every consolidation.
 
 from __future__ import annotations
 
+from tthc_xl.files import openpyxl_without_numpy  # noqa: F401 - first: openpyxl without numpy
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break

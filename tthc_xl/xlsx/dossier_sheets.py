@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tthc_xl.files import openpyxl_without_numpy  # noqa: F401 - first: openpyxl without numpy
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 

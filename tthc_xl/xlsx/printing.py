@@ -11,8 +11,10 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+from copy import copy
 from pathlib import Path
 
+from tthc_xl.files import openpyxl_without_numpy  # noqa: F401 - first: openpyxl without numpy
 from openpyxl import load_workbook
 from openpyxl.cell.cell import MergedCell
 from openpyxl.styles import Font, PatternFill
@@ -60,9 +62,25 @@ def apply_print_setup(sheet, settings: PrintSettings) -> None:
     row1, col1, row2, col2 = settings.area
     sheet.print_area = f"{get_column_letter(col1)}{row1}:{get_column_letter(col2)}{row2}"
     for col, width in settings.column_widths.items():
-        sheet.column_dimensions[get_column_letter(col)].width = width
+        set_width(sheet, col, width)
     for row in range(row1, row2 + 1):  # rows not listed fit their text (and forget older heights)
         sheet.row_dimensions[row].height = settings.row_heights.get(row)
+
+
+def set_width(sheet, col: int, width: float) -> None:
+    """Column `col`'s width. A workbook saved by Excel or XlsxWriter describes equal neighbouring
+    columns as one range (`<col min="3" max="5">`), which openpyxl keeps under its first letter:
+    the range is split into its columns first, or the file would describe column 4 twice, which
+    Excel repairs as a damaged file."""
+    dimensions = sheet.column_dimensions
+    for key, dimension in list(dimensions.items()):
+        if dimension.min is not None and dimension.max is not None and dimension.min < dimension.max and dimension.min <= col <= dimension.max:
+            del dimensions[key]
+            for index in range(dimension.min, dimension.max + 1):
+                single = copy(dimension)
+                single.index, single.min, single.max = get_column_letter(index), index, index
+                dimensions[single.index] = single
+    dimensions[get_column_letter(col)].width = width
 
 
 # ----------------------------------------------------------------------------------------------

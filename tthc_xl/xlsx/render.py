@@ -7,32 +7,30 @@ every run; other sheets and everything outside the region stay as the clerk left
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 
+from tthc_xl.files import openpyxl_without_numpy  # noqa: F401 - first: openpyxl without numpy
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 
 from tthc_xl.core import style
-from tthc_xl.core.contract import CHECK_SHEET, CONTROL_SHEET, FOLDER_NAME, FORM_NAME, IDENTITY_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
+from tthc_xl.core.contract import CHECK_SHEET, CONTROL_SHEET, FORM_NAME, IDENTITY_NAME, SETTINGS, SETTINGS_SHEET, TABLE_NAME
 from tthc_xl.core.marks import check_sheet
 from tthc_xl.core.master import Master, Settings
 from tthc_xl.core.model import Finding
-from tthc_xl.core.sheet_plan import check_plan, draw, master_plan
+from tthc_xl.core.sheet_plan import FORM_LABEL, check_plan, draw, master_plan, remembered_form, settings_plan
 from tthc_xl.files.master_book import named_value, read_settings  # noqa: F401 - read_settings: where the CLI found it
 from tthc_xl.files.locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
 from tthc_xl.xlsx.charts import add_chart_sheet
-from tthc_xl.xlsx.sheet_writer import OpenpyxlSheet, fill_of as _fill
-from tthc_xl.xlsx.printing import apply_print_setup, settings_print_settings
-
-
-def _font(size=style.TABLE_SIZE, bold=False, italic=False) -> Font:
-    return Font(name=style.FONT, size=size, bold=bold, italic=italic)
+from tthc_xl.xlsx.sheet_writer import OpenpyxlSheet
+from tthc_xl.xlsx.saving import (  # noqa: F401 - the saving machinery, where callers found it before
+    BACKUP_FOLDER, BACKUPS, back_up, backup_pattern, backups, glob_escape, prune_backups, remove_stale_temporaries, write_atomically,
+    write_in_chunks,
+)
 
 
 def open_or_new(path: Path) -> Workbook:
@@ -49,8 +47,10 @@ def open_or_new(path: Path) -> Workbook:
     return book
 
 
-def write_settings(book: Workbook, settings: Settings) -> None:
-    """Named cells for the settings; created on a "Cài đặt" sheet when the workbook has none."""
+def write_settings(book: Workbook, settings: Settings, form: str | None = None) -> None:
+    """Named cells for the settings, and the layout (`form`) in the "Mẫu biểu" cell. A book without
+    them gets core.sheet_plan's settings sheet (the one the XlsxWriter engine draws too); a book
+    that has them gets the values typed into the named cells."""
     if settings.identity:
         book.defined_names[IDENTITY_NAME] = DefinedName(IDENTITY_NAME, attr_text=f'"{settings.identity}"')
     if all(name in book.defined_names for name, _, _ in SETTINGS):
@@ -59,22 +59,12 @@ def write_settings(book: Workbook, settings: Settings) -> None:
             for sheet, ref in book.defined_names[name].destinations:
                 if value and sheet in book.sheetnames:
                     book[sheet][ref.replace("$", "")].value = value
-        return
-    sheet = book[SETTINGS_SHEET] if SETTINGS_SHEET in book.sheetnames else book.create_sheet(SETTINGS_SHEET)
-    sheet["A1"] = "CÀI ĐẶT BẢNG TỔNG HỢP"
-    sheet["A1"].font = _font(13, bold=True)
-    rows = [(name, label, getattr(settings, attribute)) for name, label, attribute in SETTINGS]
-    rows.append((FOLDER_NAME, "Thư mục báo cáo đơn vị", ""))
-    for index, (name, label, value) in enumerate(rows, start=3):
-        sheet.cell(index, 1, label).font = _font(bold=True)
-        cell = sheet.cell(index, 2)
-        if value or cell.value is None:
-            cell.value = value or None
-        cell.fill = _fill(style.INPUT_FILL)
-        book.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(SETTINGS_SHEET)}!$B${index}")
-    sheet.column_dimensions["A"].width = 28
-    sheet.column_dimensions["B"].width = 60
-    apply_print_setup(sheet, settings_print_settings(2 + len(rows), {1: 28, 2: 60}))
+    else:
+        kept = SETTINGS_SHEET in book.sheetnames  # a settings sheet without its names: drawn over, its values kept
+        sheet = book[SETTINGS_SHEET] if kept else book.create_sheet(SETTINGS_SHEET)
+        draw(settings_plan(settings, None if kept or form is None or FORM_NAME in book.defined_names else form), OpenpyxlSheet(book, sheet))
+    if form is not None:
+        write_form(book, form)
 
 
 def save_master(outcome, path: Path, book: Workbook | None = None, chart_rows: list | None = None) -> None:
@@ -93,14 +83,8 @@ def read_form(book: Workbook) -> str:
     return str(value).strip() if value not in (None, "") else ""
 
 
-def write_form(book: Workbook, layout) -> None:
-    """Remember the layout on the settings sheet: its name, its file when it is not a shipped one, or what it was inferred from."""
-    if layout.inferred:
-        value = layout.label
-    elif layout.source and Path(layout.source).parent.name == "forms" and Path(layout.source).parent.parent.name == "templates":
-        value = layout.name
-    else:
-        value = str(Path(layout.source).resolve()) if layout.source else layout.name
+def write_form(book: Workbook, value: str) -> None:
+    """Remember the layout (sheet_plan.remembered_form) in the "Mẫu biểu" cell, under the settings."""
     if FORM_NAME in book.defined_names:
         for sheet, ref in book.defined_names[FORM_NAME].destinations:
             if sheet in book.sheetnames:
@@ -110,7 +94,7 @@ def write_form(book: Workbook, layout) -> None:
         return
     sheet = book[SETTINGS_SHEET]
     row = sheet.max_row + 1
-    sheet.cell(row, 1, "Mẫu biểu").font = _font(bold=True)
+    sheet.cell(row, 1, FORM_LABEL).font = Font(name=style.FONT, size=style.TABLE_SIZE, bold=True)
     sheet.cell(row, 2, value)
     book.defined_names[FORM_NAME] = DefinedName(FORM_NAME, attr_text=f"{quote_sheetname(SETTINGS_SHEET)}!$B${row}")
 
@@ -118,8 +102,7 @@ def write_form(book: Workbook, layout) -> None:
 def render(outcome, book: Workbook, output: str, chart_rows: list | None = None) -> dict[str, dict[str, object]]:
     """Write the master onto the workbook; returns the computed value of every formula cell by sheet."""
     master = outcome.master
-    write_settings(book, master.settings)
-    write_form(book, master.layout)
+    write_settings(book, master.settings, remembered_form(master.layout))
     if master.sheet in book.sheetnames:
         sheet = book[master.sheet]
         _clear_region(book, sheet)
@@ -179,194 +162,18 @@ def write_check_sheet(book: Workbook, master: Master, findings: list[Finding], s
 
 
 def save_atomically(book: Workbook, path: Path, cached: dict[str, dict[str, object]]) -> None:
-    """Write to a temporary file beside the master, then rename: a crash leaves the old master whole.
+    """Save the openpyxl workbook at `path` atomically (saving.write_atomically), each formula's
+    computed value stored in the file (`cached`: sheet → A1 → value)."""
 
-    In order: refuse (MasterNotWritable, nothing changed) when the master is open in Excel, read-only
-    or its folder takes no files; remove the temporary files of runs that died; create the temporary
-    file `.{stem}-{pid}-….xlsx` beside the master, fill it, flush and fsync it; keep the previous master
-    as `.sao-luu/{stem}-{yyyy-mm-ddThhmm}{suffix}` (the time it was last saved; identical copies are not
-    kept twice, the last BACKUPS are); rename the temporary file over the master; fsync the folder.
-    A process killed at any point leaves either the old master or the new one, never a torn file.
-    """
-    from tthc_xl.files.locking import MasterNotWritable, check_master_writable, folder_message, open_in_excel_message, write_failed_message
+    def fill(out) -> None:
+        buffer = io.BytesIO()
+        book.calculation.fullCalcOnLoad = True
+        book.save(buffer)
+        data = with_cached_values(buffer.getvalue(), cached)
+        del buffer
+        write_in_chunks(out, data)
 
-    path = Path(path)
-    check_master_writable(path)
-    remove_stale_temporaries(path)
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-{os.getpid()}-", suffix=path.suffix, dir=path.parent)
-    except PermissionError:
-        raise MasterNotWritable(folder_message(path)) from None
-    except OSError as exc:
-        raise MasterNotWritable(write_failed_message(path, exc.strerror or str(exc))) from None
-    try:
-        with os.fdopen(handle, "wb") as out:
-            buffer = io.BytesIO()
-            book.calculation.fullCalcOnLoad = True
-            book.save(buffer)
-            data = with_cached_values(buffer.getvalue(), cached)
-            del buffer
-            for start in range(0, len(data), _WRITE_CHUNK):
-                out.write(data[start : start + _WRITE_CHUNK])
-            out.flush()
-            os.fsync(out.fileno())
-        _keep_mode(path, Path(temporary))
-        back_up(path)
-        os.replace(temporary, path)
-    except PermissionError:  # Windows: Excel opened the master meanwhile
-        Path(temporary).unlink(missing_ok=True)
-        raise MasterNotWritable(open_in_excel_message(path)) from None
-    except OSError as exc:  # a full disk, a share gone away: the old master is still whole
-        Path(temporary).unlink(missing_ok=True)
-        raise MasterNotWritable(write_failed_message(path, exc.strerror or str(exc))) from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_folder(path.parent)
-    prune_backups(path)
-
-
-BACKUP_FOLDER = ".sao-luu"
-BACKUPS = 10  # backups kept per master
-_WRITE_CHUNK = 2**20
-_STALE_AFTER = 3600  # seconds; where a process cannot be asked whether it lives (Windows)
-
-
-def backup_pattern(path: Path) -> re.Pattern:
-    """`{stem}-2026-11-23T0905{suffix}`, or `…T0905-2{suffix}` for a second version saved in the same minute."""
-    return re.compile(rf"^{re.escape(path.stem)}-(\d{{4}}-\d{{2}}-\d{{2}}T\d{{4}})(?:-(\d+))?{re.escape(path.suffix)}$")
-
-
-def backups(path: Path) -> list[Path]:
-    """The master's backups in `.sao-luu/` beside it, oldest first."""
-    folder = Path(path).parent / BACKUP_FOLDER
-    if not folder.is_dir():
-        return []
-    pattern = backup_pattern(Path(path))
-    found = []
-    for item in folder.iterdir():
-        match = pattern.match(item.name)
-        if match and item.is_file():
-            found.append(((match[1], int(match[2] or 1)), item))
-    return [item for _, item in sorted(found)]
-
-
-def back_up(path: Path) -> Path | None:
-    """Keep the master about to be replaced in `.sao-luu/`, named by the time it was last saved.
-
-    A copy (never a hard link: a program saving the master in place would change the backup too),
-    completed and fsynced under a temporary name, then renamed, so a backup is never half written.
-    Nothing is kept when the newest backup already holds the same bytes.
-    """
-    import datetime as dt
-    import filecmp
-    import shutil
-
-    path = Path(path)
-    if not path.is_file():
-        return None
-    existing = backups(path)
-    if existing and filecmp.cmp(existing[-1], path, shallow=False):
-        return existing[-1]
-    folder = path.parent / BACKUP_FOLDER
-    folder.mkdir(exist_ok=True)
-    stamp = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%dT%H%M")
-    target = folder / f"{path.stem}-{stamp}{path.suffix}"
-    count = 1
-    while target.exists():
-        count += 1
-        target = folder / f"{path.stem}-{stamp}-{count}{path.suffix}"
-    handle, partial = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as out, open(path, "rb") as source:
-            shutil.copyfileobj(source, out)
-            out.flush()
-            os.fsync(out.fileno())
-        shutil.copystat(path, partial)
-        os.replace(partial, target)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def prune_backups(path: Path, keep: int = BACKUPS) -> None:
-    """Remove all but the newest `keep` backups of the master (never anything else in the folder)."""
-    for old in backups(path)[:-keep] if keep else backups(path):
-        try:
-            old.unlink()
-        except OSError:
-            pass  # a backup someone has open stays; the next run tries again
-
-
-def remove_stale_temporaries(path: Path) -> list[Path]:
-    """Temporary files `.{stem}-{pid}-….{suffix}` left beside the master by runs that died; removed, and returned."""
-    import time
-
-    path = Path(path)
-    pattern = re.compile(rf"^\.{re.escape(path.stem)}-(\d+)-[A-Za-z0-9_]+{re.escape(path.suffix)}$")
-    removed = []
-    for item in path.parent.glob(f".{glob_escape(path.stem)}-*{glob_escape(path.suffix)}"):
-        match = pattern.match(item.name)
-        if not match or int(match[1]) == os.getpid():
-            continue
-        try:
-            if _process_alive(int(match[1])) and time.time() - item.stat().st_mtime < _STALE_AFTER:
-                continue
-            item.unlink()
-            removed.append(item)
-        except OSError:
-            continue
-    return removed
-
-
-def glob_escape(text: str) -> str:
-    import glob
-
-    return glob.escape(text)
-
-
-def _process_alive(pid: int) -> bool:
-    if os.name != "posix":
-        return True  # Windows cannot be asked safely (os.kill would end the process): age decides
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _keep_mode(path: Path, temporary: Path) -> None:
-    """The new master gets the old one's permissions (mkstemp makes files only their owner can read)."""
-    import stat
-
-    try:
-        if path.exists():
-            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-    except OSError:
-        pass
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); Windows has no directory handles for this."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    write_atomically(path, fill)
 
 
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*)><f>([^<]*)</f>(?:<v\s*/>|<v></v>)')

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from tthc_xl.files import openpyxl_without_numpy  # noqa: F401 - first: openpyxl without numpy
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.styles.borders import DEFAULT_BORDER
@@ -21,14 +22,20 @@ from openpyxl.workbook.defined_name import DefinedName
 from tthc_xl.core.marks import Link
 from tthc_xl.core.print_plan import PrintSettings
 from tthc_xl.core.sheet_plan import NOTE_SIZE, Formula, Look, Rect
-from tthc_xl.xlsx.printing import apply_print_setup
+from tthc_xl.xlsx.printing import apply_print_setup, set_width
 
-_THIN = Side(style="thin", color="000000")
+_THIN = Side(style="thin", color="FF000000")
 BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
+def opaque(rgb: str | None) -> str | None:
+    """"D9E1F2" as the opaque ARGB "FFD9E1F2", as Excel and XlsxWriter write colours (openpyxl
+    would write "00D9E1F2"), so that both engines store the same colour."""
+    return "FF" + rgb if rgb and len(rgb) == 6 else rgb
+
+
 def fill_of(rgb: str | None) -> PatternFill:
-    return PatternFill("solid", fgColor=rgb) if rgb else PatternFill(fill_type=None)
+    return PatternFill("solid", fgColor=opaque(rgb)) if rgb else PatternFill(fill_type=None)
 
 
 class _Styles:
@@ -58,7 +65,7 @@ class _Styles:
 @lru_cache(maxsize=256)
 def _parts(look: Look) -> tuple:
     return (
-        Font(name=look.font, size=look.size, bold=look.bold, italic=look.italic, color=look.color),
+        Font(name=look.font, size=look.size, bold=look.bold, italic=look.italic, color=opaque(look.color)),
         fill_of(look.fill),
         BORDER if look.border else DEFAULT_BORDER,
         Alignment(horizontal=look.horizontal, vertical=look.vertical, wrap_text=look.wrap or None),
@@ -133,7 +140,7 @@ class OpenpyxlSheet:
 
     def widths(self, widths: dict[int, float]) -> None:
         for col, width in widths.items():
-            self.sheet.column_dimensions[get_column_letter(col)].width = width
+            set_width(self.sheet, col, width)
 
     def heights(self, heights: dict[int, float], fitted: tuple[int, int] | None = None) -> None:
         """Every height as planned: a file cannot ask Excel to fit its rows on opening."""

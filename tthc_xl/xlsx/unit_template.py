@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tthc_xl.files import openpyxl_without_numpy  # noqa: F401 - first: openpyxl without numpy
 from openpyxl import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 

@@ -1,0 +1,366 @@
+"""New masters written by XlsxWriter: the same sheet plans as the openpyxl engine (tthc_xl.xlsx.render),
+drawn in one pass, without openpyxl.
+
+XlsxWriter attaches a cell's format when the cell is written, so `XlsxWriterSheet` (core.sheet_plan's
+SheetWriter) buffers each cell's value, look, fill and note and writes every cell once at the end,
+one Format per distinct look. Formulas are written with their computed value (`plan.computed`), so
+the file carries its results without a second pass over the zip. What this engine does its own way,
+each checked against the openpyxl engine by tests/test_xlsxwriter_engine.py:
+- a link cell keeps the look the plan gives it but not openpyxl's "Hyperlink" cell style name;
+- text is a shared string (openpyxl: inline strings);
+- a chart sits in a two-cell anchor of its planned size (openpyxl: a one-cell anchor).
+Updating a master the clerk already has stays with openpyxl, which keeps everything else in the book.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
+from xlsxwriter.url import Url, UrlTypes
+from xlsxwriter.worksheet import Worksheet
+
+from tthc_xl.core import style
+from tthc_xl.core.a1 import column_letters
+from tthc_xl.core.chart_plan import ChartPlan, ChartSpec, chart_plan
+from tthc_xl.core.contract import CHECK_SHEET
+from tthc_xl.core.marks import Link, check_sheet
+from tthc_xl.core.print_plan import PrintSettings
+from tthc_xl.core.sheet_plan import NOTE_SIZE, Formula, Look, Rect, SheetPlan, check_plan, draw, master_plan, quote_sheet, remembered_form, settings_plan
+from tthc_xl.xlsx.saving import write_atomically
+
+AUTHOR = "tthc-xl"
+PAPER_A4 = 9
+_EMU_PER_CM = 360000
+_EMU_PER_PIXEL = 9525
+_DIGIT_PX = 7  # a column-width unit in pixels (the default font's digit), as XlsxWriter counts
+_FUNCTION = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\(")
+_PLAIN_FUNCTIONS = {"SUM(", "IF("}  # core.master's; Excel-2007 functions XlsxWriter leaves as they are
+
+
+class _Sheet(Worksheet):
+    """XlsxWriter's worksheet with two changes. Its <pageSetup> names its fit as openpyxl writes
+    it, fitToWidth="1" and fitToHeight="1" too (XlsxWriter leaves out what equals the default), so
+    that a reader taking the attributes literally sees the same page setup from both engines. And
+    the master's own formulas skip XlsxWriter's renaming of newer functions."""
+
+    def _write_page_setup(self) -> None:
+        if not self.page_setup_changed:
+            return
+        attributes = [("paperSize", self.paper_size)] if self.paper_size else []
+        if self.print_scale != 100:
+            attributes.append(("scale", self.print_scale))
+        if self.fit_page:
+            attributes += [("fitToWidth", self.fit_width), ("fitToHeight", self.fit_height)]
+        attributes.append(("orientation", "portrait" if self.orientation else "landscape"))
+        self._xml_empty_tag("pageSetup", attributes)
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        """The master's formulas (sums, differences, IF for the ratios) use no function XlsxWriter
+        renames (`_xlfn.` prefixes), so they skip its 30 substitutions a formula: a third of the
+        write of a large table. Any other formula goes the ordinary way."""
+        if set(_FUNCTION.findall(formula)) <= _PLAIN_FUNCTIONS:
+            return formula[1:] if formula.startswith("=") else formula
+        return super()._prepare_formula(formula, expand_future_functions)
+
+
+def save_new_master(outcome, path: Path, chart_rows: list | None = None) -> str:
+    """Write the consolidation as a new master at `path`, atomically; the SHA-256 of the file."""
+    return write_atomically(Path(path), lambda out: write_book(outcome, out, str(path), chart_rows))
+
+
+def write_book(outcome, out, output: str, chart_rows: list | None = None) -> None:
+    """The whole master into `out` (a path or a binary file): the appendix, "Kiểm tra", "Cài đặt",
+    then "Biểu đồ" when `chart_rows` are given; the order openpyxl's engine gives a new book."""
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+    formats = _Formats(book)
+    charts = chart_plan(chart_rows) if chart_rows is not None else None
+    for plan in _plans(outcome, output, charts):
+        sheet = XlsxWriterSheet(book, book.add_worksheet(plan.name, worksheet_class=_Sheet), formats, plan.computed)
+        draw(plan, sheet)
+        sheet.flush()
+        if charts is not None and plan is charts.sheet:
+            _chart_sheet(book, sheet.sheet, charts)
+        del plan, sheet  # before the next plan is made: a large master's plans need not all live at once
+    try:
+        book.close()
+    except FileCreateError as exc:  # a full disk, a share gone away: the OSError, which saving turns into a message
+        raise exc.args[0] from None
+
+
+def _plans(outcome, output: str, charts: ChartPlan | None):
+    """The sheets' plans in the workbook's order, each made when the one before is drawn."""
+    master = outcome.master
+    yield master_plan(master, [f for f in outcome.findings if f.file == output and f.sheet == master.sheet])
+    yield check_plan(CHECK_SHEET, check_sheet(outcome.findings, master.missing, outcome.sources, outcome.notes, output, master.sheet))
+    yield settings_plan(master.settings, remembered_form(master.layout))
+    if charts is not None:
+        yield charts.sheet
+
+
+class _Formats:
+    """One XlsxWriter Format per distinct (look, fill), made when first asked for."""
+
+    def __init__(self, book):
+        self.book = book
+        self._made: dict[tuple, object] = {}
+
+    def get(self, look: Look | None, fill: str | None | bool):
+        """`fill`: a colour or None painted over the look's, or False (the look's own)."""
+        key = (look, fill)
+        found = self._made.get(key)
+        if found is None:
+            found = self._made[key] = self._make(look, fill)
+        return found
+
+    def _make(self, look: Look | None, fill):
+        colour = (look.fill if look else None) if fill is False else fill
+        properties: dict = {}
+        if look is not None:
+            properties.update(font_name=look.font, font_size=look.size, bold=look.bold, italic=look.italic, font_family=0)
+            if look.color:
+                properties["font_color"] = "#" + look.color
+            if look.horizontal:
+                properties["align"] = look.horizontal
+            if look.vertical:
+                properties["valign"] = "vcenter" if look.vertical == "center" else look.vertical
+            if look.wrap:
+                properties["text_wrap"] = True
+            if look.number_format != "General":
+                properties["num_format"] = look.number_format
+            if look.border:
+                properties.update(border=1, border_color="#000000")
+            if not look.locked:
+                properties["locked"] = False
+        if colour:
+            properties.update(pattern=1, bg_color="#" + colour)
+        made = self.book.add_format(properties)
+        if look is not None and not look.color:
+            made.set_theme(-1)  # no colour element, as openpyxl writes a font without a colour
+        return made
+
+
+class XlsxWriterSheet:
+    """core.sheet_plan's SheetWriter on an XlsxWriter worksheet: buffers, then `flush()` writes."""
+
+    def __init__(self, book, sheet, formats: _Formats, computed: dict[tuple[int, int], object]):
+        self.book, self.sheet, self.formats, self.computed = book, sheet, formats, computed
+        self.values: dict[tuple[int, int], object] = {}
+        self.looks: dict[tuple[int, int], Look] = {}
+        self.fills: dict[tuple[int, int], str | None] = {}
+        self.notes: dict[tuple[int, int], str] = {}
+        self.merges: list[Rect] = []
+
+    def write(self, row: int, col: int, values: list[list]) -> None:
+        cells = self.values
+        for i, line in enumerate(values):
+            for j, value in enumerate(line):
+                if value is not None:
+                    cells[(row + i, col + j)] = value
+
+    def merge(self, rects: list[Rect]) -> None:
+        self.merges += rects
+
+    def style(self, looks: dict[tuple[int, int], Look], painted: set[tuple[int, int]], loose_fonts: bool = False) -> None:
+        self.looks.update(looks)
+
+    def paint(self, fills: dict[tuple[int, int], str | None]) -> None:
+        self.fills.update(fills)
+
+    def note(self, ref: str, text: str) -> None:
+        from tthc_xl.core.sheet_plan import a1_rc
+
+        self.notes[a1_rc(ref)] = text
+
+    def widths(self, widths: dict[int, float]) -> None:
+        # In pixels: XlsxWriter then stores the planned width itself (exact to 1/256 of a digit; the
+        # plans' widths are whole), where set_column would add its 5 pixels of padding to it.
+        for col, width in widths.items():
+            self.sheet.set_column_pixels(col - 1, col - 1, width * _DIGIT_PX)
+
+    def heights(self, heights: dict[int, float], fitted: tuple[int, int] | None = None) -> None:
+        """Every height as planned (as openpyxl's engine: a file cannot ask Excel to fit rows)."""
+        for row, height in heights.items():
+            self.sheet.set_row_pixels(row - 1, _RowPixels(height))
+
+    def freeze(self, row: int, col: int) -> None:
+        self.sheet.freeze_panes(row - 1, col - 1)
+
+    def page_setup(self, settings: PrintSettings) -> None:
+        sheet = self.sheet
+        sheet.set_paper(PAPER_A4)
+        sheet.set_landscape() if settings.landscape else sheet.set_portrait()
+        sheet.fit_to_pages(settings.fit_width, settings.fit_height)
+        if settings.center_horizontally:
+            sheet.center_horizontally()
+        margins(sheet, settings.margins.left, settings.margins.right, settings.margins.top, settings.margins.bottom,
+                settings.margins.header, settings.margins.footer, footer(settings.footer, settings.font, settings.font_size))
+        if settings.title_rows:
+            sheet.repeat_rows(settings.title_rows[0] - 1, settings.title_rows[1] - 1)
+        row1, col1, row2, col2 = settings.area
+        sheet.print_area(row1 - 1, col1 - 1, row2 - 1, col2 - 1)
+        self.widths(settings.column_widths)
+
+    def define(self, name: str, refers_to: str) -> None:
+        self.book.define_name(name, refers_to)
+
+    def protect(self, unlocked: list[Rect]) -> None:
+        """No password, as openpyxl's engine: the clerk may format cells, columns and rows, edit
+        objects and scenarios, select any cell; the unlocked cells are unlocked by their looks."""
+        self.sheet.protect("", {"objects": True, "scenarios": True, "format_cells": True, "format_columns": True, "format_rows": True,
+                                "select_locked_cells": True, "select_unlocked_cells": True})
+
+    def flush(self) -> None:
+        """Every cell once, with its format: values, then the cells with only a look or a fill."""
+        sheet, formats, looks, fills, computed = self.sheet, self.formats, self.looks, self.fills, self.computed
+        for r1, c1, r2, c2 in self.merges:  # the range first: the cells written below replace its blanks
+            sheet.merge_range(r1 - 1, c1 - 1, r2 - 1, c2 - 1, None)
+        by_id: dict[tuple, object] = {}  # a plan shares one Look among alike cells: known by its id, not hashed per cell
+        for key in self.values.keys() | looks.keys() | fills.keys():
+            value = self.values.get(key)
+            look = looks.get(key)
+            fill = fills.get(key, False)
+            cell_format = None
+            if look is not None or fill is not False:
+                cell_format = by_id.get((id(look), fill))
+                if cell_format is None:
+                    cell_format = by_id[(id(look), fill)] = formats.get(look, fill)
+            row, col = key[0] - 1, key[1] - 1
+            if value is None:
+                if cell_format is not None:
+                    sheet.write_blank(row, col, None, cell_format)
+            elif isinstance(value, Link):
+                sheet.write_url(row, col, _Target(value), cell_format)
+            elif isinstance(value, Formula):
+                sheet.write_formula(row, col, value, cell_format, _result(computed.get(key)))
+            elif value == "":  # an empty text is an empty cell, as openpyxl reads its own
+                if cell_format is not None:
+                    sheet.write_blank(row, col, None, cell_format)
+            elif isinstance(value, str):
+                sheet.write_string(row, col, value, cell_format)
+            elif isinstance(value, bool):
+                sheet.write_boolean(row, col, value, cell_format)
+            else:
+                sheet.write_number(row, col, value, cell_format)
+        width, height = NOTE_SIZE
+        for (row, col), text in self.notes.items():
+            sheet.write_comment(row - 1, col - 1, text, {"author": AUTHOR, "width": width, "height": height})
+
+
+class _RowPixels(float):
+    """A row height in pixels that XlsxWriter turns back into exactly the planned points: it writes
+    `pixels * 0.75`, which for some heights (48.1) is a hair off (48.09999999999999). And a planned
+    height is always written, as openpyxl writes it, even one equal to the default (15 points):
+    XlsxWriter leaves out a height it finds equal to its default, so this one equals nothing."""
+
+    points: float
+
+    def __new__(cls, points: float):
+        made = super().__new__(cls, points / 0.75)
+        made.points = points
+        return made
+
+    def __mul__(self, other):
+        return self.points if other == 0.75 else float(self) * other
+
+    def __eq__(self, other) -> bool:
+        return False
+
+    def __ne__(self, other) -> bool:
+        return True
+
+    __hash__ = float.__hash__
+
+
+class _Target(Url):
+    """A link as openpyxl writes a cell's hyperlink: one external relation whose target is the
+    whole of `Link.target` ("#'Phụ lục I'!F11", "file:///…/01.xlsx#'Trang'!C9"), as it is. (XlsxWriter
+    would split the location off, turn a file URL's slashes into backslashes and escape the rest.)"""
+
+    def __init__(self, link: Link):
+        super().__init__(link.target)
+        self._text = link.text
+
+    def _parse_url(self) -> None:
+        self._link_type = UrlTypes.URL
+        self._relationship_link = self._link
+
+    def _escape_strings(self) -> None:
+        pass
+
+
+def _result(value) -> object:
+    """A formula's cached result as openpyxl's engine stores it: a whole float as an integer, and
+    no result ("") for a formula without one (a unit that sent nothing)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def footer(text: str, font: str, size: int | None = None) -> str:
+    """The centre footer with Excel's codes, as openpyxl writes it: &C&"Times New Roman,Regular"&11 Trang &P/&N."""
+    return f'&C&"{font},Regular"' + (f"&{size} " if size else "") + text
+
+
+def margins(sheet, left: float, right: float, top: float, bottom: float, header: float, footer_mm: float, footer_text: str) -> None:
+    """Margins given in millimetres, written in inches rounded as openpyxl's engine rounds them."""
+    inch = lambda mm: round(mm / 25.4, 4)  # noqa: E731
+    sheet.set_margins(left=inch(left), right=inch(right), top=inch(top), bottom=inch(bottom))
+    sheet.set_header("", {"margin": inch(header)})
+    sheet.set_footer(footer_text, {"margin": inch(footer_mm)})
+
+
+# ----------------------------------------------------------------------------------------------
+# The "Biểu đồ" sheet's charts and page (as tthc_xl.xlsx.charts draws them with openpyxl)
+# ----------------------------------------------------------------------------------------------
+
+
+def _chart_sheet(book, sheet, plan: ChartPlan) -> None:
+    name = plan.sheet.name
+    for spec in plan.charts:
+        row, col = spec.anchor
+        sheet.insert_chart(row - 1, col - 1, _chart(book, name, spec), {"object_position": 1})
+    sheet.set_h_pagebreaks(plan.page_breaks)
+    sheet.print_area(0, 0, plan.last_row - 1, 4)  # the tables' width: a chart's frame a hair wider adds no page
+    sheet.set_portrait()
+    sheet.set_paper(PAPER_A4)
+    sheet.set_print_scale(80)
+    margins(sheet, 20, 12, 20, 20, 10, 10, footer("Trang &P/&N", style.FONT))
+
+
+def _chart(book, sheet_name: str, spec: ChartSpec):
+    kind = {"column": "column", "line": "line", "bar": "bar"}[spec.kind]
+    chart = book.add_chart({"type": kind})
+    r1, c1, r2, c2 = spec.data
+    k1, kc, k2, _ = spec.categories
+    for col in range(c1, c2 + 1):
+        series = {
+            "name": f"={quote_sheet(sheet_name)}!{column_letters(col - 1)}{r1}",  # relative, as openpyxl's Reference writes it
+            "values": [sheet_name, r1, col - 1, r2 - 1, col - 1],
+            "categories": [sheet_name, k1 - 1, kc - 1, k2 - 1, kc - 1],
+        }
+        if spec.kind == "line":
+            series.update(marker={"type": "circle"}, smooth=False)
+        if spec.kind == "bar":
+            series["gap"] = 40
+        chart.add_series(series)
+    chart.set_title({"name": spec.title})
+    chart.set_style(10)
+    values = {"name": spec.y_title, "num_format": style.COUNT_FORMAT}
+    if spec.kind == "line":
+        values.update(num_format="[$-42A]0%", min=0, max=1)
+    elif spec.kind == "column":
+        values["min"] = 0
+    if spec.kind == "bar":  # the value axis is XlsxWriter's x axis; the first unit at the top, as in the table
+        chart.set_x_axis(values)
+        chart.set_y_axis({"reverse": True})
+        chart.set_legend({"none": True})
+    else:
+        chart.set_y_axis(values)
+        chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": spec.width_cm * _EMU_PER_CM / _EMU_PER_PIXEL, "height": spec.height_cm * _EMU_PER_CM / _EMU_PER_PIXEL})
+    return chart
