@@ -18,6 +18,7 @@ import soctrang
 from tthc_xl.cli import app as cli
 from tthc_xl.core import style
 from tthc_xl.core.units import load_units
+from tthc_xl.files import history
 
 SHEET = "Phụ lục I"
 REPORTED = (0, 2, 4)  # Sở Thông tin và Truyền thông, Sở Giáo dục và Đào tạo, Sở Kế hoạch và Đầu tư: one error each
@@ -230,7 +231,7 @@ def test_a_run_that_read_no_unit_stores_no_period(tmp_path, capsys):
     assert tthc("consolidate", tmp_path / "trong", "--units", "soc-trang-so-nganh", "-o", tmp_path / "m.xlsx",
                 "--period", "tháng 12 năm 2031") == 0
     assert "Chưa lưu vào lịch sử: chưa có báo cáo của đơn vị nào" in capsys.readouterr().out
-    assert not (tmp_path / "lich-su-tthc.sqlite").exists()
+    assert history.periods(tmp_path) == []
 
 
 def test_output_must_be_an_excel_workbook(month, tmp_path, capsys):

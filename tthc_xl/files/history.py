@@ -657,15 +657,14 @@ class Written:
 def remember_written(master_path, digest: str | None, master) -> None:
     """Note that the master at `master_path`, whose bytes have `digest`, holds nothing but what
     `master` (a core Master) and the period's files gave it; or, without a digest (a master updated
-    in place, which may hold the clerk's own work now), forget it. Only in a history that exists (a
-    master is not what starts one) and never raising: without the note, the next run updates the
-    master in place, which is slower but gives the same."""
+    in place, which may hold the clerk's own work now), forget it. Never raises: without the note,
+    the next run updates the master in place, which is slower but gives the same."""
     import json
     from dataclasses import asdict
 
     master_path = Path(master_path).resolve()
     database = database_path(master_path)
-    if not database.is_file():
+    if not digest and not database.is_file():
         return
     try:
         connection = _connect(database, write=True)
