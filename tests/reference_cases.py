@@ -7,7 +7,6 @@ committed files are what both adapters are held against (tests/test_reference_ma
 
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
@@ -28,13 +27,7 @@ def prepare(case: str, root: Path) -> tuple[Path, list[str], str]:
     soctrang.write_unit_files(reports, ods=True)
     units = UNITS
     if case == "nhom":
-        units = str(root / "don-vi.csv")
-        names = [name for name, _ in soctrang.unit_file_values().values()]
-        with open(units, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["nhom", "ten", "bi_danh"])
-            for index, name in enumerate(names):
-                writer.writerow(["Cấp tỉnh" if index < 10 else "Cấp huyện", name, ""])
+        units = str(soctrang.write_grouped_units(root / "don-vi.csv"))
     if case == "thieu-don-vi":
         for path in sorted(reports.iterdir())[-3:]:  # three units have not sent their report yet
             path.unlink()

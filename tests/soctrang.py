@@ -436,6 +436,17 @@ def unit_file_values() -> dict[str, tuple[str, list[int]]]:
     }
 
 
+def write_grouped_units(path: Path) -> Path:
+    """A unit list (nhom, ten, bi_danh) of the 16 units in two groups: the first ten "Cấp tỉnh", the rest "Cấp huyện"."""
+    names = [name for name, _ in unit_file_values().values()]
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["nhom", "ten", "bi_danh"])
+        for index, name in enumerate(names):
+            writer.writerow(["Cấp tỉnh" if index < 10 else "Cấp huyện", name, ""])
+    return path
+
+
 # --------------------------------------------------------------------------------------
 # The report as a Word document (narrative, then Phụ lục I as a Word table), and as PDF
 # --------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ imports neither openpyxl nor numpy, the update path imports openpyxl without num
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import subprocess
@@ -21,7 +20,6 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 import soctrang
 from compare_books import assert_same_books
@@ -59,17 +57,6 @@ def _reports(unit_folder, root: Path, drop: int = 0, broken: bool = False) -> Pa
     return reports
 
 
-def _grouped_units(root: Path) -> str:
-    units = root / "don-vi.csv"
-    names = [name for name, _ in soctrang.unit_file_values().values()]
-    with open(units, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["nhom", "ten", "bi_danh"])
-        for index, name in enumerate(names):
-            writer.writerow(["Cấp tỉnh" if index < 10 else "Cấp huyện", name, ""])
-    return str(units)
-
-
 def test_marks_notes_links_and_the_percentage_row(unit_folder, tmp_path, monkeypatch):
     reports = _reports(unit_folder, tmp_path)
     ours, theirs, code = _both(tmp_path, ["consolidate", str(reports), "--units", UNITS, "--period", PERIOD], monkeypatch)
@@ -89,7 +76,8 @@ def test_marks_notes_links_and_the_percentage_row(unit_folder, tmp_path, monkeyp
 
 def test_groups(unit_folder, tmp_path, monkeypatch):
     reports = _reports(unit_folder, tmp_path)
-    ours, theirs, _ = _both(tmp_path, ["consolidate", str(reports), "--units", _grouped_units(tmp_path), "--period", PERIOD], monkeypatch)
+    units = str(soctrang.write_grouped_units(tmp_path / "don-vi.csv"))
+    ours, theirs, _ = _both(tmp_path, ["consolidate", str(reports), "--units", units, "--period", PERIOD], monkeypatch)
     assert_same_books(ours, theirs)
     sheet = openpyxl.load_workbook(ours)["Phụ lục I"]
     assert sheet["B9"].value == "Cấp tỉnh" and sheet["A9"].value == "I"
@@ -133,7 +121,8 @@ def test_an_inferred_layout(tmp_path, monkeypatch):
 
 
 def test_a_new_master_without_unit_files(tmp_path, monkeypatch):
-    ours, theirs, code = _both(tmp_path, ["new-master", "--form", "mau-a", "--units", _grouped_units(tmp_path), "--period", PERIOD],
+    units = str(soctrang.write_grouped_units(tmp_path / "don-vi.csv"))
+    ours, theirs, code = _both(tmp_path, ["new-master", "--form", "mau-a", "--units", units, "--period", PERIOD],
                                monkeypatch)
     assert code == 0
     assert_same_books(ours, theirs)
