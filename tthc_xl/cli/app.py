@@ -172,6 +172,8 @@ def cmd_consolidate(args) -> int:
     units = load_units(args.units) if args.units else None
     form = resolve_form(args.form, layouts, output.resolve().parent)
     settings = book = None
+    # A master as tthc-xl last wrote it is written whole again from what it was built from; any
+    # other is read and updated in place (history.as_written, xlsx/masters).
     written = history.as_written(output) if output.exists() and not args.dossiers else None
     if written is not None and (form or written.form) in layouts:
         from tthc_xl.core.units import Unit, UnitList
@@ -179,7 +181,7 @@ def cmd_consolidate(args) -> int:
         settings, form = written.settings, form or written.form
         units = units or UnitList([Unit(name, group) for name, group in written.units], str(output))
     elif output.exists():
-        written = None
+        written = None  # also when the layout it was built with is no longer there
         from tthc_xl.files.master_book import master_table, read_settings
         from tthc_xl.xlsx.render import open_or_new, read_form
 
