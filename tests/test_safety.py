@@ -72,7 +72,7 @@ def test_previous_master_is_kept_as_a_dated_backup(unit_folder, master):
     saved_at = time.strftime("%Y-%m-%dT%H%M", time.localtime(master.stat().st_mtime))
     assert consolidate([unit_folder], master, "--period", "tháng 10 năm 2019") == 1
     assert "THÁNG 10 NĂM 2019" in title(master)
-    kept = render_xlsx.backups(master)
+    kept = saving.backups(master)
     assert [p.name for p in kept] == [f"tong-hop-{saved_at}.xlsx"]
     assert kept[0].parent == master.parent / ".sao-luu" and kept[0].read_bytes() == before
     assert "THÁNG 9 NĂM 2019" in title(kept[0])
@@ -86,19 +86,19 @@ def test_backups_keep_the_last_ten_and_never_the_same_bytes_twice(tmp_path):
         path.write_bytes(f"version {day}".encode())
         stamp = time.mktime((2026, 11, day, 9, 5, 0, 0, 0, -1))
         os.utime(path, (stamp, stamp))
-        render_xlsx.back_up(path)
-    assert render_xlsx.back_up(path) == render_xlsx.backups(path)[-1]  # unchanged: not kept twice
+        saving.back_up(path)
+    assert saving.back_up(path) == saving.backups(path)[-1]  # unchanged: not kept twice
     (path.parent / ".sao-luu" / "ghi-chu-cua-chuyen-vien.txt").write_text("giữ lại", encoding="utf-8")
-    render_xlsx.prune_backups(path)
-    kept = render_xlsx.backups(path)
+    saving.prune_backups(path)
+    kept = saving.backups(path)
     assert [p.name for p in kept] == [f"tong-hop-2026-11-{day:02d}T0905.xlsx" for day in range(3, 13)]
     assert [p.read_text() for p in kept] == [f"version {day}" for day in range(3, 13)]
     assert (path.parent / ".sao-luu" / "ghi-chu-cua-chuyen-vien.txt").exists()  # only backups are pruned
     # Two versions saved in the same minute: the second gets "-2" and sorts after the first.
     path.write_bytes(b"version 12 bis")
     os.utime(path, (stamp, stamp))
-    second = render_xlsx.back_up(path)
-    assert second.name == "tong-hop-2026-11-12T0905-2.xlsx" and render_xlsx.backups(path)[-1] == second
+    second = saving.back_up(path)
+    assert second.name == "tong-hop-2026-11-12T0905-2.xlsx" and saving.backups(path)[-1] == second
 
 
 def test_the_new_master_keeps_the_old_ones_permissions(unit_folder, master):
@@ -163,7 +163,7 @@ def test_a_run_killed_while_writing_leaves_the_old_master_whole(unit_folder, mas
     assert consolidate([unit_folder], master, "--period", "tháng 10 năm 2019") == 1
     assert leftovers(master.parent) == []
     assert "THÁNG 10 NĂM 2019" in title(master)
-    assert [title(p) for p in render_xlsx.backups(master)] == [book[SHEET]["A2"].value]
+    assert [title(p) for p in saving.backups(master)] == [book[SHEET]["A2"].value]
 
 
 def test_a_temporary_file_of_a_live_run_is_left_alone(master):
@@ -173,7 +173,7 @@ def test_a_temporary_file_of_a_live_run_is_left_alone(master):
     clerks = master.parent / ".tong-hop-ban-nhap.xlsx"  # not one of ours: no process id
     for path in (live, dead, clerks):
         path.write_bytes(b"")
-    assert render_xlsx.remove_stale_temporaries(master) == [dead]
+    assert saving.remove_stale_temporaries(master) == [dead]
     assert live.exists() and clerks.exists() and not dead.exists()
 
 

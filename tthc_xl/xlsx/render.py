@@ -27,10 +27,7 @@ from tthc_xl.files.master_book import named_value, read_settings  # noqa: F401 -
 from tthc_xl.files.locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
 from tthc_xl.xlsx.charts import add_chart_sheet
 from tthc_xl.xlsx.sheet_writer import OpenpyxlSheet
-from tthc_xl.xlsx.saving import (  # noqa: F401 - the saving machinery, where callers found it before
-    BACKUP_FOLDER, BACKUPS, back_up, backup_pattern, backups, glob_escape, prune_backups, remove_stale_temporaries, write_atomically,
-    write_in_chunks,
-)
+from tthc_xl.xlsx.saving import write_atomically, write_in_chunks
 
 
 def open_or_new(path: Path) -> Workbook:
