@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import csv
 import functools
-import gc
 import importlib
 import os
 import sys
@@ -469,7 +468,6 @@ def main(argv=None) -> int:
         print(GUIDE, end="")
         return EXIT_OK
     args = build_parser(_command(argv)).parse_args(argv)
-    collecting = gc.isenabled()
     try:
         if args.command in ("consolidate", "new-master"):
             refused = refused_output(Path(args.output))
@@ -483,11 +481,13 @@ def main(argv=None) -> int:
         with master_lock(Path(args.output)) if writes_master else nullcontext():
             if writes_master:
                 check_master_writable(Path(args.output))  # before reading any unit file, not after
-            if args.command in CORE_COMMANDS:
-                # A run builds a few hundred thousand objects that live until it ends; the cycle collector
-                # would walk them again and again (a sixth of the time at 1 000 files, in the workers too).
-                gc.disable()
-            return args.run(args)
+            if args.command not in CORE_COMMANDS:
+                return args.run(args)
+            from tthc_xl.files.sources import without_cycle_collection
+
+            # A run builds a few hundred thousand objects that live until it ends (in the workers too).
+            with without_cycle_collection():
+                return args.run(args)
     except ClerkError as exc:  # a layout file, a master open in Excel, a broken master, any command's own
         print(str(exc), file=sys.stderr)
         return EXIT_UNUSABLE
@@ -499,9 +499,6 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return EXIT_UNUSABLE
-    finally:
-        if collecting:
-            gc.enable()
 
 
 if __name__ == "__main__":

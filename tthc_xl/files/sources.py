@@ -72,9 +72,10 @@ def read_sources(
 
 @contextmanager
 def without_cycle_collection():
-    """Consolidating makes hundreds of thousands of small objects (cells, rows, findings) that are never cyclic
-    garbage; the cyclic collector would walk over all of them again and again (half the time at 5 000 files).
-    They are still freed as soon as they are not used; the collector runs again afterwards."""
+    """Reading, consolidating and writing make hundreds of thousands of small objects (cells, rows, findings)
+    that are never cyclic garbage; the cyclic collector would walk over all of them again and again (half the
+    time at 5 000 files). They are still freed as soon as they are not used; the collector runs again afterwards
+    (as it was: a run within a run leaves it off)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
