@@ -17,17 +17,17 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def writes_new(outcome, path, book=None, rewrite: bool = False) -> bool:
+def writes_new(path, book=None, rewrite: bool = False, extra_sheets: bool = False) -> bool:
     """True when the XlsxWriter engine writes this master: no master there yet (or one to `rewrite`
-    whole: as tthc-xl wrote it, untouched since), no extra sheets."""
-    return book is None and (rewrite or not Path(path).exists()) and not getattr(outcome, "sheets", ())
+    whole: as tthc-xl wrote it, untouched since), none opened, no extra sheets."""
+    return book is None and (rewrite or not Path(path).exists()) and not extra_sheets
 
 
 def save_master(outcome, path, book=None, chart_rows: list | None = None, rewrite: bool = False) -> str | None:
     """Write a consolidation into the master at `path` (or onto `book`, the master already opened
     with openpyxl). `chart_rows`: the periods of the "Biểu đồ" sheet (none: no chart sheet drawn).
     Returns the SHA-256 of a master written whole (by XlsxWriter); None for one updated in place."""
-    if writes_new(outcome, path, book, rewrite):
+    if writes_new(path, book, rewrite, bool(getattr(outcome, "sheets", ()))):
         from tthc_xl.xlsx.xlsxwriter_book import save_new_master
 
         return save_new_master(outcome, Path(path), chart_rows)
@@ -39,6 +39,4 @@ def save_master(outcome, path, book=None, chart_rows: list | None = None, rewrit
 
 def engine_module(outcome_sheets: bool, path, rewrite: bool = False) -> str:
     """The module a consolidation into `path` will write with (imported while the workers read)."""
-    if not outcome_sheets and (rewrite or not Path(path).exists()):
-        return "tthc_xl.xlsx.xlsxwriter_book"
-    return "tthc_xl.xlsx.render"
+    return "tthc_xl.xlsx.xlsxwriter_book" if writes_new(path, None, rewrite, outcome_sheets) else "tthc_xl.xlsx.render"

@@ -28,7 +28,7 @@ from tthc_xl.core.chart_plan import ChartPlan, ChartSpec, chart_plan
 from tthc_xl.core.contract import CHECK_SHEET
 from tthc_xl.core.marks import Link, check_sheet
 from tthc_xl.core.print_plan import PrintSettings
-from tthc_xl.core.sheet_plan import NOTE_SIZE, Formula, Look, Rect, SheetPlan, check_plan, draw, master_plan, quote_sheet, remembered_form, settings_plan
+from tthc_xl.core.sheet_plan import NOTE_SIZE, Formula, Look, Rect, a1_rc, check_plan, draw, master_plan, quote_sheet, remembered_form, settings_plan
 from tthc_xl.xlsx.saving import write_atomically
 
 AUTHOR = "tthc-xl"
@@ -170,8 +170,6 @@ class XlsxWriterSheet:
         self.fills.update(fills)
 
     def note(self, ref: str, text: str) -> None:
-        from tthc_xl.core.sheet_plan import a1_rc
-
         self.notes[a1_rc(ref)] = text
 
     def widths(self, widths: dict[int, float]) -> None:
