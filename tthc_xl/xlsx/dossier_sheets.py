@@ -42,14 +42,20 @@ def _fresh(book, name: str, after: str | None):
     return book.create_sheet(name, position)
 
 
+def _heading(sheet, title: str, note: str) -> None:
+    """A sheet's title in A1, and in A2 the italic note on how its figures are found."""
+    sheet["A1"] = title
+    sheet["A1"].font = _font(True, style.TITLE_SIZE)
+    sheet["A2"] = note
+    sheet["A2"].font = _font(italic=True)
+
+
 def write_differences(book, differences: list[Difference], views: dict[str, list[DossierView]], master_sheet: str, after: str | None = None) -> None:
     """One block per differing cell (a link back to it, then its dossiers), then every dossier whose two statuses disagree."""
     sheet = _fresh(book, DIFFERENCES_SHEET, after)
-    sheet["A1"] = "HỒ SƠ GIẢI THÍCH CHÊNH LỆCH GIỮA SỐ LIỆU BÁO CÁO VÀ DANH SÁCH HỒ SƠ"
-    sheet["A1"].font = _font(True, style.TITLE_SIZE)
-    sheet["A2"] = ("“Trạng thái theo ngày tháng” được tính lại từ ngày tiếp nhận, thời hạn giải quyết (ngày làm việc, "
-                   "trừ thời gian chờ bổ sung, tính từ giờ chuyển hồ sơ) và ngày kết thúc.")
-    sheet["A2"].font = _font(italic=True)
+    _heading(sheet, "HỒ SƠ GIẢI THÍCH CHÊNH LỆCH GIỮA SỐ LIỆU BÁO CÁO VÀ DANH SÁCH HỒ SƠ",
+             "“Trạng thái theo ngày tháng” được tính lại từ ngày tiếp nhận, thời hạn giải quyết (ngày làm việc, "
+             "trừ thời gian chờ bổ sung, tính từ giờ chuyển hồ sơ) và ngày kết thúc.")
     row = 4
     for difference in differences:
         target = f"#{quote_sheetname(master_sheet)}!{difference.cell}"
@@ -106,11 +112,9 @@ def write_indicators(book, appendix: list[Indicator], dossiers: list[Indicator],
                      after: str | None = None, paragraph: str = "") -> None:
     """The indicators, both bases side by side, the report's sentence on them, then each unit's."""
     sheet = _fresh(book, INDICATORS_SHEET, after)
-    sheet["A1"] = "CHỈ SỐ ĐÁNH GIÁ THEO QUYẾT ĐỊNH 766/QĐ-TTg"
-    sheet["A1"].font = _font(True, style.TITLE_SIZE)
-    sheet["A2"] = ("Cột “Theo phụ lục” là giá trị xấp xỉ tính từ số liệu các đơn vị báo cáo; điểm chính thức do Cổng Dịch vụ công "
-                   "quốc gia tính từ dữ liệu hồ sơ và có thể khác. Cột “Theo hồ sơ” tính từ ngày tháng của từng hồ sơ.")
-    sheet["A2"].font = _font(italic=True)
+    _heading(sheet, "CHỈ SỐ ĐÁNH GIÁ THEO QUYẾT ĐỊNH 766/QĐ-TTg",
+             "Cột “Theo phụ lục” là giá trị xấp xỉ tính từ số liệu các đơn vị báo cáo; điểm chính thức do Cổng Dịch vụ công "
+             "quốc gia tính từ dữ liệu hồ sơ và có thể khác. Cột “Theo hồ sơ” tính từ ngày tháng của từng hồ sơ.")
     headers = ["Chỉ số", "Nội dung", "Theo phụ lục (xấp xỉ)", "Tử số", "Mẫu số", "Theo hồ sơ", "Tử số", "Mẫu số", "Cách tính"]
     fill = PatternFill("solid", fgColor=style.HEADER_FILL)
     for col, text in enumerate(headers, start=1):
