@@ -326,15 +326,34 @@ def header_paths(grid: Grid, number_row: NumberRow) -> tuple[dict[int, tuple[str
         if filled < 2 and not (filled == 1 and any(r1 < row <= r2 for (r1, _), (r2, _) in grid.merges)):
             break
         top = row
+    # Every unit's file of a layout has the same header: its paths are made once. The key is all they
+    # are made of: the header rows, the merged ranges over them with their values, where they sit.
+    key = (
+        grid.top, grid.left, top, number_row.row, tuple(cols.items()),
+        tuple(map(tuple, grid.values[top - grid.top : number_row.row - grid.top])),
+        tuple((m, grid.raw(*m[0])) for m in grid.merges if m[0][0] < number_row.row and m[1][0] >= top),
+    )
+    paths = _HEADERS.get(key)
+    if paths is None:
+        if len(_HEADERS) > 256:
+            _HEADERS.clear()  # as _MATCHES
+        paths = _HEADERS[key] = _paths(grid, cols, top, number_row.row)
+    return dict(paths), top
+
+
+_HEADERS: dict[tuple, dict[int, tuple[str, ...]]] = {}
+
+
+def _paths(grid: Grid, cols: dict[int, int], top: int, bottom: int) -> dict[int, tuple[str, ...]]:
     paths: dict[int, list[str]] = {n: [] for n in cols}
-    for row in range(top, number_row.row):
+    for row in range(top, bottom):
         for path, value in zip(paths.values(), grid.at_row(row, cols.values())):
             if value is None:
                 continue
             text = _squeezed(value) if type(value) is str else " ".join(str(value).split())
             if text and (not path or path[-1] != text):
                 path.append(text)
-    return {n: tuple(path) for n, path in paths.items()}, top
+    return {n: tuple(path) for n, path in paths.items()}
 
 
 @lru_cache(maxsize=4096)  # header texts are the same in every unit's file
