@@ -110,11 +110,16 @@ def test_folders_are_read_one_level_deep_unless_asked(unit_folder, tmp_path, cap
     folder = tmp_path / "Tháng 10"
     shutil.copytree(unit_folder, folder)
     shutil.copytree(unit_folder, folder / "0 - Tháng 9")
+    (folder / "Ảnh chụp").mkdir()  # no report in it: not named
+    (folder / "Ảnh chụp" / "bien-ban.jpg").write_bytes(b"\xff\xd8\xff")
+    (folder / ".sao-luu").mkdir()  # hidden: not named
+    shutil.copy(next(unit_folder.glob("*.xlsx")), folder / ".sao-luu")
     out = tmp_path / "kq.json"
     code, printed = run(capsys, "consolidate", folder, "-o", tmp_path / "tong-hop.xlsx", "--units", "soc-trang-so-nganh", "--json", out)
     data = json.loads(out.read_text(encoding="utf-8"))
     assert {Path(s["file"]).parent.name for s in data["sources"]} == {"Tháng 10"} and len(data["sources"]) == 16
-    assert "Không đọc các thư mục con “0 - Tháng 9”" in printed and "--recursive" in printed
+    assert "Không đọc các thư mục con “0 - Tháng 9” (có thể là báo cáo kỳ khác)" in printed and "--recursive" in printed
+    assert "Ảnh chụp" not in printed and "sao-luu" not in printed
     assert not any(f["rule"] == "trùng đơn vị" for f in data["findings"])
     run(capsys, "consolidate", folder, "-o", tmp_path / "tong-hop-2.xlsx", "--units", "soc-trang-so-nganh", "--json", out, "--recursive")
     data = json.loads(out.read_text(encoding="utf-8"))

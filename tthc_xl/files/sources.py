@@ -187,19 +187,40 @@ def _list_folder(folder: Path, real: str, parts: tuple[str, ...], recursive: boo
         found.append(((*parts, name), path, str(path.resolve()) if link else os.path.join(real, name)))
 
 
+def _subfolders_with_reports(folder) -> list[str]:
+    """Names of the subfolders of `folder` (not hidden ones) that hold a report file; os.scandir: the folder's
+    thousands of files are told from its few subfolders without a stat each."""
+    try:
+        with os.scandir(folder) as listing:
+            subfolders = [entry.path for entry in listing if not entry.name.startswith(".") and _is_dir(entry)]
+    except OSError:
+        return []
+    found = []
+    for subfolder in subfolders:
+        try:
+            with os.scandir(subfolder) as listing:
+                if any(not e.name.startswith((".", "~$")) and os.path.splitext(e.name)[1].lower() in READABLE for e in listing):
+                    found.append(os.path.basename(subfolder))
+        except OSError:
+            continue
+    return found
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
 def skipped_subfolders_note(sources, recursive: bool) -> list[str]:
     """A note naming the subfolders of the folders given that hold report files and were not read (without --recursive)."""
     if recursive:
         return []
-    skipped = [
-        folder for source in map(Path, sources) if source.is_dir()
-        for folder in sorted(source.iterdir())
-        if folder.is_dir() and not folder.name.startswith(".")
-        and any(f.suffix.lower() in READABLE and not f.name.startswith((".", "~$")) for f in folder.iterdir())
-    ]
+    skipped = [name for source in sources if os.path.isdir(source) for name in sorted(_subfolders_with_reports(source))]
     if not skipped:
         return []
-    names = ", ".join(f"“{f.name}”" for f in skipped[:8]) + (", …" if len(skipped) > 8 else "")
+    names = ", ".join(f"“{name}”" for name in skipped[:8]) + (", …" if len(skipped) > 8 else "")
     return [f"Không đọc các thư mục con {names} (có thể là báo cáo kỳ khác); nếu cần đọc cả thư mục con, hãy chạy lại với --recursive."]
 
 
