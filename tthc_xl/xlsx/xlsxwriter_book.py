@@ -15,6 +15,7 @@ Updating a master the clerk already has stays with openpyxl, which keeps everyth
 from __future__ import annotations
 
 import re
+from math import isfinite
 from pathlib import Path
 
 import xlsxwriter
@@ -65,6 +66,170 @@ class _Sheet(Worksheet):
             return formula[1:] if formula.startswith("=") else formula
         return super()._prepare_formula(formula, expand_future_functions)
 
+    fast_rows: _SheetRows | None = None  # the rows XlsxWriterSheet.flush made, written here instead of from the table
+
+    def _write_sheet_data(self) -> None:
+        if self.fast_rows is None or self.dim_rowmin is None:
+            super()._write_sheet_data()
+            return
+        self._xml_start_tag("sheetData")
+        self.fast_rows.write()
+        self._xml_end_tag("sheetData")
+
+
+class _SheetRows:
+    """A sheet's rows as XlsxWriter would write them from its table, made once by `fill` from the
+    cells `XlsxWriterSheet` buffered: per row its first and last column (0-based) and its cells'
+    XML, or, in a row with cells in XlsxWriter's table, a list of XML and those cells' columns."""
+
+    def __init__(self, sheet: _Sheet):
+        self.sheet = sheet
+        self.rows: dict[int, tuple[int, int, str | list]] = {}
+
+    def fill(self, cells: dict[int, dict[int, object]], writer: XlsxWriterSheet) -> _SheetRows:
+        sheet, formats, computed, keep_table = self.sheet, writer.formats, writer.computed, writer.keep_table
+        looks, fills = writer.looks, writer.fills
+        shared = sheet.str_table._get_shared_string_index
+        table = sheet.table
+        styles: dict[object, str] = {None: ""}  # a Format's s="…", in the order XlsxWriter numbers them (row by row)
+        by_look: dict[int, object] = {id(None): None}  # a plan shares one Look among alike cells: known by its id
+        letters = {}
+        written_rows = []
+        low_col = high_col = None
+        for row in sorted(cells):
+            line = cells.pop(row)
+            number = str(row)
+            out: list = []
+            special = False
+            first = last = None
+            for col in sorted(line):
+                value = line[col]
+                key = (row, col)
+                look = looks.get(key)
+                if key in fills:
+                    cell_format = formats.get(look, fills[key])
+                else:
+                    cell_format = by_look.get(id(look), False)
+                    if cell_format is False:
+                        cell_format = by_look[id(look)] = formats.get(look, False)
+                style = styles.get(cell_format)
+                if style is None:
+                    style = styles[cell_format] = f' s="{cell_format._get_xf_index()}"'
+                ref = letters.get(col)
+                if ref is None:
+                    ref = letters[col] = column_letters(col - 1)
+                ref += number
+                kind = type(value)
+                if keep_table:
+                    element = None
+                elif value is None or (kind is str and not value):  # an empty text is an empty cell, as openpyxl reads its own
+                    if cell_format is None:
+                        continue
+                    element = f'<c r="{ref}"{style}/>'
+                elif kind is int or (kind is float and isfinite(value)):
+                    element = f'<c r="{ref}"{style}><v>{value:.16G}</v></c>'
+                elif kind is str and len(value) <= _SHORT_TEXT:
+                    element = f'<c r="{ref}"{style} t="s"><v>{shared(value)}</v></c>'
+                elif kind is Formula:
+                    element = _formula_element(ref, style, value, computed.get(key))
+                else:
+                    element = None
+                if element is None:  # XlsxWriter's own write_*, into its table: written in its place by _write_sheet_data
+                    writer.write_special(row - 1, col - 1, value, cell_format)
+                    written = table[row - 1].get(col - 1)
+                    if written is None:
+                        continue
+                    if written.format is not cell_format and written.format is not None:  # a link's default format
+                        written.format._get_xf_index()
+                    element, special = col - 1, True
+                out.append(element)
+                if first is None:
+                    first = col - 1
+                last = col - 1
+            if first is None:
+                continue
+            self.rows[row - 1] = (first, last, out if special else "".join(out))
+            written_rows.append(row - 1)
+            low_col = first if low_col is None else min(low_col, first)
+            high_col = last if high_col is None else max(high_col, last)
+        if written_rows:  # the cells' extent, as XlsxWriter's write_* records it cell by cell
+            sheet._check_dimensions(written_rows[0], low_col)
+            sheet._check_dimensions(written_rows[-1], high_col)
+        return self
+
+    def write(self) -> None:
+        """The <row> elements, every row XlsxWriter's _write_rows would write, as it writes them."""
+        sheet = self.sheet
+        rows, table, comments, row_info = self.rows, sheet.table, sheet.comments, sheet.row_info
+        numbers = set(rows) | {row for row, cells in table.items() if cells} | set(comments) | set(row_info)
+        numbers = sorted(row for row in numbers if sheet.dim_rowmin <= row <= sheet.dim_rowmax)
+        spans: dict[int, list[int]] = {}  # a block of 16 rows → [first, last] column of its cells and notes
+        for row in numbers:
+            bounds = [rows[row][:2]] if row in rows else []
+            for cells in (table.get(row), comments.get(row)):
+                if cells:
+                    bounds.append((min(cells), max(cells)))
+            for first, last in bounds:
+                span = spans.get(row // 16)
+                if span is None:
+                    spans[row // 16] = [first, last]
+                else:
+                    span[0], span[1] = min(span[0], first), max(span[1], last)
+        spans_text = {block: f"{first + 1}:{last + 1}" for block, (first, last) in spans.items()}
+        write = sheet.fh.write
+        for row in numbers:
+            span = spans_text.get(row // 16)
+            info = row_info.get(row)
+            found = rows.get(row)
+            cells = table.get(row)
+            if found is None and not cells:
+                self._row_tag(row, span, info, empty=True)
+                continue
+            self._row_tag(row, span, info, empty=False)
+            if found is None:
+                for col in sorted(cells):
+                    sheet._write_cell(row, col, cells[col])
+            elif isinstance(found[2], str):
+                write(found[2])
+            else:
+                for part in found[2]:
+                    if isinstance(part, str):
+                        write(part)
+                    else:
+                        sheet._write_cell(row, part, cells[part])
+            write("</row>")
+        self.rows = {}
+
+    def _row_tag(self, row: int, span: str | None, info, empty: bool) -> None:
+        """XlsxWriter's _write_row for a row of a height and nothing else; any other row by it."""
+        sheet = self.sheet
+        if sheet.excel_version == 2010 or (info is not None and (info.row_format or info.hidden or info.level or info.collapsed)):
+            sheet._write_row(row, span, info, empty)
+            return
+        height = info.height if info is not None and info.height is not None else sheet.default_row_height
+        tag = f'<row r="{row + 1}"' + (f' spans="{span}"' if span else "")
+        if height != sheet.original_row_height or height != sheet.default_row_height:
+            tag += f' ht="{height * 0.75:.16g}" customHeight="1"'
+        sheet.fh.write(tag + ("/>" if empty else ">"))
+
+
+_SHORT_TEXT = 16383  # characters: a text this short fits a cell whatever its UTF-16 length (XlsxWriter checks longer ones)
+
+
+def _formula_element(ref: str, style: str, formula: Formula, computed) -> str | None:
+    """A formula of the master (its functions left as they are) with its result, as XlsxWriter's
+    _write_cell writes it; None for any other formula or result (XlsxWriter's write_formula then)."""
+    if formula.startswith("{") or not set(_FUNCTION.findall(formula)) <= _PLAIN_FUNCTIONS:
+        return None
+    result = _result(computed)
+    kind = type(result)
+    if not (kind is int or kind is float or result == ""):
+        return None
+    text = formula[1:] if formula.startswith("=") else formula
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'<c r="{ref}"{style}><f>{text}</f><v>{result}</v></c>'
+
 
 def save_new_master(outcome, path: Path, chart_rows: list | None = None) -> str:
     """Write the consolidation as a new master at `path`, atomically; the SHA-256 of the file."""
@@ -78,10 +243,11 @@ def write_book(outcome, out, output: str, chart_rows: list | None = None) -> Non
     formats = _Formats(book)
     charts = chart_plan(chart_rows) if chart_rows is not None else None
     for plan in _plans(outcome, output, charts):
-        sheet = XlsxWriterSheet(book, book.add_worksheet(plan.name, worksheet_class=_Sheet), formats, plan.computed)
+        charted = charts is not None and plan is charts.sheet  # its charts read their data from XlsxWriter's table
+        sheet = XlsxWriterSheet(book, book.add_worksheet(plan.name, worksheet_class=_Sheet), formats, plan.computed, keep_table=charted)
         draw(plan, sheet)
         sheet.flush()
-        if charts is not None and plan is charts.sheet:
+        if charted:
             _chart_sheet(book, sheet.sheet, charts)
         del plan, sheet  # before the next plan is made: a large master's plans need not all live at once
     try:
@@ -143,31 +309,36 @@ class _Formats:
 
 
 class XlsxWriterSheet:
-    """core.sheet_plan's SheetWriter on an XlsxWriter worksheet: buffers, then `flush()` writes."""
+    """core.sheet_plan's SheetWriter on an XlsxWriter worksheet: buffers, then `flush()` writes.
 
-    def __init__(self, book, sheet, formats: _Formats, computed: dict[tuple[int, int], object]):
-        self.book, self.sheet, self.formats, self.computed = book, sheet, formats, computed
-        self.values: dict[tuple[int, int], object] = {}
+    The plan's values, looks and fills are kept as the plan gives them (not copied). `flush()` walks
+    the cells row by row and turns each plain one (a number, a text, a formula of the master with
+    its result, a formatted blank) into its <c> element at once, in the words XlsxWriter's
+    `_write_cell` uses, its text in the workbook's shared strings and its format given its style
+    index in the same order as XlsxWriter gives them; `_Sheet` writes those rows as its sheet data.
+    Any other cell (a link, a truth value, a text too long for a cell, another formula or result,
+    every cell of a sheet whose charts read their data from XlsxWriter's table: `keep_table`) goes
+    through XlsxWriter's own write_* into its table, and `_Sheet` writes it in its place."""
+
+    def __init__(self, book, sheet, formats: _Formats, computed: dict[tuple[int, int], object], keep_table: bool = False):
+        self.book, self.sheet, self.formats, self.computed, self.keep_table = book, sheet, formats, computed, keep_table
+        self.blocks: list[tuple[int, int, list[list]]] = []
         self.looks: dict[tuple[int, int], Look] = {}
         self.fills: dict[tuple[int, int], str | None] = {}
         self.notes: dict[tuple[int, int], str] = {}
         self.merges: list[Rect] = []
 
     def write(self, row: int, col: int, values: list[list]) -> None:
-        cells = self.values
-        for i, line in enumerate(values):
-            for j, value in enumerate(line):
-                if value is not None:
-                    cells[(row + i, col + j)] = value
+        self.blocks.append((row, col, values))
 
     def merge(self, rects: list[Rect]) -> None:
         self.merges += rects
 
     def style(self, looks: dict[tuple[int, int], Look], painted: set[tuple[int, int]], loose_fonts: bool = False) -> None:
-        self.looks.update(looks)
+        self.looks = {**self.looks, **looks} if self.looks else looks
 
     def paint(self, fills: dict[tuple[int, int], str | None]) -> None:
-        self.fills.update(fills)
+        self.fills = {**self.fills, **fills} if self.fills else fills
 
     def note(self, ref: str, text: str) -> None:
         self.notes[a1_rc(ref)] = text
@@ -211,40 +382,50 @@ class XlsxWriterSheet:
                                 "select_locked_cells": True, "select_unlocked_cells": True})
 
     def flush(self) -> None:
-        """Every cell once, with its format: values, then the cells with only a look or a fill."""
-        sheet, formats, looks, fills, computed = self.sheet, self.formats, self.looks, self.fills, self.computed
+        """Every cell once, with its format, row by row; then the notes."""
+        sheet = self.sheet
         for r1, c1, r2, c2 in self.merges:  # the range first: the cells written below replace its blanks
             sheet.merge_range(r1 - 1, c1 - 1, r2 - 1, c2 - 1, None)
-        by_id: dict[tuple, object] = {}  # a plan shares one Look among alike cells: known by its id, not hashed per cell
-        for key in self.values.keys() | looks.keys() | fills.keys():
-            value = self.values.get(key)
-            look = looks.get(key)
-            fill = fills.get(key, False)
-            cell_format = None
-            if look is not None or fill is not False:
-                cell_format = by_id.get((id(look), fill))
-                if cell_format is None:
-                    cell_format = by_id[(id(look), fill)] = formats.get(look, fill)
-            row, col = key[0] - 1, key[1] - 1
-            if value is None:
-                if cell_format is not None:
-                    sheet.write_blank(row, col, None, cell_format)
-            elif isinstance(value, Link):
-                sheet.write_url(row, col, _Target(value), cell_format)
-            elif isinstance(value, Formula):
-                sheet.write_formula(row, col, value, cell_format, _result(computed.get(key)))
-            elif value == "":  # an empty text is an empty cell, as openpyxl reads its own
-                if cell_format is not None:
-                    sheet.write_blank(row, col, None, cell_format)
-            elif isinstance(value, str):
-                sheet.write_string(row, col, value, cell_format)
-            elif isinstance(value, bool):
-                sheet.write_boolean(row, col, value, cell_format)
-            else:
-                sheet.write_number(row, col, value, cell_format)
+        cells: dict[int, dict[int, object]] = {}  # row → column → value (None: only a look or a fill)
+        for row, col, values in self.blocks:
+            for i, line in enumerate(values, start=row):
+                found = cells.get(i)
+                if found is None:
+                    found = cells[i] = {}
+                for j, value in enumerate(line, start=col):
+                    if value is not None:
+                        found[j] = value
+        for keys in (self.looks, self.fills):
+            last, found = None, None
+            for row, col in keys:
+                if row != last:
+                    last, found = row, cells.get(row)
+                    if found is None:
+                        found = cells[row] = {}
+                if col not in found:
+                    found[col] = None
+        self.blocks = []
+        sheet.fast_rows = _SheetRows(sheet).fill(cells, self)
         width, height = NOTE_SIZE
         for (row, col), text in self.notes.items():
             sheet.write_comment(row - 1, col - 1, text, {"author": AUTHOR, "width": width, "height": height})
+        self.looks, self.fills = {}, {}
+
+    def write_special(self, row: int, col: int, value, cell_format) -> None:
+        """One cell through XlsxWriter's own write_* (0-based), into its table."""
+        sheet = self.sheet
+        if value is None or value == "":  # an empty text is an empty cell, as openpyxl reads its own
+            sheet.write_blank(row, col, None, cell_format)
+        elif isinstance(value, Link):
+            sheet.write_url(row, col, _Target(value), cell_format)
+        elif isinstance(value, Formula):
+            sheet.write_formula(row, col, value, cell_format, _result(self.computed.get((row + 1, col + 1))))
+        elif isinstance(value, str):
+            sheet.write_string(row, col, value, cell_format)
+        elif isinstance(value, bool):
+            sheet.write_boolean(row, col, value, cell_format)
+        else:
+            sheet.write_number(row, col, value, cell_format)
 
 
 class _RowPixels(float):
