@@ -255,6 +255,7 @@ def _one_line_width(text: str, size: float, face: str = "regular") -> float:
     return math.ceil((_text_px(text, size, face) + _CELL_PADDING_PX - 5) / 7)
 
 
+@lru_cache(maxsize=65536)  # texts repeat: the check sheet's "đã tổng hợp" on every file's row
 def _lines(text: str, width: float, size: float, face: str = "regular") -> int:
     """Lines `text` wraps into, word by word, in a cell `width` units wide."""
     room = _width_px(width) - _CELL_PADDING_PX

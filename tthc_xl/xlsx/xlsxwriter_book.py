@@ -160,57 +160,61 @@ class _SheetRows:
     def write(self) -> None:
         """The <row> elements, every row XlsxWriter's _write_rows would write, as it writes them."""
         sheet = self.sheet
-        rows, table, comments, row_info = self.rows, sheet.table, sheet.comments, sheet.row_info
-        numbers = set(rows) | {row for row, cells in table.items() if cells} | set(comments) | set(row_info)
-        numbers = sorted(row for row in numbers if sheet.dim_rowmin <= row <= sheet.dim_rowmax)
+        rows, comments, row_info = self.rows, sheet.comments, sheet.row_info
+        table = {row: cells for row, cells in sheet.table.items() if cells}
         spans: dict[int, list[int]] = {}  # a block of 16 rows → [first, last] column of its cells and notes
-        for row in numbers:
-            bounds = [rows[row][:2]] if row in rows else []
-            for cells in (table.get(row), comments.get(row)):
-                if cells:
-                    bounds.append((min(cells), max(cells)))
-            for first, last in bounds:
-                span = spans.get(row // 16)
-                if span is None:
-                    spans[row // 16] = [first, last]
-                else:
-                    span[0], span[1] = min(span[0], first), max(span[1], last)
-        spans_text = {block: f"{first + 1}:{last + 1}" for block, (first, last) in spans.items()}
+        bounds = [(row, first, last) for row, (first, last, _) in rows.items()]
+        bounds += [(row, min(cells), max(cells)) for found in (table, comments) for row, cells in found.items() if cells]
+        for row, first, last in bounds:
+            span = spans.get(row >> 4)
+            if span is None:
+                spans[row >> 4] = [first, last]
+            else:
+                if first < span[0]:
+                    span[0] = first
+                if last > span[1]:
+                    span[1] = last
+        spans_text = {block: f' spans="{first + 1}:{last + 1}"' for block, (first, last) in spans.items()}
+        low, high = sheet.dim_rowmin, sheet.dim_rowmax
+        numbers = sorted(row for row in rows.keys() | table.keys() | comments.keys() | row_info.keys() if low <= row <= high)
         write = sheet.fh.write
+        default = sheet.default_row_height
+        plain_heights = sheet.excel_version != 2010  # else every row by XlsxWriter's _write_row (dyDescent)
+        custom = sheet.original_row_height != default
         for row in numbers:
-            span = spans_text.get(row // 16)
-            info = row_info.get(row)
             found = rows.get(row)
             cells = table.get(row)
-            if found is None and not cells:
-                self._row_tag(row, span, info, empty=True)
+            empty = found is None and not cells
+            info = row_info.get(row)
+            if info is None and plain_heights:
+                tag = f'<row r="{row + 1}"{spans_text.get(row >> 4, "")}'
+                if custom:
+                    tag += f' ht="{default * 0.75:.16g}" customHeight="1"'
+                write(tag + ("/>" if empty else ">"))
+            elif plain_heights and not (info.row_format or info.hidden or info.level or info.collapsed):
+                height = default if info.height is None else info.height
+                tag = f'<row r="{row + 1}"{spans_text.get(row >> 4, "")}'
+                if height != sheet.original_row_height or height != default:
+                    tag += f' ht="{height * 0.75:.16g}" customHeight="1"'
+                write(tag + ("/>" if empty else ">"))
+            else:
+                span = spans_text.get(row >> 4)
+                sheet._write_row(row, span[8:-1] if span else None, info, empty)
+            if empty:
                 continue
-            self._row_tag(row, span, info, empty=False)
             if found is None:
                 for col in sorted(cells):
                     sheet._write_cell(row, col, cells[col])
-            elif isinstance(found[2], str):
+            elif found[2].__class__ is str:
                 write(found[2])
             else:
                 for part in found[2]:
-                    if isinstance(part, str):
+                    if part.__class__ is str:
                         write(part)
                     else:
                         sheet._write_cell(row, part, cells[part])
             write("</row>")
         self.rows = {}
-
-    def _row_tag(self, row: int, span: str | None, info, empty: bool) -> None:
-        """XlsxWriter's _write_row for a row of a height and nothing else; any other row by it."""
-        sheet = self.sheet
-        if sheet.excel_version == 2010 or (info is not None and (info.row_format or info.hidden or info.level or info.collapsed)):
-            sheet._write_row(row, span, info, empty)
-            return
-        height = info.height if info is not None and info.height is not None else sheet.default_row_height
-        tag = f'<row r="{row + 1}"' + (f' spans="{span}"' if span else "")
-        if height != sheet.original_row_height or height != sheet.default_row_height:
-            tag += f' ht="{height * 0.75:.16g}" customHeight="1"'
-        sheet.fh.write(tag + ("/>" if empty else ">"))
 
 
 _SHORT_TEXT = 16383  # characters: a text this short fits a cell whatever its UTF-16 length (XlsxWriter checks longer ones)
