@@ -4,7 +4,9 @@
 
 Each run is one `tthc-xl consolidate FOLDER -o master.xlsx` in its own process, on the files of
 bench/make_units.py (made in `$TMPDIR/tthc-xl-bench` when missing), with timers around the steps of
-the write (`write_book`: the plans, drawing them, the engine's flush, XlsxWriter's `close`). The
+the write (`write_book`: the plans, drawing them, the engine's flush, XlsxWriter's `close`; CPU
+seconds of the process, which the machine's other work disturbs less than the clock; the whole run
+in wall-clock seconds). The
 other revision (`--against`, a commit or branch) is exported with `git archive` and run the same
 way, paired and interleaved with this tree. It prints per N and tree the medians of the write, of
 its steps and of the whole run, the memory the write adds to the process's resident set (the peak
@@ -62,11 +64,11 @@ def wrap(owner, name, label):
             with open('/proc/self/clear_refs', 'w') as out:
                 out.write('5')  # the peak resident set starts again from here
             memory['before'] = statm()
-        t = time.perf_counter()
+        t = time.process_time()  # the write runs in this process alone: its CPU time, less noisy than the clock
         try:
             return f(*a, **k)
         finally:
-            spent[label] += time.perf_counter() - t
+            spent[label] += time.process_time() - t
             if label == 'write':
                 memory['added'] = hwm() - memory['before']
     setattr(owner, name, timed)

@@ -76,7 +76,18 @@ class SheetPlan:
 
     def unlocked(self) -> list[Rect]:
         """Rectangles covering the cells the clerk may type in when the sheet is protected."""
-        return [r[:4] for r in rectangles({rc: True for rc, look in self.looks.items() if not look.locked})]
+        rows_of: dict[int, list[int]] = {}  # column → its unlocked rows (no dict of the cells: a large table has 100 000s)
+        for (row, col), look in self.looks.items():
+            if not look.locked:
+                rows_of.setdefault(col, []).append(row)
+        return [r[:4] for r in _joined_runs(rows_of, _Unlocked())]
+
+
+class _Unlocked(dict):
+    """Every cell asked for: unlocked (the cells `SheetPlan.unlocked` lists, without a dict of them)."""
+
+    def __missing__(self, key) -> bool:
+        return True
 
 
 class SheetWriter(Protocol):
@@ -379,6 +390,11 @@ def rectangles(cells: dict[tuple[int, int], object], free: set[tuple[int, int]] 
     by_col: dict[int, list[int]] = {}
     for row, col in cells:
         by_col.setdefault(col, []).append(row)
+    return _joined_runs(by_col, cells, free)
+
+
+def _joined_runs(by_col: dict[int, list[int]], cells, free: set[tuple[int, int]] = frozenset()) -> list[tuple[int, int, int, int, object]]:
+    """`rectangles` of the cells listed as column → rows, each cell's value `cells[(row, col)]`."""
     runs_of: dict[tuple[int, int, object], list[int]] = {}
     for col in sorted(by_col):
         rows = sorted(by_col[col])

@@ -15,6 +15,7 @@ Updating a master the clerk already has stays with openpyxl, which keeps everyth
 from __future__ import annotations
 
 import re
+import tempfile
 from math import isfinite
 from pathlib import Path
 
@@ -86,7 +87,9 @@ class _SheetRows:
         self.sheet = sheet
         self.rows: dict[int, tuple[int, int, str | list]] = {}
 
-    def fill(self, cells: dict[int, dict[int, object]], writer: XlsxWriterSheet) -> _SheetRows:
+    def fill(self, lines: dict[int, list[tuple[int, list]]], styled: dict[int, list[int]], writer: XlsxWriterSheet) -> _SheetRows:
+        """The rows of the cells in `lines` (a row's values, by first column) and `styled` (a row's
+        columns with a look or a fill), with the writer's looks and fills."""
         sheet, formats, computed, keep_table = self.sheet, writer.formats, writer.computed, writer.keep_table
         looks, fills = writer.looks, writer.fills
         shared = sheet.str_table._get_shared_string_index
@@ -96,14 +99,18 @@ class _SheetRows:
         letters = {}
         written_rows = []
         low_col = high_col = None
-        for row in sorted(cells):
-            line = cells.pop(row)
+        for row in sorted(lines.keys() | styled.keys()):
+            line: dict[int, object] = {}
+            for first, values in lines.pop(row, ()):
+                for col, value in enumerate(values, start=first):
+                    if value is not None:
+                        line[col] = value
             number = str(row)
             out: list = []
             special = False
             first = last = None
-            for col in sorted(line):
-                value = line[col]
+            for col in sorted(line.keys() | styled.pop(row, ())):
+                value = line.get(col)
                 key = (row, col)
                 look = looks.get(key)
                 if key in fills:
@@ -243,21 +250,25 @@ def save_new_master(outcome, path: Path, chart_rows: list | None = None) -> str:
 def write_book(outcome, out, output: str, chart_rows: list | None = None) -> None:
     """The whole master into `out` (a path or a binary file): the appendix, "Kiểm tra", "Cài đặt",
     then "Biểu đồ" when `chart_rows` are given; the order openpyxl's engine gives a new book."""
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
-    formats = _Formats(book)
-    charts = chart_plan(chart_rows) if chart_rows is not None else None
-    for plan in _plans(outcome, output, charts):
-        charted = charts is not None and plan is charts.sheet  # its charts read their data from XlsxWriter's table
-        sheet = XlsxWriterSheet(book, book.add_worksheet(plan.name, worksheet_class=_Sheet), formats, plan.computed, keep_table=charted)
-        draw(plan, sheet)
-        sheet.flush()
-        if charted:
-            _chart_sheet(book, sheet.sheet, charts)
-        del plan, sheet  # before the next plan is made: a large master's plans need not all live at once
-    try:
-        book.close()
-    except FileCreateError as exc:  # a full disk, a share gone away: the OSError, which saving turns into a message
-        raise exc.args[0] from None
+    # Each part of the book is written to a file of its own in a temporary folder and packed from
+    # there a block at a time, rather than built whole in memory (twice: as text, then as bytes).
+    with tempfile.TemporaryDirectory(prefix="tthc-xl-") as parts:
+        book = xlsxwriter.Workbook(out, {"in_memory": False, "tmpdir": parts, "strings_to_numbers": False, "strings_to_formulas": False,
+                                         "strings_to_urls": False})
+        formats = _Formats(book)
+        charts = chart_plan(chart_rows) if chart_rows is not None else None
+        for plan in _plans(outcome, output, charts):
+            charted = charts is not None and plan is charts.sheet  # its charts read their data from XlsxWriter's table
+            sheet = XlsxWriterSheet(book, book.add_worksheet(plan.name, worksheet_class=_Sheet), formats, plan.computed, keep_table=charted)
+            draw(plan, sheet)
+            sheet.flush()
+            if charted:
+                _chart_sheet(book, sheet.sheet, charts)
+            del plan, sheet  # before the next plan is made: a large master's plans need not all live at once
+        try:
+            book.close()
+        except FileCreateError as exc:  # a full disk, a share gone away: the OSError, which saving turns into a message
+            raise exc.args[0] from None
 
 
 def _plans(outcome, output: str, charts: ChartPlan | None):
@@ -354,9 +365,21 @@ class XlsxWriterSheet:
             self.sheet.set_column_pixels(col - 1, col - 1, width * _DIGIT_PX)
 
     def heights(self, heights: dict[int, float], fitted: tuple[int, int] | None = None) -> None:
-        """Every height as planned (as openpyxl's engine: a file cannot ask Excel to fit rows)."""
+        """Every height as planned (as openpyxl's engine: a file cannot ask Excel to fit rows). The
+        first row of each height through XlsxWriter's set_row_pixels; the others share what it
+        stored (XlsxWriter only reads it), their rows counted into the sheet's extent as it counts them."""
+        sheet = self.sheet
+        made: dict[float, tuple] = {}
         for row, height in heights.items():
-            self.sheet.set_row_pixels(row - 1, _RowPixels(height))
+            found = made.get(height)
+            if found is None:
+                sheet.set_row_pixels(row - 1, _RowPixels(height))
+                made[height] = (sheet.row_info[row - 1], sheet.row_sizes[row - 1])
+            else:
+                sheet.row_info[row - 1], sheet.row_sizes[row - 1] = found
+        if heights:
+            sheet._check_dimensions(min(heights) - 1, sheet.dim_colmin)
+            sheet._check_dimensions(max(heights) - 1, sheet.dim_colmin)
 
     def freeze(self, row: int, col: int) -> None:
         self.sheet.freeze_panes(row - 1, col - 1)
@@ -390,26 +413,25 @@ class XlsxWriterSheet:
         sheet = self.sheet
         for r1, c1, r2, c2 in self.merges:  # the range first: the cells written below replace its blanks
             sheet.merge_range(r1 - 1, c1 - 1, r2 - 1, c2 - 1, None)
-        cells: dict[int, dict[int, object]] = {}  # row → column → value (None: only a look or a fill)
+        lines: dict[int, list[tuple[int, list]]] = {}  # row → its lines of values in the blocks: (first column, values)
         for row, col, values in self.blocks:
             for i, line in enumerate(values, start=row):
-                found = cells.get(i)
+                found = lines.get(i)
                 if found is None:
-                    found = cells[i] = {}
-                for j, value in enumerate(line, start=col):
-                    if value is not None:
-                        found[j] = value
+                    lines[i] = [(col, line)]
+                else:
+                    found.append((col, line))
+        styled: dict[int, list[int]] = {}  # row → the columns with a look or a fill
         for keys in (self.looks, self.fills):
-            last, found = None, None
+            last = None
             for row, col in keys:
                 if row != last:
-                    last, found = row, cells.get(row)
+                    last, found = row, styled.get(row)
                     if found is None:
-                        found = cells[row] = {}
-                if col not in found:
-                    found[col] = None
+                        found = styled[row] = []
+                found.append(col)
         self.blocks = []
-        sheet.fast_rows = _SheetRows(sheet).fill(cells, self)
+        sheet.fast_rows = _SheetRows(sheet).fill(lines, styled, self)
         width, height = NOTE_SIZE
         for (row, col), text in self.notes.items():
             sheet.write_comment(row - 1, col - 1, text, {"author": AUTHOR, "width": width, "height": height})
