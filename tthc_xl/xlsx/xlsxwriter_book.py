@@ -15,6 +15,7 @@ Updating a master the clerk already has stays with openpyxl, which keeps everyth
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from math import isfinite
 from pathlib import Path
@@ -79,149 +80,143 @@ class _Sheet(Worksheet):
 
 
 class _SheetRows:
-    """A sheet's rows as XlsxWriter would write them from its table, made once by `fill` from the
-    cells `XlsxWriterSheet` buffered: per row its first and last column (0-based) and its cells'
-    XML, or, in a row with cells in XlsxWriter's table, a list of XML and those cells' columns."""
+    """A sheet's <sheetData> rows as XlsxWriter's _write_rows writes them from its table, made by
+    `fill` from the cells `XlsxWriterSheet` buffered, straight into a temporary file (a large
+    master's rows are not all held in memory) that `_Sheet._write_sheet_data` copies into the sheet."""
 
-    def __init__(self, sheet: _Sheet):
+    def __init__(self, sheet: _Sheet, folder: str | None):
         self.sheet = sheet
-        self.rows: dict[int, tuple[int, int, str | list]] = {}
+        self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=folder)
 
     def fill(self, lines: dict[int, list[tuple[int, list]]], styled: dict[int, list[int]], writer: XlsxWriterSheet) -> _SheetRows:
         """The rows of the cells in `lines` (a row's values, by first column) and `styled` (a row's
-        columns with a look or a fill), with the writer's looks and fills."""
+        columns with a look or a fill), with the writer's looks and fills; the sheet's notes and row
+        heights are already there (they make rows of their own, and notes count in the spans)."""
         sheet, formats, computed, keep_table = self.sheet, writer.formats, writer.computed, writer.keep_table
         looks, fills = writer.looks, writer.fills
         shared = sheet.str_table._get_shared_string_index
-        table = sheet.table
+        table, comments, row_info = sheet.table, sheet.comments, sheet.row_info
         styles: dict[object, str] = {None: ""}  # a Format's s="…", in the order XlsxWriter numbers them (row by row)
         by_look: dict[int, object] = {id(None): None}  # a plan shares one Look among alike cells: known by its id
         letters = {}
-        written_rows = []
-        low_col = high_col = None
-        for row in sorted(lines.keys() | styled.keys()):
-            line: dict[int, object] = {}
-            for first, values in lines.pop(row, ()):
-                for col, value in enumerate(values, start=first):
-                    if value is not None:
-                        line[col] = value
-            number = str(row)
-            out: list = []
-            special = False
-            first = last = None
-            for col in sorted(line.keys() | styled.pop(row, ())):
-                value = line.get(col)
-                key = (row, col)
-                look = looks.get(key)
-                if key in fills:
-                    cell_format = formats.get(look, fills[key])
-                else:
-                    cell_format = by_look.get(id(look), False)
-                    if cell_format is False:
-                        cell_format = by_look[id(look)] = formats.get(look, False)
-                style = styles.get(cell_format)
-                if style is None:
-                    style = styles[cell_format] = f' s="{cell_format._get_xf_index()}"'
-                ref = letters.get(col)
-                if ref is None:
-                    ref = letters[col] = column_letters(col - 1)
-                ref += number
-                kind = type(value)
-                if keep_table:
-                    element = None
-                elif value is None or (kind is str and not value):  # an empty text is an empty cell, as openpyxl reads its own
-                    if cell_format is None:
-                        continue
-                    element = f'<c r="{ref}"{style}/>'
-                elif kind is int or (kind is float and isfinite(value)):
-                    element = f'<c r="{ref}"{style}><v>{value:.16G}</v></c>'
-                elif kind is str and len(value) <= _SHORT_TEXT:
-                    element = f'<c r="{ref}"{style} t="s"><v>{shared(value)}</v></c>'
-                elif kind is Formula:
-                    element = _formula_element(ref, style, value, computed.get(key))
-                else:
-                    element = None
-                if element is None:  # XlsxWriter's own write_*, into its table: written in its place by _write_sheet_data
-                    writer.write_special(row - 1, col - 1, value, cell_format)
-                    written = table[row - 1].get(col - 1)
-                    if written is None:
-                        continue
-                    if written.format is not cell_format and written.format is not None:  # a link's default format
-                        written.format._get_xf_index()
-                    element, special = col - 1, True
-                out.append(element)
-                if first is None:
-                    first = col - 1
-                last = col - 1
-            if first is None:
-                continue
-            self.rows[row - 1] = (first, last, out if special else "".join(out))
-            written_rows.append(row - 1)
-            low_col = first if low_col is None else min(low_col, first)
-            high_col = last if high_col is None else max(high_col, last)
-        if written_rows:  # the cells' extent, as XlsxWriter's write_* records it cell by cell
-            sheet._check_dimensions(written_rows[0], low_col)
-            sheet._check_dimensions(written_rows[-1], high_col)
+        low_col = high_col = low_row = high_row = None
+        block: list[tuple[int, int | None, int | None, list]] = []  # the rows of one span block: (row, first, last, cells)
+        saved, sheet.fh = sheet.fh, self.file  # XlsxWriter's own _write_row and _write_cell write here too
+        try:
+            for row in sorted(lines.keys() | styled.keys() | {r + 1 for r in comments} | {r + 1 for r in row_info}):
+                if block and (row - 1) >> 4 != block[0][0] >> 4:
+                    self._write_block(block)
+                    block = []
+                line: dict[int, object] = {}
+                for first, values in lines.pop(row, ()):
+                    for col, value in enumerate(values, start=first):
+                        if value is not None:
+                            line[col] = value
+                number = str(row)
+                out: list = []
+                first = last = None
+                for col in sorted(line.keys() | styled.pop(row, ())):
+                    value = line.get(col)
+                    key = (row, col)
+                    look = looks.get(key)
+                    if key in fills:
+                        cell_format = formats.get(look, fills[key])
+                    else:
+                        cell_format = by_look.get(id(look), False)
+                        if cell_format is False:
+                            cell_format = by_look[id(look)] = formats.get(look, False)
+                    style = styles.get(cell_format)
+                    if style is None:
+                        style = styles[cell_format] = f' s="{cell_format._get_xf_index()}"'
+                    ref = letters.get(col)
+                    if ref is None:
+                        ref = letters[col] = column_letters(col - 1)
+                    ref += number
+                    kind = type(value)
+                    if keep_table:
+                        element = None
+                    elif value is None or (kind is str and not value):  # an empty text is an empty cell, as openpyxl reads its own
+                        if cell_format is None:
+                            continue
+                        element = f'<c r="{ref}"{style}/>'
+                    elif kind is int or (kind is float and isfinite(value)):
+                        element = f'<c r="{ref}"{style}><v>{value:.16G}</v></c>'
+                    elif kind is str and len(value) <= _SHORT_TEXT:
+                        element = f'<c r="{ref}"{style} t="s"><v>{shared(value)}</v></c>'
+                    elif kind is Formula:
+                        element = _formula_element(ref, style, value, computed.get(key))
+                    else:
+                        element = None
+                    if element is None:  # XlsxWriter's own write_*, into its table, and its _write_cell in its place
+                        writer.write_special(row - 1, col - 1, value, cell_format)
+                        written = table[row - 1].get(col - 1)
+                        if written is None:
+                            continue
+                        if written.format is not cell_format and written.format is not None:  # a link's default format
+                            written.format._get_xf_index()
+                        element = col - 1
+                    out.append(element)
+                    if first is None:
+                        first = col - 1
+                    last = col - 1
+                block.append((row - 1, first, last, out))
+                if first is not None:
+                    low_col = first if low_col is None else min(low_col, first)
+                    high_col = last if high_col is None else max(high_col, last)
+                    low_row = row - 1 if low_row is None else low_row
+                    high_row = row - 1
+            if block:
+                self._write_block(block)
+        finally:
+            sheet.fh = saved
+        if low_row is not None:  # the cells' extent, as XlsxWriter's write_* records it cell by cell
+            sheet._check_dimensions(low_row, low_col)
+            sheet._check_dimensions(high_row, high_col)
         return self
 
-    def write(self) -> None:
-        """The <row> elements, every row XlsxWriter's _write_rows would write, as it writes them."""
+    def _write_block(self, block: list[tuple[int, int | None, int | None, list]]) -> None:
+        """Rows of one block of 16, which share their "spans" (the first and last column of their cells and notes)."""
         sheet = self.sheet
-        rows, comments, row_info = self.rows, sheet.comments, sheet.row_info
-        table = {row: cells for row, cells in sheet.table.items() if cells}
-        spans: dict[int, list[int]] = {}  # a block of 16 rows → [first, last] column of its cells and notes
-        bounds = [(row, first, last) for row, (first, last, _) in rows.items()]
-        bounds += [(row, min(cells), max(cells)) for found in (table, comments) for row, cells in found.items() if cells]
-        for row, first, last in bounds:
-            span = spans.get(row >> 4)
-            if span is None:
-                spans[row >> 4] = [first, last]
-            else:
-                if first < span[0]:
-                    span[0] = first
-                if last > span[1]:
-                    span[1] = last
-        spans_text = {block: f' spans="{first + 1}:{last + 1}"' for block, (first, last) in spans.items()}
-        low, high = sheet.dim_rowmin, sheet.dim_rowmax
-        numbers = sorted(row for row in rows.keys() | table.keys() | comments.keys() | row_info.keys() if low <= row <= high)
-        write = sheet.fh.write
-        default = sheet.default_row_height
+        comments, row_info, table = sheet.comments, sheet.row_info, sheet.table
+        low = high = None
+        for row, first, last, _ in block:
+            noted = comments.get(row)
+            if noted:
+                first = min(noted) if first is None else min(first, min(noted))
+                last = max(noted) if last is None else max(last, max(noted))
+            if first is not None:
+                low = first if low is None else min(low, first)
+                high = last if high is None else max(high, last)
+        span = None if low is None else f"{low + 1}:{high + 1}"
+        spans = "" if span is None else f' spans="{span}"'
+        write = self.file.write
+        default, original = sheet.default_row_height, sheet.original_row_height
         plain_heights = sheet.excel_version != 2010  # else every row by XlsxWriter's _write_row (dyDescent)
-        custom = sheet.original_row_height != default
-        for row in numbers:
-            found = rows.get(row)
-            cells = table.get(row)
-            empty = found is None and not cells
+        for row, _, _, cells in block:
+            empty = not cells
             info = row_info.get(row)
-            if info is None and plain_heights:
-                tag = f'<row r="{row + 1}"{spans_text.get(row >> 4, "")}'
-                if custom:
-                    tag += f' ht="{default * 0.75:.16g}" customHeight="1"'
-                write(tag + ("/>" if empty else ">"))
-            elif plain_heights and not (info.row_format or info.hidden or info.level or info.collapsed):
-                height = default if info.height is None else info.height
-                tag = f'<row r="{row + 1}"{spans_text.get(row >> 4, "")}'
-                if height != sheet.original_row_height or height != default:
+            if plain_heights and (info is None or not (info.row_format or info.hidden or info.level or info.collapsed)):
+                height = default if info is None or info.height is None else info.height
+                tag = f'<row r="{row + 1}"{spans}'
+                if height != original or height != default:
                     tag += f' ht="{height * 0.75:.16g}" customHeight="1"'
                 write(tag + ("/>" if empty else ">"))
             else:
-                span = spans_text.get(row >> 4)
-                sheet._write_row(row, span[8:-1] if span else None, info, empty)
+                sheet._write_row(row, span, info, empty)
             if empty:
                 continue
-            if found is None:
-                for col in sorted(cells):
-                    sheet._write_cell(row, col, cells[col])
-            elif found[2].__class__ is str:
-                write(found[2])
-            else:
-                for part in found[2]:
-                    if part.__class__ is str:
-                        write(part)
-                    else:
-                        sheet._write_cell(row, part, cells[part])
+            for part in cells:
+                if part.__class__ is str:
+                    write(part)
+                else:
+                    sheet._write_cell(row, part, table[row][part])
             write("</row>")
-        self.rows = {}
+
+    def write(self) -> None:
+        """The rows into the sheet's own file."""
+        self.file.seek(0)
+        shutil.copyfileobj(self.file, self.sheet.fh, 1 << 20)
+        self.file.close()
 
 
 _SHORT_TEXT = 16383  # characters: a text this short fits a cell whatever its UTF-16 length (XlsxWriter checks longer ones)
@@ -409,7 +404,7 @@ class XlsxWriterSheet:
                                 "select_locked_cells": True, "select_unlocked_cells": True})
 
     def flush(self) -> None:
-        """Every cell once, with its format, row by row; then the notes."""
+        """The notes, then every cell once, with its format, row by row."""
         sheet = self.sheet
         for r1, c1, r2, c2 in self.merges:  # the range first: the cells written below replace its blanks
             sheet.merge_range(r1 - 1, c1 - 1, r2 - 1, c2 - 1, None)
@@ -431,10 +426,10 @@ class XlsxWriterSheet:
                         found = styled[row] = []
                 found.append(col)
         self.blocks = []
-        sheet.fast_rows = _SheetRows(sheet).fill(lines, styled, self)
         width, height = NOTE_SIZE
-        for (row, col), text in self.notes.items():
+        for (row, col), text in self.notes.items():  # first: a note makes a row of its own and counts in its block's span
             sheet.write_comment(row - 1, col - 1, text, {"author": AUTHOR, "width": width, "height": height})
+        sheet.fast_rows = _SheetRows(sheet, self.book.tmpdir).fill(lines, styled, self)
         self.looks, self.fills = {}, {}
 
     def write_special(self, row: int, col: int, value, cell_format) -> None:
