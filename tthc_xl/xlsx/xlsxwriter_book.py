@@ -2,9 +2,11 @@
 drawn in one pass, without openpyxl.
 
 XlsxWriter attaches a cell's format when the cell is written, so `XlsxWriterSheet` (core.sheet_plan's
-SheetWriter) buffers each cell's value, look, fill and note and writes every cell once at the end,
-one Format per distinct look. Formulas are written with their computed value (`plan.computed`), so
-the file carries its results without a second pass over the zip. What this engine does its own way,
+SheetWriter) keeps the plan's values, looks, fills and notes and writes every cell once at the end,
+one Format per distinct look; the plain cells as their row's XML straight away (a large master's
+time went into XlsxWriter's per-cell table and its writing out), the rest through XlsxWriter.
+Formulas are written with their computed value (`plan.computed`), so the file carries its results
+without a second pass over the zip. What this engine does its own way,
 each checked against the openpyxl engine by tests/test_xlsxwriter_engine.py:
 - a link cell keeps the look the plan gives it but not openpyxl's "Hyperlink" cell style name;
 - text is a shared string (openpyxl: inline strings);
@@ -84,15 +86,17 @@ class _SheetRows:
     `fill` from the cells `XlsxWriterSheet` buffered, straight into a temporary file (a large
     master's rows are not all held in memory) that `_Sheet._write_sheet_data` copies into the sheet."""
 
-    def __init__(self, sheet: _Sheet, folder: str | None):
-        self.sheet = sheet
-        self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=folder)
+    def __init__(self, sheet: _Sheet, folder: str | None, keep_table: bool = False):
+        """`keep_table`: every cell into XlsxWriter's table (through its write_*), none into the file,
+        which XlsxWriter then writes itself."""
+        self.sheet, self.keep_table = sheet, keep_table
+        self.file = None if keep_table else tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=folder)
 
     def fill(self, lines: dict[int, list[tuple[int, list]]], styled: dict[int, list[int]], writer: XlsxWriterSheet) -> _SheetRows:
         """The rows of the cells in `lines` (a row's values, by first column) and `styled` (a row's
         columns with a look or a fill), with the writer's looks and fills; the sheet's notes and row
         heights are already there (they make rows of their own, and notes count in the spans)."""
-        sheet, formats, computed, keep_table = self.sheet, writer.formats, writer.computed, writer.keep_table
+        sheet, formats, computed, keep_table = self.sheet, writer.formats, writer.computed, self.keep_table
         looks, fills = writer.looks, writer.fills
         shared = sheet.str_table._get_shared_string_index
         table, comments, row_info = sheet.table, sheet.comments, sheet.row_info
@@ -101,11 +105,14 @@ class _SheetRows:
         letters = {}
         low_col = high_col = low_row = high_row = None
         block: list[tuple[int, int | None, int | None, list]] = []  # the rows of one span block: (row, first, last, cells)
-        saved, sheet.fh = sheet.fh, self.file  # XlsxWriter's own _write_row and _write_cell write here too
+        saved = sheet.fh
+        if not keep_table:
+            sheet.fh = self.file  # XlsxWriter's own _write_row and _write_cell write here too
         try:
             for row in sorted(lines.keys() | styled.keys() | {r + 1 for r in comments} | {r + 1 for r in row_info}):
                 if block and (row - 1) >> 4 != block[0][0] >> 4:
-                    self._write_block(block)
+                    if not keep_table:
+                        self._write_block(block)
                     block = []
                 line: dict[int, object] = {}
                 for first, values in lines.pop(row, ()):
@@ -165,7 +172,7 @@ class _SheetRows:
                     high_col = last if high_col is None else max(high_col, last)
                     low_row = row - 1 if low_row is None else low_row
                     high_row = row - 1
-            if block:
+            if block and not keep_table:
                 self._write_block(block)
         finally:
             sheet.fh = saved
@@ -248,22 +255,34 @@ def write_book(outcome, out, output: str, chart_rows: list | None = None) -> Non
     # Each part of the book is written to a file of its own in a temporary folder and packed from
     # there a block at a time, rather than built whole in memory (twice: as text, then as bytes).
     with tempfile.TemporaryDirectory(prefix="tthc-xl-") as parts:
-        book = xlsxwriter.Workbook(out, {"in_memory": False, "tmpdir": parts, "strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False})
+        book = new_book(out, parts)
         formats = _Formats(book)
         charts = chart_plan(chart_rows) if chart_rows is not None else None
         for plan in _plans(outcome, output, charts):
             charted = charts is not None and plan is charts.sheet  # its charts read their data from XlsxWriter's table
-            sheet = XlsxWriterSheet(book, book.add_worksheet(plan.name, worksheet_class=_Sheet), formats, plan.computed, keep_table=charted)
-            draw(plan, sheet)
-            sheet.flush()
+            sheet = draw_sheet(book, formats, plan, keep_table=charted)
             if charted:
-                _chart_sheet(book, sheet.sheet, charts)
+                _chart_sheet(book, sheet, charts)
             del plan, sheet  # before the next plan is made: a large master's plans need not all live at once
         try:
             book.close()
         except FileCreateError as exc:  # a full disk, a share gone away: the OSError, which saving turns into a message
             raise exc.args[0] from None
+
+
+def new_book(out, parts: str | None = None):
+    """An XlsxWriter workbook writing into `out`, its parts' files in the folder `parts`."""
+    return xlsxwriter.Workbook(out, {"in_memory": False, "tmpdir": parts, "strings_to_numbers": False, "strings_to_formulas": False,
+                                     "strings_to_urls": False})
+
+
+def draw_sheet(book, formats: _Formats, plan, keep_table: bool = False) -> _Sheet:
+    """The sheet of `plan`, added to `book` and written (its cells through XlsxWriter's own table
+    and serialization with `keep_table`)."""
+    sheet = XlsxWriterSheet(book, book.add_worksheet(plan.name, worksheet_class=_Sheet), formats, plan.computed, keep_table=keep_table)
+    draw(plan, sheet)
+    sheet.flush()
+    return sheet.sheet
 
 
 def _plans(outcome, output: str, charts: ChartPlan | None):
@@ -325,10 +344,12 @@ class XlsxWriterSheet:
     the cells row by row and turns each plain one (a number, a text, a formula of the master with
     its result, a formatted blank) into its <c> element at once, in the words XlsxWriter's
     `_write_cell` uses, its text in the workbook's shared strings and its format given its style
-    index in the same order as XlsxWriter gives them; `_Sheet` writes those rows as its sheet data.
-    Any other cell (a link, a truth value, a text too long for a cell, another formula or result,
-    every cell of a sheet whose charts read their data from XlsxWriter's table: `keep_table`) goes
-    through XlsxWriter's own write_* into its table, and `_Sheet` writes it in its place."""
+    index in the same order as XlsxWriter gives them, its row into a temporary file that `_Sheet`
+    copies as its sheet data. Any other cell (a link, a truth value, a text too long for a cell,
+    another formula or result) goes through XlsxWriter's own write_* into its table, and its
+    _write_cell writes it in its place. With `keep_table` (a sheet whose charts read their data
+    from XlsxWriter's table) every cell goes through write_* and XlsxWriter writes the sheet itself:
+    tests/test_xlsxwriter_rows.py holds the two ways to the same bytes."""
 
     def __init__(self, book, sheet, formats: _Formats, computed: dict[tuple[int, int], object], keep_table: bool = False):
         self.book, self.sheet, self.formats, self.computed, self.keep_table = book, sheet, formats, computed, keep_table
@@ -429,7 +450,8 @@ class XlsxWriterSheet:
         width, height = NOTE_SIZE
         for (row, col), text in self.notes.items():  # first: a note makes a row of its own and counts in its block's span
             sheet.write_comment(row - 1, col - 1, text, {"author": AUTHOR, "width": width, "height": height})
-        sheet.fast_rows = _SheetRows(sheet, self.book.tmpdir).fill(lines, styled, self)
+        rows = _SheetRows(sheet, self.book.tmpdir, self.keep_table).fill(lines, styled, self)
+        sheet.fast_rows = None if self.keep_table else rows
         self.looks, self.fills = {}, {}
 
     def write_special(self, row: int, col: int, value, cell_format) -> None:
