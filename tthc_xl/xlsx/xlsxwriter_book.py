@@ -90,7 +90,8 @@ class _SheetRows:
         """`keep_table`: every cell into XlsxWriter's table (through its write_*), none into the file,
         which XlsxWriter then writes itself."""
         self.sheet, self.keep_table = sheet, keep_table
-        self.file = None if keep_table else tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=folder)
+        # Write-only: a text file open for reading too resets its decoder at every write.
+        self.file = None if keep_table else tempfile.TemporaryFile("w", encoding="utf-8", newline="", dir=folder)
 
     def fill(self, lines: dict[int, list[tuple[int, list]]], styled: dict[int, list[int]], writer: XlsxWriterSheet) -> _SheetRows:
         """The rows of the cells in `lines` (a row's values, by first column) and `styled` (a row's
@@ -121,6 +122,7 @@ class _SheetRows:
                             line[col] = value
                 number = str(row)
                 out: list = []
+                special = False
                 first = last = None
                 for col in sorted(line.keys() | styled.pop(row, ())):
                     value = line.get(col)
@@ -161,12 +163,12 @@ class _SheetRows:
                             continue
                         if written.format is not cell_format and written.format is not None:  # a link's default format
                             written.format._get_xf_index()
-                        element = col - 1
+                        element, special = col - 1, True
                     out.append(element)
                     if first is None:
                         first = col - 1
                     last = col - 1
-                block.append((row - 1, first, last, out))
+                block.append((row - 1, first, last, out if special else "".join(out)))
                 if first is not None:
                     low_col = first if low_col is None else min(low_col, first)
                     high_col = last if high_col is None else max(high_col, last)
@@ -196,7 +198,7 @@ class _SheetRows:
                 high = last if high is None else max(high, last)
         span = None if low is None else f"{low + 1}:{high + 1}"
         spans = "" if span is None else f' spans="{span}"'
-        write = self.file.write
+        out: list[str] = []  # the block's XML, written at once
         default, original = sheet.default_row_height, sheet.original_row_height
         plain_heights = sheet.excel_version != 2010  # else every row by XlsxWriter's _write_row (dyDescent)
         for row, _, _, cells in block:
@@ -207,22 +209,32 @@ class _SheetRows:
                 tag = f'<row r="{row + 1}"{spans}'
                 if height != original or height != default:
                     tag += f' ht="{height * 0.75:.16g}" customHeight="1"'
-                write(tag + ("/>" if empty else ">"))
+                out.append(tag + ("/>" if empty else ">"))
             else:
+                self.file.write("".join(out))
+                out = []
                 sheet._write_row(row, span, info, empty)
             if empty:
                 continue
-            for part in cells:
-                if part.__class__ is str:
-                    write(part)
-                else:
-                    sheet._write_cell(row, part, table[row][part])
-            write("</row>")
+            if cells.__class__ is str:
+                out.append(cells)
+            else:
+                self.file.write("".join(out))
+                out = []
+                for part in cells:
+                    if part.__class__ is str:
+                        self.file.write(part)
+                    else:
+                        sheet._write_cell(row, part, table[row][part])
+            out.append("</row>")
+        self.file.write("".join(out))
 
     def write(self) -> None:
         """The rows into the sheet's own file."""
-        self.file.seek(0)
-        shutil.copyfileobj(self.file, self.sheet.fh, 1 << 20)
+        self.file.flush()
+        with open(self.file.fileno(), encoding="utf-8", newline="", closefd=False) as rows:
+            rows.seek(0)
+            shutil.copyfileobj(rows, self.sheet.fh, 1 << 20)
         self.file.close()
 
 
