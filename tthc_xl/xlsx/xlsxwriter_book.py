@@ -102,7 +102,7 @@ class _SheetRows:
         shared = sheet.str_table._get_shared_string_index
         table, comments, row_info = sheet.table, sheet.comments, sheet.row_info
         styles: dict[object, str] = {None: ""}  # a Format's s="…", in the order XlsxWriter numbers them (row by row)
-        by_look: dict[int, object] = {id(None): None}  # a plan shares one Look among alike cells: known by its id
+        by_look: dict[int, tuple] = {id(None): (None, "")}  # (Format, s="…") of a look: a plan shares one Look among alike cells
         letters = {}
         low_col = high_col = low_row = high_row = None
         block: list[tuple[int, int | None, int | None, list]] = []  # the rows of one span block: (row, first, last, cells)
@@ -128,15 +128,20 @@ class _SheetRows:
                     value = line.get(col)
                     key = (row, col)
                     look = looks.get(key)
-                    if key in fills:
+                    if fills and key in fills:
                         cell_format = formats.get(look, fills[key])
+                        style = styles.get(cell_format)
+                        if style is None:
+                            style = styles[cell_format] = f' s="{cell_format._get_xf_index()}"'
                     else:
-                        cell_format = by_look.get(id(look), False)
-                        if cell_format is False:
-                            cell_format = by_look[id(look)] = formats.get(look, False)
-                    style = styles.get(cell_format)
-                    if style is None:
-                        style = styles[cell_format] = f' s="{cell_format._get_xf_index()}"'
+                        found = by_look.get(id(look))
+                        if found is None:
+                            cell_format = formats.get(look, False)
+                            style = styles.get(cell_format)
+                            if style is None:
+                                style = styles[cell_format] = f' s="{cell_format._get_xf_index()}"'
+                            found = by_look[id(look)] = (cell_format, style)
+                        cell_format, style = found
                     ref = letters.get(col)
                     if ref is None:
                         ref = letters[col] = column_letters(col - 1)
@@ -244,8 +249,8 @@ _SHORT_TEXT = 16383  # characters: a text this short fits a cell whatever its UT
 def _formula_element(ref: str, style: str, formula: Formula, computed) -> str | None:
     """A formula of the master (its functions left as they are) with its result, as XlsxWriter's
     _write_cell writes it; None for any other formula or result (XlsxWriter's write_formula then)."""
-    if formula.startswith("{") or not set(_FUNCTION.findall(formula)) <= _PLAIN_FUNCTIONS:
-        return None
+    if formula.startswith("{") or ("(" in formula and not set(_FUNCTION.findall(formula)) <= _PLAIN_FUNCTIONS):
+        return None  # (a formula without a bracket calls no function)
     result = _result(computed)
     kind = type(result)
     if not (kind is int or kind is float or result == ""):
