@@ -19,10 +19,12 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import zipfile
 from math import isfinite
 from pathlib import Path
 
 import xlsxwriter
+import xlsxwriter.workbook
 from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.url import Url, UrlTypes
 from xlsxwriter.worksheet import Worksheet
@@ -287,9 +289,28 @@ def write_book(outcome, out, output: str, chart_rows: list | None = None) -> Non
             raise exc.args[0] from None
 
 
+class _Book(xlsxwriter.Workbook):
+    """XlsxWriter's workbook, its zip packed at zlib's level 1 instead of 6: at 20 000 units the
+    parts' 26 MB of XML pack in 0,09 s instead of 0,43 s, into 3,9 MB instead of 3,0 MB. XlsxWriter
+    makes its ZipFile itself, so its module's name for the class is turned for that moment."""
+
+    def _store_workbook(self) -> None:
+        made = xlsxwriter.workbook.ZipFile
+        xlsxwriter.workbook.ZipFile = _FastZip
+        try:
+            super()._store_workbook()
+        finally:
+            xlsxwriter.workbook.ZipFile = made
+
+
+class _FastZip(zipfile.ZipFile):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, compresslevel=1, **kwargs)
+
+
 def new_book(out, parts: str | None = None):
     """An XlsxWriter workbook writing into `out`, its parts' files in the folder `parts`."""
-    return xlsxwriter.Workbook(out, {"in_memory": False, "tmpdir": parts, "strings_to_numbers": False, "strings_to_formulas": False,
+    return _Book(out, {"in_memory": False, "tmpdir": parts, "strings_to_numbers": False, "strings_to_formulas": False,
                                      "strings_to_urls": False})
 
 
