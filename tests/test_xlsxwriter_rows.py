@@ -105,3 +105,26 @@ def test_the_engine_s_rows_read_back_as_planned(tmp_path):
     results = openpyxl.load_workbook(tmp_path / "fast.xlsx", data_only=True)["Phụ lục I"]
     assert [results.cell(3, col).value for col in range(2, 7)] == [12, 0, 0.3333333333333333, 5, None]
     assert [results.cell(row, 3).value for row in (10, 11, 129)] == [0, 2, (ROWS - 1) * 2]
+
+
+STRINGS = ["Sở Nội vụ", TRICKY, " a", "a ", "a\n", "\ta", "a\tb", "dòng 1\ndòng 2", 'nói "có"', "A & B", "1 < 2", "x > y", "<r>đậm</r>",
+           "_x0041_", "_xzz", "a\x07b", "\x1f", "ký tự \u00a0cuối\u00a0", "😀", "=SUM(A1)", ""]
+
+
+def test_the_shared_strings_are_those_xlsxwriter_writes(tmp_path):
+    """The engine writes most shared strings itself (engine._SharedStrings): the part must be the one
+    XlsxWriter's own packager writes for the same texts."""
+    written = {}
+    for name, book in (("ours", engine.new_book(str(tmp_path / "ours.xlsx"))),
+                       ("xlsxwriter", __import__("xlsxwriter").Workbook(str(tmp_path / "xlsxwriter.xlsx")))):
+        sheet = book.add_worksheet()
+        texts = STRINGS + [f"{n} {text}" for n in range(3000) for text in STRINGS[:8]]  # more than one batch of the engine's
+        for row, text in enumerate(texts):
+            sheet.write_string(row, 0, text)
+        book.close()
+        with zipfile.ZipFile(tmp_path / f"{name}.xlsx") as done:
+            written[name] = done.read("xl/sharedStrings.xml")
+    assert written["ours"] == written["xlsxwriter"]
+    assert b'<si><t xml:space="preserve">a\n</t></si>' in written["ours"] and "<si><t>dòng 1\ndòng 2</t></si>".encode() in written["ours"]
+    assert b"<si><t>_x005F_x0041_</t></si>" in written["ours"] and b"<si><t>a_x0007_b</t></si>" in written["ours"]
+    assert "<si><r>đậm</r></si>".encode() in written["ours"]  # XlsxWriter's rich text, as it writes it

@@ -26,6 +26,8 @@ from pathlib import Path
 import xlsxwriter
 import xlsxwriter.workbook
 from xlsxwriter.exceptions import FileCreateError
+from xlsxwriter.packager import Packager
+from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.url import Url, UrlTypes
 from xlsxwriter.worksheet import Worksheet
 
@@ -302,10 +304,48 @@ class _Book(xlsxwriter.Workbook):
         finally:
             xlsxwriter.workbook.ZipFile = made
 
+    def _get_packager(self) -> Packager:
+        return _Packager()
+
 
 class _FastZip(zipfile.ZipFile):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, compresslevel=1, **kwargs)
+
+
+class _Packager(Packager):
+    """XlsxWriter's packager, its shared strings written by `_SharedStrings`."""
+
+    def _write_shared_strings_file(self) -> None:
+        if not self.workbook.str_table.count:
+            return
+        strings = _SharedStrings()
+        strings.string_table = self.workbook.str_table
+        strings._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+        strings._assemble_xml_file()
+
+
+class _SharedStrings(SharedStrings):
+    """A text that XlsxWriter writes as it is (no character to escape, no control character, no
+    space at either end, nothing that looks like an escape or rich text) is written here as it
+    would write it, a few thousand at a time; any other by XlsxWriter's own _write_si."""
+
+    def _write_sst_strings(self) -> None:
+        out: list[str] = []
+        for string in self.string_table.string_array:
+            if _AS_IT_IS.search(string) is None:
+                out.append(f"<si><t>{string}</t></si>")
+                if len(out) == 4096:
+                    self.fh.write("".join(out))
+                    out = []
+            else:
+                self.fh.write("".join(out))
+                out = []
+                self._write_si(string)
+        self.fh.write("".join(out))
+
+
+_AS_IT_IS = re.compile(r"[\x00-\x08\x0b-\x1f&<>]|_x|^\s|\s$")  # what makes XlsxWriter's _write_si do more than write a text
 
 
 def new_book(out, parts: str | None = None):
