@@ -278,17 +278,27 @@ def check_plan(name: str, content: CheckSheet) -> SheetPlan:
     looks[(1, 1)] = look(size=style.TITLE_SIZE, bold=True)
     bold = set(content.bold)
     fills = {(row, col): colour for row, col, colour in content.fills}
+    by_kind: dict[tuple, Look] = {}  # (part of the sheet, bold, column, link, fill) → its look, without building the look's key again
     for offset, values in enumerate(content.rows):
         row = CHECK_FIRST_ROW + offset
+        part = 0 if row == CHECK_FIRST_ROW else 1 if row <= content.last_finding else 2
+        strong = row in bold
         for col, value in enumerate(values, start=1):
+            if part == 2 and value is None:  # the lists under the table: only the cells that say something
+                continue
             link = LINK_COLOUR if isinstance(value, Link) else None
-            fill = fills.get((row, col))
-            if row == CHECK_FIRST_ROW:
-                looks[(row, col)] = look(bold=True, fill=style.HEADER_FILL, border=True)
-            elif row <= content.last_finding:
-                looks[(row, col)] = look(border=True, vertical="top", wrap=col in CHECK_WRAPPED, color=link, fill=fill)
-            elif value is not None:  # the lists under the table: the cells that say something
-                looks[(row, col)] = look(bold=row in bold and col == 1, vertical="top", wrap=col in CHECK_WRAPPED, color=link, fill=fill)
+            fill = fills.get((row, col)) if fills else None
+            key = (part, strong and col == 1, col, link, fill)
+            found = by_kind.get(key)
+            if found is None:
+                if part == 0:
+                    found = look(bold=True, fill=style.HEADER_FILL, border=True)
+                elif part == 1:
+                    found = look(border=True, vertical="top", wrap=col in CHECK_WRAPPED, color=link, fill=fill)
+                else:
+                    found = look(bold=strong and col == 1, vertical="top", wrap=col in CHECK_WRAPPED, color=link, fill=fill)
+                by_kind[key] = found
+            looks[(row, col)] = found
     for row in range(1, CHECK_FIRST_ROW):
         for col in range(1, width + 1):
             looks.setdefault((row, col), look())

@@ -29,7 +29,7 @@ from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.packager import Packager
 from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.url import Url, UrlTypes
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import CellStringTuple, Worksheet
 
 from tthc_xl.core import style
 from tthc_xl.core.a1 import column_letters
@@ -119,11 +119,13 @@ class _SheetRows:
                     if not keep_table:
                         self._write_block(block)
                     block = []
-                line: dict[int, object] = {}
-                for first, values in lines.pop(row, ()):
-                    for col, value in enumerate(values, start=first):
-                        if value is not None:
-                            line[col] = value
+                found = lines.pop(row, ())
+                if len(found) == 1:
+                    line = {col: value for col, value in enumerate(found[0][1], start=found[0][0]) if value is not None}
+                else:
+                    line = {}
+                    for first, values in found:
+                        line.update((col, value) for col, value in enumerate(values, start=first) if value is not None)
                 number = str(row)
                 out: list = []
                 special = False
@@ -172,7 +174,10 @@ class _SheetRows:
                             continue
                         if written.format is not cell_format and written.format is not None:  # a link's default format
                             written.format._get_xf_index()
-                        element, special = col - 1, True
+                        if written.__class__ is CellStringTuple and written.format is not None:  # a link's text: as _write_cell writes it
+                            element = f'<c r="{ref}" s="{written.format._get_xf_index()}" t="s"><v>{written.string}</v></c>'
+                        else:
+                            element, special = col - 1, True
                     out.append(element)
                     if first is None:
                         first = col - 1
