@@ -97,12 +97,12 @@ class _SheetRows:
         # Write-only: a text file open for reading too resets its decoder at every write.
         self.file = None if keep_table else tempfile.TemporaryFile("w", encoding="utf-8", newline="", dir=folder)
 
-    def fill(self, lines: dict[int, list[tuple[int, list]]], styled: dict[int, list[int]], writer: XlsxWriterSheet) -> _SheetRows:
-        """The rows of the cells in `lines` (a row's values, by first column) and `styled` (a row's
-        columns with a look or a fill), with the writer's looks and fills; the sheet's notes and row
-        heights are already there (they make rows of their own, and notes count in the spans)."""
+    def fill(self, lines: dict[int, list[tuple[int, list]]], styled: dict[int, tuple[list[int], list]], painted: dict[int, dict],
+             writer: XlsxWriterSheet) -> _SheetRows:
+        """The rows of the cells in `lines` (a row's values, by first column), `styled` (a row's
+        columns with a look, and their looks) and `painted` (a row's fills by column); the sheet's
+        notes and row heights are already there (they make rows of their own, and notes count in the spans)."""
         sheet, formats, computed, keep_table = self.sheet, writer.formats, writer.computed, self.keep_table
-        looks, fills = writer.looks, writer.fills
         shared = sheet.str_table._get_shared_string_index
         table, comments, row_info = sheet.table, sheet.comments, sheet.row_info
         styles: dict[object, str] = {None: ""}  # a Format's s="…", in the order XlsxWriter numbers them (row by row)
@@ -114,7 +114,7 @@ class _SheetRows:
         if not keep_table:
             sheet.fh = self.file  # XlsxWriter's own _write_row and _write_cell write here too
         try:
-            for row in sorted(lines.keys() | styled.keys() | {r + 1 for r in comments} | {r + 1 for r in row_info}):
+            for row in sorted(lines.keys() | styled.keys() | painted.keys() | {r + 1 for r in comments} | {r + 1 for r in row_info}):
                 if block and (row - 1) >> 4 != block[0][0] >> 4:
                     if not keep_table:
                         self._write_block(block)
@@ -130,12 +130,14 @@ class _SheetRows:
                 out: list = []
                 special = False
                 first = last = None
-                for col in sorted(line.keys() | styled.pop(row, ())):
+                cols, looks = styled.pop(row, _NONE)
+                row_looks = dict(zip(cols, looks))
+                fills = painted.pop(row, _NO_FILLS)
+                for col in sorted(line.keys() | row_looks.keys() | fills.keys()):
                     value = line.get(col)
-                    key = (row, col)
-                    look = looks.get(key)
-                    if fills and key in fills:
-                        cell_format = formats.get(look, fills[key])
+                    look = row_looks.get(col)
+                    if col in fills:
+                        cell_format = formats.get(look, fills[col])
                         style = styles.get(cell_format)
                         if style is None:
                             style = styles[cell_format] = f' s="{cell_format._get_xf_index()}"'
@@ -164,7 +166,7 @@ class _SheetRows:
                     elif kind is str and len(value) <= _SHORT_TEXT:
                         element = f'<c r="{ref}"{style} t="s"><v>{shared(value)}</v></c>'
                     elif kind is Formula:
-                        element = _formula_element(ref, style, value, computed.get(key))
+                        element = _formula_element(ref, style, value, computed.get((row, col)))
                     else:
                         element = None
                     if element is None:  # XlsxWriter's own write_*, into its table, and its _write_cell in its place
@@ -252,6 +254,8 @@ class _SheetRows:
         self.file.close()
 
 
+_NONE: tuple[list, list] = ([], [])
+_NO_FILLS: dict = {}
 _SHORT_TEXT = 16383  # characters: a text this short fits a cell whatever its UTF-16 length (XlsxWriter checks longer ones)
 
 
@@ -520,20 +524,24 @@ class XlsxWriterSheet:
                     lines[i] = [(col, line)]
                 else:
                     found.append((col, line))
-        styled: dict[int, list[int]] = {}  # row → the columns with a look or a fill
-        for keys in (self.looks, self.fills):
-            last = None
-            for row, col in keys:
-                if row != last:
-                    last, found = row, styled.get(row)
-                    if found is None:
-                        found = styled[row] = []
-                found.append(col)
+        styled: dict[int, tuple[list[int], list]] = {}  # row → its columns with a look or a fill, and their looks (None: a fill only)
+        last = None
+        for (row, col), look in self.looks.items():
+            if row != last:
+                last, found = row, styled.get(row)
+                if found is None:
+                    found = styled[row] = ([], [])
+                cols, looks = found
+            cols.append(col)
+            looks.append(look)
+        painted: dict[int, dict[int, str | None]] = {}  # row → column → fill
+        for (row, col), fill in self.fills.items():
+            painted.setdefault(row, {})[col] = fill
         self.blocks = []
         width, height = NOTE_SIZE
         for (row, col), text in self.notes.items():  # first: a note makes a row of its own and counts in its block's span
             sheet.write_comment(row - 1, col - 1, text, {"author": AUTHOR, "width": width, "height": height})
-        rows = _SheetRows(sheet, self.book.tmpdir, self.keep_table).fill(lines, styled, self)
+        rows = _SheetRows(sheet, self.book.tmpdir, self.keep_table).fill(lines, styled, painted, self)
         sheet.fast_rows = None if self.keep_table else rows
         self.looks, self.fills = {}, {}
 
