@@ -14,6 +14,7 @@ import re
 import zipfile
 
 import openpyxl
+import pytest
 
 from tthc_xl.core.marks import Link
 from tthc_xl.core.sheet_plan import Formula, Look, SheetPlan
@@ -53,8 +54,8 @@ def _plan() -> SheetPlan:
     return plan
 
 
-def _book(path, keep_table: bool, note_only_row: bool = True) -> dict[str, bytes]:
-    book = engine.new_book(str(path))
+def _book(path, keep_table: bool, note_only_row: bool = True, parts=None) -> dict[str, bytes]:
+    book = engine.new_book(str(path), str(parts) if parts else None)
     formats = engine._Formats(book)
     plan = _plan()
     sheet = engine.XlsxWriterSheet(book, book.add_worksheet(plan.name, worksheet_class=engine._Sheet), formats, plan.computed,
@@ -68,8 +69,12 @@ def _book(path, keep_table: bool, note_only_row: bool = True) -> dict[str, bytes
         return {name: done.read(name) for name in done.namelist() if name != "docProps/core.xml"}
 
 
-def test_the_rows_written_by_the_engine_are_those_xlsxwriter_writes_from_its_table(tmp_path):
-    fast, table = _book(tmp_path / "fast.xlsx", keep_table=False), _book(tmp_path / "table.xlsx", keep_table=True)
+@pytest.mark.parametrize("in_files", [False, True])  # a small book is written in memory, a large one through files
+def test_the_rows_written_by_the_engine_are_those_xlsxwriter_writes_from_its_table(tmp_path, in_files):
+    parts = tmp_path / "parts" if in_files else None
+    if parts:
+        parts.mkdir()
+    fast, table = _book(tmp_path / "fast.xlsx", keep_table=False, parts=parts), _book(tmp_path / "table.xlsx", keep_table=True)
     assert fast.keys() == table.keys()
     for name in fast:
         assert fast[name] == table[name], name

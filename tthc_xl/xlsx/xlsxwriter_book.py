@@ -16,10 +16,12 @@ Updating a master the clerk already has stays with openpyxl, which keeps everyth
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import tempfile
 import zipfile
+from contextlib import nullcontext
 from math import isfinite
 from pathlib import Path
 
@@ -41,6 +43,7 @@ from tthc_xl.core.sheet_plan import NOTE_SIZE, Formula, Look, Rect, a1_rc, check
 from tthc_xl.xlsx.saving import write_atomically
 
 AUTHOR = "tthc-xl"
+LARGE_BOOK = 2000  # rows in the master from which a new master's parts are packed from files, not memory
 PAPER_A4 = 9
 _EMU_PER_CM = 360000
 _EMU_PER_PIXEL = 9525
@@ -87,15 +90,20 @@ class _Sheet(Worksheet):
 
 class _SheetRows:
     """A sheet's <sheetData> rows as XlsxWriter's _write_rows writes them from its table, made by
-    `fill` from the cells `XlsxWriterSheet` buffered, straight into a temporary file (a large
-    master's rows are not all held in memory) that `_Sheet._write_sheet_data` copies into the sheet."""
+    `fill` from the cells `XlsxWriterSheet` buffered, straight into a temporary file in the
+    book's folder of parts (a large master's rows are not all held in memory), or into memory for
+    a book written in memory; `_Sheet._write_sheet_data` copies them into the sheet."""
 
-    def __init__(self, sheet: _Sheet, folder: str | None, keep_table: bool = False):
+    def __init__(self, sheet: _Sheet, book, keep_table: bool = False):
         """`keep_table`: every cell into XlsxWriter's table (through its write_*), none into the file,
         which XlsxWriter then writes itself."""
         self.sheet, self.keep_table = sheet, keep_table
-        # Write-only: a text file open for reading too resets its decoder at every write.
-        self.file = None if keep_table else tempfile.TemporaryFile("w", encoding="utf-8", newline="", dir=folder)
+        if keep_table:
+            self.file = None
+        elif book.in_memory:
+            self.file = io.StringIO()
+        else:  # write-only: a text file open for reading too resets its decoder at every write
+            self.file = tempfile.TemporaryFile("w", encoding="utf-8", newline="", dir=book.tmpdir)
 
     def fill(self, lines: dict[int, list[tuple[int, list]]], styled: dict[int, tuple[list[int], list]], painted: dict[int, dict],
              writer: XlsxWriterSheet) -> _SheetRows:
@@ -247,10 +255,13 @@ class _SheetRows:
 
     def write(self) -> None:
         """The rows into the sheet's own file."""
-        self.file.flush()
-        with open(self.file.fileno(), encoding="utf-8", newline="", closefd=False) as rows:
-            rows.seek(0)
-            shutil.copyfileobj(rows, self.sheet.fh, 1 << 20)
+        if isinstance(self.file, io.StringIO):
+            self.sheet.fh.write(self.file.getvalue())
+        else:
+            self.file.flush()
+            with open(self.file.fileno(), encoding="utf-8", newline="", closefd=False) as rows:
+                rows.seek(0)
+                shutil.copyfileobj(rows, self.sheet.fh, 1 << 20)
         self.file.close()
 
 
@@ -282,9 +293,12 @@ def save_new_master(outcome, path: Path, chart_rows: list | None = None) -> str:
 def write_book(outcome, out, output: str, chart_rows: list | None = None) -> None:
     """The whole master into `out` (a path or a binary file): the appendix, "Kiểm tra", "Cài đặt",
     then "Biểu đồ" when `chart_rows` are given; the order openpyxl's engine gives a new book."""
-    # Each part of the book is written to a file of its own in a temporary folder and packed from
-    # there a block at a time, rather than built whole in memory (twice: as text, then as bytes).
-    with tempfile.TemporaryDirectory(prefix="tthc-xl-") as parts:
+    # A large book's parts are each written to a file of its own in a temporary folder and packed
+    # from there a block at a time, rather than built whole in memory (twice: as text, then as
+    # bytes); a small one's in memory, without the files' cost (Windows scans each new file).
+    # (Windows cannot remove a file still open when a write fails half-way: the folder then stays.)
+    large = len(outcome.master.rows) >= LARGE_BOOK
+    with tempfile.TemporaryDirectory(prefix="tthc-xl-", ignore_cleanup_errors=True) if large else nullcontext() as parts:
         book = new_book(out, parts)
         formats = _Formats(book)
         charts = chart_plan(chart_rows) if chart_rows is not None else None
@@ -358,8 +372,8 @@ _AS_IT_IS = re.compile(r"[\x00-\x08\x0b-\x1f&<>]|_x|^\s|\s$")  # what makes Xlsx
 
 
 def new_book(out, parts: str | None = None):
-    """An XlsxWriter workbook writing into `out`, its parts' files in the folder `parts`."""
-    return _Book(out, {"in_memory": False, "tmpdir": parts, "strings_to_numbers": False, "strings_to_formulas": False,
+    """An XlsxWriter workbook writing into `out`, its parts' files in the folder `parts` (None: in memory)."""
+    return _Book(out, {"in_memory": parts is None, "tmpdir": parts, "strings_to_numbers": False, "strings_to_formulas": False,
                                      "strings_to_urls": False})
 
 
@@ -541,7 +555,7 @@ class XlsxWriterSheet:
         width, height = NOTE_SIZE
         for (row, col), text in self.notes.items():  # first: a note makes a row of its own and counts in its block's span
             sheet.write_comment(row - 1, col - 1, text, {"author": AUTHOR, "width": width, "height": height})
-        rows = _SheetRows(sheet, self.book.tmpdir, self.keep_table).fill(lines, styled, painted, self)
+        rows = _SheetRows(sheet, self.book, self.keep_table).fill(lines, styled, painted, self)
         sheet.fast_rows = None if self.keep_table else rows
         self.looks, self.fills = {}, {}
 
