@@ -4,8 +4,9 @@ XlsxWriterSheet writes the plain cells of a sheet (texts, numbers, the master's 
 results, formatted blanks) as row XML of its own, and only the others (links, truth values, long
 texts, other formulas) through XlsxWriter's table. With `keep_table` every cell goes through
 XlsxWriter's public write_* and XlsxWriter writes the sheet itself. The same plan, drawn both ways,
-must give the same file part for part; then the fast one, read back with openpyxl (and its XML),
-holds what the plan says.
+must give the same file part for part (in memory and through files); then the fast one, read back
+with openpyxl (and its XML), holds what the plan says. The engine's shared strings part is the one
+XlsxWriter's own packager writes for the same texts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import openpyxl
 import pytest
 
 from tthc_xl.core.marks import Link
-from tthc_xl.core.sheet_plan import Formula, Look, SheetPlan
+from tthc_xl.core.sheet_plan import Formula, Look, SheetPlan, draw
 from tthc_xl.xlsx import xlsxwriter_book as engine
 
 TRICKY = '  <b>Sở "A" & B</b>  '  # XML's special characters, spaces kept at both ends
@@ -60,7 +61,7 @@ def _book(path, keep_table: bool, note_only_row: bool = True, parts=None) -> dic
     plan = _plan()
     sheet = engine.XlsxWriterSheet(book, book.add_worksheet(plan.name, worksheet_class=engine._Sheet), formats, plan.computed,
                                    keep_table=keep_table)
-    engine.draw(plan, sheet)
+    draw(plan, sheet)
     if note_only_row:
         sheet.note("K200", "Một ghi chú trên một hàng không có ô nào.")
     sheet.flush()
