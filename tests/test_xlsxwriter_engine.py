@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 import zipfile
 from pathlib import Path
@@ -162,9 +163,14 @@ def test_a_full_disk_while_a_new_master_is_written_is_a_message_and_leaves_no_fi
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(zipfile.ZipFile, "writestr", full)  # XlsxWriter packs every part with it
+    monkeypatch.setattr(zipfile.ZipFile, "write", full)  # XlsxWriter packs every part with it (from its file of the part)
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", full)  # (or from memory)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the parts' files go
     master = tmp_path / "tong-hop.xlsx"
     assert main(["consolidate", str(unit_folder), "-o", str(master)]) == 2
     err = capsys.readouterr().err
     assert "Không ghi được bảng tổng hợp tong-hop.xlsx (No space left on device)" in err and "Traceback" not in err
     assert not master.exists() and sorted(tmp_path.glob(".tong-hop-*")) == []
+    assert list(scratch.iterdir()) == []  # nor the parts' files

@@ -77,7 +77,7 @@ def check_sheet(findings: list[Finding], missing: list[str], sources: list[Sourc
         in_master = finding.file == book and finding.sheet == master_sheet
         # Where the figure came from: the unit file behind a master cell, or the unit file itself.
         origin = finding.source or (None if in_master else finding)
-        name = Path(origin.file).name if origin else ""
+        name = os.path.basename(origin.file) if origin else ""
         target = _place(origin.file, origin.sheet, origin.cell, book) if origin else None
         sheet.fills.append((CHECK_FIRST_ROW + len(rows), 2, style.ERROR_FILL if finding.severity == ERROR else style.WARNING_FILL))
         rows.append([
@@ -102,11 +102,11 @@ def check_sheet(findings: list[Finding], missing: list[str], sources: list[Sourc
     sheet.bold.append(CHECK_FIRST_ROW + len(rows))
     rows.append(["TỆP ĐÃ ĐỌC"] + [None] * 9)
     for source in sources:
-        name = Path(source.file).name
+        name = os.path.basename(source.file)  # os.path, not Path: a master lists thousands of files
         target = _place(source.file, source.sheet, "A1", book)
         if source.error:
             sheet.fills.append((CHECK_FIRST_ROW + len(rows), 6, style.ERROR_FILL))
-        sheet_name = source.sheet if Path(name).suffix.lower() != ".csv" else None  # a CSV's one "sheet" is its name again
+        sheet_name = source.sheet if os.path.splitext(name)[1].lower() != ".csv" else None  # a CSV's one "sheet" is its name again
         rows.append([None, None, None, source.unit, sheet_name, source.error or "đã tổng hợp", None, None,
                      Link(name, target) if target else name, None])
     for note in notes:
@@ -122,9 +122,10 @@ def _place(path: str, sheet: str, ref: str, book: str) -> str | None:
     """Where a source cell is: a sheet of this workbook, or a local unit file (never anything else)."""
     if path == book:
         return _in_sheet(sheet, ref) if sheet else None
-    target = Path(os.path.abspath(path))  # no resolve(): a link works through symlinks, and it costs a stat per folder
-    if not target.is_file():
+    target = os.path.abspath(path)  # no resolve(): a link works through symlinks, and it costs a stat per folder
+    if not os.path.isfile(target):
         return None
+    uri = Path(target).as_uri()
     if not sheet or path.lower().endswith(DOCUMENT_SUFFIXES):  # Word and PDF readers know no sheet!cell address
-        return target.as_uri()
-    return f"{target.as_uri()}{_in_sheet(sheet, ref)}"
+        return uri
+    return f"{uri}{_in_sheet(sheet, ref)}"

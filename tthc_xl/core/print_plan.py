@@ -146,10 +146,14 @@ def column_widths(master: Master) -> dict[int, float]:
     longest = max((_one_line_width(r.label, style.TABLE_SIZE, _face(r)) for r in master.rows), default=0)
     widths[label_col] = min(max(longest, LABEL_WIDTH[0]), LABEL_WIDTH[1])
     numbers = master.number_row_texts()
+    distinct: dict[int, set] = {n: set() for n in layout.count_columns}  # (percentage?, value): a column of 5 000 rows holds a few hundred
+    for r in master.rows:  # one pass over the rows for all the columns
+        percent = r.kind == PERCENT
+        for n, s in r.slots.items():
+            if n in distinct and isinstance(s.value, (int, float)):
+                distinct[n].add((percent, s.value))
     for n in layout.count_columns:
-        shown = {  # distinct (percentage?, value): a column of 5 000 rows holds a few hundred different figures
-            (r.kind == PERCENT, s.value) for r in master.rows if (s := r.slots.get(n)) is not None and isinstance(s.value, (int, float))
-        }
+        shown = distinct[n]
         figures = [format_number(value * 100, decimals=2) if percent else format_number(value) for percent, value in shown]
         widths[n] = max(
             COUNT_WIDTH,
@@ -235,7 +239,7 @@ _OTHER = {"đ": 500, "Đ": 722, "–": 500, "—": 1000, "…": 1000}  # thousan
 @lru_cache(maxsize=65536)  # words repeat: the check sheet's messages use a few thousand distinct ones
 def _text_px(text: str, size: float, face: str = "regular") -> float:
     """Width at 96 dpi of `text` set in Times New Roman of `size` points (face: regular, bold, italic)."""
-    return sum(_char_width(char, face) for char in text) / 1000 * size * 96 / 72 * _SAFETY
+    return sum(map(_WIDTHS[face].__getitem__, text)) / 1000 * size * 96 / 72 * _SAFETY
 
 
 @lru_cache(maxsize=4096)
@@ -249,12 +253,28 @@ def _char_width(char: str, face: str) -> int:
     return 1000  # a character not measured: wide, so a width is never short
 
 
+class _FaceWidths(dict):
+    """Character → `_char_width` in one face, each character measured once."""
+
+    def __init__(self, face: str):
+        super().__init__()
+        self.face = face
+
+    def __missing__(self, char: str) -> int:
+        found = self[char] = _char_width(char, self.face)
+        return found
+
+
+_WIDTHS = {face: _FaceWidths(face) for face in _METRICS}
+
+
 @lru_cache(maxsize=65536)  # figures repeat: a thousand rows hold a few hundred distinct ones per column
 def _one_line_width(text: str, size: float, face: str = "regular") -> float:
     """The column width (units) that holds `text` on one line."""
     return math.ceil((_text_px(text, size, face) + _CELL_PADDING_PX - 5) / 7)
 
 
+@lru_cache(maxsize=65536)  # texts repeat: the check sheet's "đã tổng hợp" on every file's row
 def _lines(text: str, width: float, size: float, face: str = "regular") -> int:
     """Lines `text` wraps into, word by word, in a cell `width` units wide."""
     room = _width_px(width) - _CELL_PADDING_PX

@@ -76,7 +76,18 @@ class SheetPlan:
 
     def unlocked(self) -> list[Rect]:
         """Rectangles covering the cells the clerk may type in when the sheet is protected."""
-        return [r[:4] for r in rectangles({rc: True for rc, look in self.looks.items() if not look.locked})]
+        rows_of: dict[int, list[int]] = {}  # column → its unlocked rows (no dict of the cells: a large table has 100 000s)
+        for (row, col), look in self.looks.items():
+            if not look.locked:
+                rows_of.setdefault(col, []).append(row)
+        return [r[:4] for r in _joined_runs(rows_of, _Unlocked())]
+
+
+class _Unlocked(dict):
+    """Every cell asked for: unlocked (the cells `SheetPlan.unlocked` lists, without a dict of them)."""
+
+    def __missing__(self, key) -> bool:
+        return True
 
 
 class SheetWriter(Protocol):
@@ -267,17 +278,27 @@ def check_plan(name: str, content: CheckSheet) -> SheetPlan:
     looks[(1, 1)] = look(size=style.TITLE_SIZE, bold=True)
     bold = set(content.bold)
     fills = {(row, col): colour for row, col, colour in content.fills}
+    by_kind: dict[tuple, Look] = {}  # (part of the sheet, bold, column, link, fill) → its look, without building the look's key again
     for offset, values in enumerate(content.rows):
         row = CHECK_FIRST_ROW + offset
+        part = 0 if row == CHECK_FIRST_ROW else 1 if row <= content.last_finding else 2
+        strong = row in bold
         for col, value in enumerate(values, start=1):
+            if part == 2 and value is None:  # the lists under the table: only the cells that say something
+                continue
             link = LINK_COLOUR if isinstance(value, Link) else None
-            fill = fills.get((row, col))
-            if row == CHECK_FIRST_ROW:
-                looks[(row, col)] = look(bold=True, fill=style.HEADER_FILL, border=True)
-            elif row <= content.last_finding:
-                looks[(row, col)] = look(border=True, vertical="top", wrap=col in CHECK_WRAPPED, color=link, fill=fill)
-            elif value is not None:  # the lists under the table: the cells that say something
-                looks[(row, col)] = look(bold=row in bold and col == 1, vertical="top", wrap=col in CHECK_WRAPPED, color=link, fill=fill)
+            fill = fills.get((row, col)) if fills else None
+            key = (part, strong and col == 1, col, link, fill)
+            found = by_kind.get(key)
+            if found is None:
+                if part == 0:
+                    found = look(bold=True, fill=style.HEADER_FILL, border=True)
+                elif part == 1:
+                    found = look(border=True, vertical="top", wrap=col in CHECK_WRAPPED, color=link, fill=fill)
+                else:
+                    found = look(bold=strong and col == 1, vertical="top", wrap=col in CHECK_WRAPPED, color=link, fill=fill)
+                by_kind[key] = found
+            looks[(row, col)] = found
     for row in range(1, CHECK_FIRST_ROW):
         for col in range(1, width + 1):
             looks.setdefault((row, col), look())
@@ -379,6 +400,11 @@ def rectangles(cells: dict[tuple[int, int], object], free: set[tuple[int, int]] 
     by_col: dict[int, list[int]] = {}
     for row, col in cells:
         by_col.setdefault(col, []).append(row)
+    return _joined_runs(by_col, cells, free)
+
+
+def _joined_runs(by_col: dict[int, list[int]], cells, free: set[tuple[int, int]] = frozenset()) -> list[tuple[int, int, int, int, object]]:
+    """`rectangles` of the cells listed as column → rows, each cell's value `cells[(row, col)]`."""
     runs_of: dict[tuple[int, int, object], list[int]] = {}
     for col in sorted(by_col):
         rows = sorted(by_col[col])
