@@ -29,7 +29,7 @@ import xlsxwriter
 import xlsxwriter.workbook
 from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.packager import Packager
-from xlsxwriter.sharedstrings import SharedStrings
+from xlsxwriter.sharedstrings import SharedStrings, _preserve_whitespace
 from xlsxwriter.url import Url, UrlTypes
 from xlsxwriter.worksheet import CellStringTuple, Worksheet
 
@@ -366,6 +366,15 @@ class _SharedStrings(SharedStrings):
                 out = []
                 self._write_si(string)
         self.fh.write("".join(out))
+
+    def _write_si(self, string) -> None:
+        """XlsxWriter's, except that a text shaped like rich text ("<r>…</r>") is a text too: the
+        master never writes rich text, and a unit file's cell holding such a text must not become XML."""
+        if string.startswith("<r>") and string.endswith("</r>"):
+            string = self._escape_control_characters(string)
+            self._xml_si_element(string, [("xml:space", "preserve")] if _preserve_whitespace(string) else [])
+            return
+        super()._write_si(string)
 
 
 _AS_IT_IS = re.compile(r"[\x00-\x08\x0b-\x1f&<>]|_x|^\s|\s$")  # what makes XlsxWriter's _write_si do more than write a text
