@@ -149,3 +149,23 @@ def test_a_text_shaped_like_rich_text_is_written_as_a_text(tmp_path):
         strings = done.read("xl/sharedStrings.xml").decode()
     assert "<si><t>&lt;r&gt;đậm&lt;/r&gt;</t></si>" in strings and "<si><r>" not in strings
     assert [c.value for c in openpyxl.load_workbook(tmp_path / "ours.xlsx").active["A"]] == texts
+
+
+
+def test_links_past_excel_s_limit_keep_their_text(tmp_path, recwarn, monkeypatch):
+    """A sheet holds at most 65 530 links (a check sheet of more than about 60 000 files): XlsxWriter drops
+    the cells past that, text and all, with a warning; the engine keeps their texts, without a link."""
+    bare = __import__("xlsxwriter").Workbook(str(tmp_path / "bare.xlsx")).add_worksheet()
+    answers = [bare.write_url(n, 0, f"internal:A{n + 1}", string="x") for n in range(engine.MAX_LINKS + 1)]
+    assert answers[-2:] == [0, -4] and recwarn.pop(UserWarning)  # the limit is XlsxWriter's own
+    monkeypatch.setattr(engine, "MAX_LINKS", 3)  # then the engine's behaviour past it, on a small sheet
+    plan = SheetPlan("Kiểm tra")
+    plan.blocks.append((1, 1, [[Link(f"tệp {n}", f"#'Kiểm tra'!B{n + 1}")] for n in range(5)]))
+    book = engine.new_book(str(tmp_path / "links.xlsx"))
+    sheet = engine.XlsxWriterSheet(book, book.add_worksheet(plan.name, worksheet_class=engine._Sheet), engine._Formats(book), plan.computed)
+    draw(plan, sheet)
+    sheet.flush()
+    book.close()
+    read = openpyxl.load_workbook(tmp_path / "links.xlsx")["Kiểm tra"]
+    assert [read.cell(row, 1).value for row in range(1, 6)] == [f"tệp {n}" for n in range(5)]
+    assert [read.cell(row, 1).hyperlink is not None for row in range(1, 6)] == [True, True, True, False, False]

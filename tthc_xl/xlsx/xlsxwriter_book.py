@@ -43,6 +43,7 @@ from tthc_xl.core.sheet_plan import NOTE_SIZE, Formula, Look, Rect, a1_rc, check
 from tthc_xl.xlsx.saving import write_atomically
 
 AUTHOR = "tthc-xl"
+MAX_LINKS = 65530  # links a sheet may hold (Excel's limit, which XlsxWriter keeps)
 LARGE_BOOK = 2000  # rows in the master from which a new master's parts are packed from files, not memory
 PAPER_A4 = 9
 _EMU_PER_CM = 360000
@@ -574,7 +575,10 @@ class XlsxWriterSheet:
         if value is None or value == "":  # an empty text is an empty cell, as openpyxl reads its own
             sheet.write_blank(row, col, None, cell_format)
         elif isinstance(value, Link):
-            sheet.write_url(row, col, _Target(value), cell_format)
+            if sheet.hlink_count < MAX_LINKS:
+                sheet.write_url(row, col, _Target(value), cell_format)
+            else:  # XlsxWriter would drop the cell, its text too: the text stays, without its link
+                sheet.write_string(row, col, value.text, cell_format)
         elif isinstance(value, Formula):
             sheet.write_formula(row, col, value, cell_format, _result(self.computed.get((row + 1, col + 1))))
         elif isinstance(value, str):
