@@ -27,7 +27,8 @@ def master_table(book, path, layouts: dict[str, Layout], form: str | None = None
     # cost more than the rest of the update. The grid from the cells the sheet holds (iter_rows would
     # make an empty cell object for every blank of the rectangle first).
     sheet = book[name]
-    values = [[""] * sheet.max_column for _ in range(sheet.max_row)]
+    width = sheet.max_column  # computed from every cell: once
+    values = [[""] * width for _ in range(sheet.max_row)]
     for (row, col), cell in sheet._cells.items():
         if cell.value is not None and cell.data_type != "f":
             values[row - 1][col - 1] = cell.value
