@@ -154,3 +154,85 @@ def test_the_old_check_sheet_is_not_read_and_leaves_nothing_behind(unit_folder, 
     for name in theirs.sheetnames:
         assert_same_sheet(ours[name], theirs[name])
     assert ours["Kiểm tra"].sheet_state == "visible"
+
+
+def _every_kind_of_cell():
+    """A workbook with every kind of cell a clerk can leave in a master, as openpyxl holds them."""
+    import datetime
+    import math
+
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+    from openpyxl.styles import Alignment, Border, Side
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Đủ loại & <ô>"
+    rows = [
+        ["Văn bản", "  khoảng trắng  ", "a & b < c > d", "dòng\r\nmới\tthẻ", "😀 ngoài BMP", "", "=không phải công thức"],
+        [0, -17, 2**53 + 1, 10**20, 0.1, 1e-300, math.nan],
+        [True, False, datetime.date(2026, 12, 1), datetime.datetime(2026, 12, 1, 9, 30), datetime.time(7, 15), datetime.timedelta(hours=36), "#N/A"],
+        ["=SUM(A2:C2)", '=IF(A2>0,"có & <không>","")', "='Đủ loại & <ô>'!A1", None, None, None, None],
+    ]
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values, start=1):
+            if value is not None:
+                sheet.cell(r, c, value)
+    sheet["G1"].data_type = "s"
+    sheet["G3"].data_type = "e"
+    sheet["D4"] = ArrayFormula("D4:D5", "=A2:A3*2")
+    sheet["E4"] = CellRichText(["đậm ", TextBlock(InlineFont(b=True), "chữ"), " thường"])
+    sheet["F4"].font = Font(bold=True)  # a look, no value
+    sheet["G4"].comment = Comment("ghi chú trên ô trống", "Văn thư")
+    sheet["A6"].hyperlink = "https://dichvucong.gov.vn/?a=1&b=2"
+    sheet["B6"] = "liên kết"
+    sheet["B6"].hyperlink = "#'Đủ loại & <ô>'!A1"
+    sheet["C6"].comment = Comment("ghi chú", "A & B")
+    sheet["C6"] = 5
+    thin = Side(style="thin")
+    sheet["A8"] = "gộp"
+    sheet["A8"].border = Border(left=thin, top=thin)
+    sheet["A8"].alignment = Alignment(horizontal="center", wrap_text=True)
+    sheet.merge_cells("A8:C9")
+    sheet.row_dimensions[12].height = 30  # a row with a height and no cells
+    sheet.row_dimensions[13].hidden = True
+    sheet.cell(13, 2, "ẩn")
+    sheet.row_dimensions[14].outlineLevel = 1
+    return book
+
+
+def test_the_rows_are_written_as_openpyxl_writes_them(tmp_path, unit_folder):
+    """sheet_data's bytes are openpyxl's on every kind of cell, on a fresh master and on a clerk's
+    master updated in place, and it collects the same notes and links in the same order."""
+    from openpyxl.worksheet._writer import WorksheetWriter
+
+    from tthc_xl.xlsx.render import _SheetWriter
+
+    def written(sheet, ours: bool) -> tuple:
+        writer = _SheetWriter(sheet, None) if ours else WorksheetWriter(sheet)
+        writer.write()
+        data = writer.read()
+        writer.cleanup()
+        if ours:
+            assert data.count(b"<sheetData></sheetData>") == 1
+            data = data.replace(b"<sheetData></sheetData>", writer.rows)
+        return data, [c.ref for c in sheet._comments], [(h.ref, h.target, h.location) for h in sheet._hyperlinks]
+
+    expected, found = written(_every_kind_of_cell().active, False), written(_every_kind_of_cell().active, True)
+    assert found == expected  # in memory: rich text, dates, times, durations, array formulas as objects
+    assert len(expected[1]) == 2 and len(expected[2]) == 2 and b'<f t="array"' in expected[0] and b'<rPr><b val="1"/>' in expected[0]
+    kinds = tmp_path / "du-loai.xlsx"
+    _every_kind_of_cell().save(kinds)
+    reports = Path(shutil.copytree(unit_folder, tmp_path / "bao-cao"))
+    master = tmp_path / "tong-hop.xlsx"
+    command = ["consolidate", str(reports), "--units", "soc-trang-so-nganh", "--period", PERIOD, "-o", str(master)]
+    assert main(command) == 1
+    fresh = Path(shutil.copy(master, tmp_path / "viet-moi.xlsx"))
+    _clerk_works_on(master)
+    assert main(command) == 1
+    for path in (kinds, fresh, master):
+        theirs, ours = openpyxl.load_workbook(path), openpyxl.load_workbook(path)  # writing changes a sheet: one copy each
+        for x, y in zip(theirs.worksheets, ours.worksheets):
+            expected, found = written(x, False), written(y, True)
+            assert found == expected, (path.name, x.title)

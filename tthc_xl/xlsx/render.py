@@ -16,6 +16,8 @@ from tthc_xl.files import openpyxl_without_numpy  # noqa: F401 - first: openpyxl
 from openpyxl import Workbook
 from openpyxl.packaging.relationship import get_rels_path
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -30,6 +32,7 @@ from tthc_xl.core.sheet_plan import FORM_LABEL, check_plan, draw, master_plan, r
 from tthc_xl.files.master_book import named_value, read_settings  # noqa: F401 - read_settings: where the CLI found it
 from tthc_xl.files.locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
 from tthc_xl.xlsx.charts import add_chart_sheet
+from tthc_xl.xlsx.sheet_data import FAST, sheet_data
 from tthc_xl.xlsx.sheet_writer import OpenpyxlSheet
 from tthc_xl.xlsx.saving import write_atomically, write_in_chunks
 
@@ -201,50 +204,68 @@ def save_atomically(book: Workbook, path: Path, cached: dict[str, dict[str, obje
     write_atomically(path, fill)
 
 
+class _WriterWithCachedValues(ExcelWriter):
+    """openpyxl's package writer, each formula's computed value stored in its sheet, as Excel does
+    when it saves: openpyxl writes formulas without results, and readers that do not calculate
+    (Protected View, calamine, pandas) would see empty cells; Excel and LibreOffice still
+    recalculate on load. The cells go in through sheet_data (openpyxl's bytes, faster)."""
+
+    def __init__(self, book: Workbook, out, cached: dict[str, dict[str, object]]):
+        super().__init__(book, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True))
+        self._cached = cached
+
+    def write_worksheet(self, ws):  # ExcelWriter.write_worksheet (never a write-only book here), the rows spliced in
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        writer = _SheetWriter(ws, self._cached.get(ws.title))
+        writer.write()
+        ws._rels = writer._rels
+        self._archive.writestr(ws.path[1:], writer.read().replace(_EMPTY_ROWS, writer.rows, 1))
+        self.manifest.append(ws)
+        writer.cleanup()
+
+
+_EMPTY_ROWS = b"<sheetData></sheetData>"
+
+
+class _SheetWriter(WorksheetWriter):
+    """openpyxl's worksheet writer with an empty <sheetData>: its rows are made by sheet_data, at the
+    moment openpyxl would write them (the notes and links they collect are written after them)."""
+
+    def __init__(self, ws, computed: dict[str, object] | None):
+        super().__init__(ws)
+        self.computed, self.rows = computed, b""
+
+    def write_rows(self):
+        if not FAST:
+            return super().write_rows()  # formula results then stored by _with_values
+        xf = self.xf.send(True)
+        with xf.element("sheetData"):
+            pass
+        self.xf.send(None)
+        self.rows = sheet_data(self.ws, self.computed)
+
+    def read(self) -> bytes:
+        data = super().read()
+        return data if FAST or not self.computed else _with_values(data, self.computed)
+
+
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*)><f>([^<]*)</f>(?:<v\s*/>|<v></v>)')
 
 
-class _WriterWithCachedValues(ExcelWriter):
-    """openpyxl's package writer, each formula's computed value stored in its sheet as the sheet goes
-    in, as Excel does when it saves: openpyxl writes formulas without results, and readers that do
-    not calculate (Protected View, calamine, pandas) would see empty cells. Excel and LibreOffice
-    still recalculate on load."""
+def _with_values(data: bytes, computed: dict[str, object]) -> bytes:
+    """Without lxml (openpyxl's own rows): the computed values put into the formula cells written."""
 
-    def __init__(self, book: Workbook, out, cached: dict[str, dict[str, object]]):
-        super().__init__(book, _Package(out))
-        self._cached = cached
+    def value(match: re.Match) -> bytes:
+        found = computed.get(match[1].decode())
+        if found is None:
+            return match[0]
+        if isinstance(found, float) and found.is_integer():
+            found = int(found)
+        return b'<c r="%s"%s><f>%s</f><v>%s</v>' % (match[1], match[2], match[3], str(found).encode())
 
-    def write_worksheet(self, ws):
-        self._archive.values = self._cached.get(ws.title)
-        try:
-            super().write_worksheet(ws)
-        finally:
-            self._archive.values = None
-
-
-class _Package(zipfile.ZipFile):
-    """The zip openpyxl writes into; it adds a worksheet's part from a temporary file, with `write`."""
-
-    values: dict[str, object] | None = None  # the computed values of the sheet being written
-
-    def __init__(self, out):
-        super().__init__(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-
-    def write(self, filename, arcname=None, *args, **kwargs):
-        if not self.values:
-            return super().write(filename, arcname, *args, **kwargs)
-        values = self.values
-        with open(filename, "rb") as part:
-            self.writestr(arcname, _FORMULA_CELL.sub(lambda m: _with_value(m, values), part.read()))
-
-
-def _with_value(match: re.Match, values: dict[str, object]) -> bytes:
-    value = values.get(match[1].decode())
-    if value is None:
-        return match[0]
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return b'<c r="%s"%s><f>%s</f><v>%s</v>' % (match[1], match[2], match[3], str(value).encode())
+    return _FORMULA_CELL.sub(value, data)
 
 
 def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
