@@ -7,7 +7,8 @@ For each N, on the generated files of bench/run.py (cached in --data), the runs 
   (fresh)  `tthc-xl consolidate FOLDER -o master.xlsx`, no master there: written by XlsxWriter;
   (update) the same into a copy of a master a clerk opened and saved again (run.edited_master):
            read, redrawn and saved in place by openpyxl.
-It prints the median wall time of each and the ratio update/fresh run by run (the target: ≤ 1,1).
+It prints the median wall and CPU time of each (CPU: user + system of the command and its workers,
+the steadier figure on a shared machine) and the ratios update/fresh run by run (the target: ≤ 1,1).
 
 `--engines` then times, in process, what an update asks of the engine on that clerk-saved master:
 load it, rewrite every cell of the appendix region (a value and a look: font, fill, border,
@@ -21,17 +22,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import PYTHON, TTHC_XL, edited_master, measure, unit_folder  # noqa: E402
+from run import PYTHON, ROOT, TTHC_XL, edited_master, unit_folder  # noqa: E402
 
 # One process per engine: load, rewrite `rows` × 14 cells from row 9 (value and look), save.
 _ENGINE = r"""
@@ -69,11 +72,23 @@ print(json.dumps({"import": imported - started, "load": loaded - imported, "edit
 """
 
 
+def measure(command: list[str]) -> dict:
+    """Wall seconds and CPU seconds (user + system, the process and the workers it waited for): on a
+    shared machine the CPU time is the steadier figure."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"seconds": wall, "cpu": cpu, "code": done.returncode, "stderr": done.stderr[-2000:]}
+
+
 def bench_update(count: int, runs: int, args, work: Path) -> dict:
     folder = unit_folder(args.data, count, args.seed, args.mix_b)
     fresh, clerk, updated = work / f"fresh-{count}.xlsx", work / f"clerk-{count}.xlsx", work / f"updated-{count}.xlsx"
     edited_master(TTHC_XL + ["consolidate", str(folder), "-o", str(clerk)], clerk)
-    times: dict[str, list[float]] = {"fresh": [], "update": []}
+    times: dict[str, list[dict]] = {"fresh": [], "update": []}
     for run in range(runs):
         fresh.unlink(missing_ok=True)
         shutil.copyfile(clerk, updated)
@@ -81,11 +96,15 @@ def bench_update(count: int, runs: int, args, work: Path) -> dict:
             result = measure(TTHC_XL + ["consolidate", str(folder), "-o", str(target)])
             if result["code"] not in (0, 1) or "Traceback" in result["stderr"]:
                 raise SystemExit(f"{key} failed ({result['code']}):\n{result['stderr']}")
-            times[key].append(result["seconds"])
-        print(f"  N={count} run {run + 1}/{runs}: fresh {times['fresh'][-1]:.2f} s, update {times['update'][-1]:.2f} s", flush=True)
-    summary = {key: statistics.median(values) for key, values in times.items()}
-    summary["ratio"] = statistics.median(u / f for u, f in zip(times["update"], times["fresh"]))
-    summary["all"] = {key: [round(v, 3) for v in values] for key, values in times.items()}
+            times[key].append(result)
+        print(f"  N={count} run {run + 1}/{runs}: " + ", ".join(
+            f"{key} {times[key][-1]['seconds']:.2f} s (CPU {times[key][-1]['cpu']:.2f} s)" for key in times), flush=True)
+    summary: dict = {}
+    for measure_ in ("seconds", "cpu"):
+        for key, results in times.items():
+            summary[f"{key}_{measure_}"] = statistics.median(r[measure_] for r in results)
+        summary[f"ratio_{measure_}"] = statistics.median(u[measure_] / f[measure_] for u, f in zip(times["update"], times["fresh"]))
+    summary["all"] = {key: [(round(r["seconds"], 3), round(r["cpu"], 3)) for r in results] for key, results in times.items()}
     if args.engines:
         summary["engines"] = bench_engines(clerk, count, args, work)
     return summary
@@ -137,9 +156,10 @@ def main() -> None:
             work = Path(temporary) / str(count)
             work.mkdir()
             results.append((count, bench_update(count, args.runs, args, work)))
-    print("\n   N   fresh s  update s  update/fresh")
-    for count, summary in results:
-        print(f"{count:>5}  {summary['fresh']:7.2f}  {summary['update']:8.2f}  {summary['ratio']:12.2f}")
+    print("\n   N   fresh s  update s  update/fresh   fresh CPU s  update CPU s  update/fresh CPU")
+    for count, s in results:
+        print(f"{count:>5}  {s['fresh_seconds']:7.2f}  {s['update_seconds']:8.2f}  {s['ratio_seconds']:12.2f}"
+              f"   {s['fresh_cpu']:11.2f}  {s['update_cpu']:12.2f}  {s['ratio_cpu']:16.2f}")
     print(json.dumps({str(count): summary for count, summary in results}, ensure_ascii=False, indent=1))
 
 
