@@ -236,3 +236,26 @@ def test_the_rows_are_written_as_openpyxl_writes_them(tmp_path, unit_folder):
         for x, y in zip(theirs.worksheets, ours.worksheets):
             expected, found = written(x, False), written(y, True)
             assert found == expected, (path.name, x.title)
+
+
+def test_a_macro_master_keeps_its_macros_and_buttons_through_updates(unit_folder, tmp_path):
+    """The .xlsm master with its buttons (workbook_build), consolidated into twice: the second run
+    opens the first run's check sheet empty; the macros and the buttons' parts come through both."""
+    from tthc_xl.xlsx import workbook_build
+
+    master = workbook_build.build_workbook(tmp_path / "tong-hop.xlsm")
+    with zipfile.ZipFile(master) as package:
+        kept = {n: package.read(n) for n in package.namelist() if n.startswith(("xl/vba", "xl/ctrlProps", "xl/drawings/vmlDrawing"))}
+    assert "xl/vbaProject.bin" in kept
+    reports = Path(shutil.copytree(unit_folder, tmp_path / "bao-cao"))
+    command = ["consolidate", str(reports), "--units", "soc-trang-so-nganh", "--period", PERIOD, "-o", str(master)]
+    assert main(command) == 1
+    first = Path(shutil.copy(master, tmp_path / "lan-1.xlsm"))
+    assert main(command) == 1
+    for path in (first, master):
+        with zipfile.ZipFile(path) as package:
+            assert {n: package.read(n) for n in kept} == kept, path.name
+    ours, theirs = openpyxl.load_workbook(master, keep_vba=True), openpyxl.load_workbook(first, keep_vba=True)
+    assert ours.sheetnames == theirs.sheetnames and "Kiểm tra" in ours.sheetnames
+    for name in theirs.sheetnames:
+        assert_same_sheet(ours[name], theirs[name])
