@@ -195,7 +195,7 @@ def save_atomically(book: Workbook, path: Path, cached: dict[str, dict[str, obje
     def fill(out) -> None:
         buffer = io.BytesIO()
         book.calculation.fullCalcOnLoad = True
-        book.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)  # as Workbook.save
+        book.properties.modified = datetime.datetime.now(tz=datetime.UTC).replace(tzinfo=None)  # as Workbook.save
         _WriterWithCachedValues(book, buffer, cached).save()
         data = buffer.getvalue()
         del buffer
