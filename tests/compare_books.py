@@ -117,33 +117,46 @@ _PROTECTION = ("sheet", "objects", "scenarios", "formatCells", "formatColumns", 
                "pivotTables", "password")
 
 
+def assert_same_sheet(x, y, area: tuple[int, int] | None = None) -> None:
+    """Two openpyxl sheets are the same cell for cell: every cell's value, formula, look, note and
+    link, merges, widths, heights, frozen panes, page setup, protection, charts. With `area`
+    (last row, last column), only the cells, merges, widths and heights inside rows 1..last row and
+    columns 1..last column are compared: the rest of the sheet may hold what a clerk added."""
+    where = x.title
+    if area is None:
+        assert (x.max_row, x.max_column) == (y.max_row, y.max_column), where
+    last_row, last_col = area or (x.max_row, x.max_column)
+    inside = lambda r: r.max_row <= last_row and r.max_col <= last_col  # noqa: E731
+    assert sorted(str(r) for r in x.merged_cells.ranges if inside(r)) == sorted(str(r) for r in y.merged_cells.ranges if inside(r)), where
+    for row in range(1, last_row + 1):
+        for col in range(1, last_col + 1):
+            p, q = x.cell(row, col), y.cell(row, col)
+            at = (where, p.coordinate)
+            assert (p.value, p.data_type if p.value is not None else None) == (q.value, q.data_type if q.value is not None else None), at
+            assert full_look(p) == full_look(q), at
+            assert ((p.comment.text, p.comment.author) if p.comment else None) == ((q.comment.text, q.comment.author) if q.comment else None), at
+            assert _link(p) == _link(q), at
+    widths = lambda s: {c: w for c, w in _dimensions(s.column_dimensions).items() if c <= last_col}  # noqa: E731
+    heights = lambda s: {r: h for r, h in _dimensions(s.row_dimensions).items() if r <= last_row}  # noqa: E731
+    assert widths(x) == widths(y), where
+    assert heights(x) == heights(y), where
+    assert x.freeze_panes == y.freeze_panes, where
+    assert _page(x) == _page(y), where
+    assert [getattr(x.protection, f) for f in _PROTECTION] == [getattr(y.protection, f) for f in _PROTECTION], where
+    assert _charts(x) == _charts(y) and _chart_details(x) == _chart_details(y), where
+
+
 def assert_same_books(ours, theirs) -> None:
     """The two workbooks at these paths are the same master cell for cell: sheets and their order,
-    defined names, every cell's value, formula, cached result (openpyxl data_only and calamine),
-    look, note and link, merges, widths, heights, frozen panes, page setup, protection, charts."""
+    defined names, every sheet as assert_same_sheet compares it, and every cached result (openpyxl
+    data_only and calamine)."""
     a, b = openpyxl.load_workbook(ours), openpyxl.load_workbook(theirs)
     assert a.sheetnames == b.sheetnames
     names = lambda book: {n: d.attr_text for n, d in book.defined_names.items()}  # noqa: E731
     assert names(a) == names(b)
     assert a.calculation.fullCalcOnLoad == b.calculation.fullCalcOnLoad == True  # noqa: E712 - the attribute as written
     for x, y in zip(a.worksheets, b.worksheets):
-        where = x.title
-        assert (x.max_row, x.max_column) == (y.max_row, y.max_column), where
-        assert sorted(str(r) for r in x.merged_cells.ranges) == sorted(str(r) for r in y.merged_cells.ranges), where
-        for row in range(1, x.max_row + 1):
-            for col in range(1, x.max_column + 1):
-                p, q = x.cell(row, col), y.cell(row, col)
-                at = (where, p.coordinate)
-                assert (p.value, p.data_type if p.value is not None else None) == (q.value, q.data_type if q.value is not None else None), at
-                assert full_look(p) == full_look(q), at
-                assert ((p.comment.text, p.comment.author) if p.comment else None) == ((q.comment.text, q.comment.author) if q.comment else None), at
-                assert _link(p) == _link(q), at
-        assert _dimensions(x.column_dimensions) == _dimensions(y.column_dimensions), where
-        assert _dimensions(x.row_dimensions) == _dimensions(y.row_dimensions), where
-        assert x.freeze_panes == y.freeze_panes, where
-        assert _page(x) == _page(y), where
-        assert [getattr(x.protection, f) for f in _PROTECTION] == [getattr(y.protection, f) for f in _PROTECTION], where
-        assert _charts(x) == _charts(y) and _chart_details(x) == _chart_details(y), where
+        assert_same_sheet(x, y)
     a, b = openpyxl.load_workbook(ours, data_only=True), openpyxl.load_workbook(theirs, data_only=True)
     for x, y in zip(a.worksheets, b.worksheets):
         assert [[c.value for c in r] for r in x.iter_rows()] == [[c.value for c in r] for r in y.iter_rows()], x.title
@@ -151,5 +164,3 @@ def assert_same_books(ours, theirs) -> None:
     assert a.sheet_names == b.sheet_names
     for name in a.sheet_names:
         assert a.get_sheet_by_name(name).to_python() == b.get_sheet_by_name(name).to_python(), name
-
-

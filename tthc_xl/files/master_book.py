@@ -24,8 +24,14 @@ def master_table(book, path, layouts: dict[str, Layout], form: str | None = None
     if name is None:
         return None
     # Formula cells read as blank: the figures are not wanted here, and computing them again would
-    # cost more than the rest of the update.
-    values = [["" if cell.value is None or cell.data_type == "f" else cell.value for cell in row] for row in book[name].iter_rows()]
+    # cost more than the rest of the update. The grid from the cells the sheet holds (iter_rows would
+    # make an empty cell object for every blank of the rectangle first).
+    sheet = book[name]
+    width = sheet.max_column  # computed from every cell: once
+    values = [[""] * width for _ in range(sheet.max_row)]
+    for (row, col), cell in sheet._cells.items():
+        if cell.value is not None and cell.data_type != "f":
+            values[row - 1][col - 1] = cell.value
     result = read_grids_tables([Grid(name, values)], Path(path), layouts, form)
     return result.tables[0] if result.tables else None
 

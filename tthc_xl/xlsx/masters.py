@@ -10,6 +10,12 @@ A master whose bytes are still those XlsxWriter wrote (the history remembers the
 they were built from: files.history.as_written) holds nothing of the clerk's: it is written whole
 again, which gives what updating it in place would give (tests/test_rewrite.py) in a fraction of
 the time.
+
+wolfxl 2.0.21 (openpyxl's API over Rust, a modify mode that patches the package) was measured as
+the update engine and not taken: its modify-mode save grows with the square of the cells restyled
+(a 1 000-unit region takes over a minute against openpyxl's 0,3 s), and on a sheet added in that mode
+a hyperlink fails the save and page setup, protection, freezing and print titles raise
+(bench/update_in_place.py --engines).
 """
 
 from __future__ import annotations

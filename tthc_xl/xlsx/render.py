@@ -6,13 +6,19 @@ every run; other sheets and everything outside the region stay as the clerk left
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 import zipfile
 from pathlib import Path
 
 from tthc_xl.files import openpyxl_without_numpy  # noqa: F401 - first: openpyxl without numpy
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl.packaging.relationship import get_rels_path
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.writer.excel import ExcelWriter
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
@@ -26,14 +32,18 @@ from tthc_xl.core.sheet_plan import FORM_LABEL, check_plan, draw, master_plan, r
 from tthc_xl.files.master_book import named_value, read_settings  # noqa: F401 - read_settings: where the CLI found it
 from tthc_xl.files.locking import MasterError  # noqa: F401 - raised here, defined where the CLI can catch it without openpyxl
 from tthc_xl.xlsx.charts import add_chart_sheet
+from tthc_xl.xlsx.sheet_data import FAST, sheet_data
 from tthc_xl.xlsx.sheet_writer import OpenpyxlSheet
 from tthc_xl.xlsx.saving import write_atomically, write_in_chunks
 
 
 def open_or_new(path: Path) -> Workbook:
+    """The master at `path` opened for an update (a new empty workbook if there is none). The check
+    sheet, which every update deletes and draws again, is opened empty rather than parsed: on a large
+    master it holds as many cells and links as the table."""
     if path.exists():
         try:
-            return load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
+            return _load(path, redrawn={CHECK_SHEET})
         except Exception as exc:  # openpyxl raises many kinds for a broken or encrypted file
             raise MasterError(
                 f"Không mở được bảng tổng hợp {path.name} ({type(exc).__name__}): tệp hỏng hoặc có mật khẩu. "
@@ -42,6 +52,26 @@ def open_or_new(path: Path) -> Workbook:
     book = Workbook()
     book.remove(book.active)
     return book
+
+
+_EMPTY_SHEET = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
+
+
+def _load(path: Path, redrawn: set[str]) -> Workbook:
+    """openpyxl's load_workbook, the sheets named in `redrawn` read as empty sheets (kept in their
+    place: the print areas and titles of the others are bound to sheets by position)."""
+    reader = ExcelReader(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
+    try:
+        parts = {part for name, part in _sheet_paths(reader.archive).items() if name in redrawn}
+    except (KeyError, UnicodeDecodeError):  # an unusual package: every sheet parsed, as openpyxl would
+        parts = set()
+    if parts:
+        archive, opened = reader.archive, reader.archive.open
+        archive.open = lambda name, *args, **kwargs: io.BytesIO(_EMPTY_SHEET) if name in parts else opened(name, *args, **kwargs)
+        skipped = {get_rels_path(part) for part in parts}  # its links, notes, drawings
+        reader.valid_files = [name for name in reader.valid_files if name not in skipped]
+    reader.read()
+    return reader.wb
 
 
 def write_settings(book: Workbook, settings: Settings, form: str | None = None) -> None:
@@ -132,12 +162,12 @@ def _clear_region(book: Workbook, sheet) -> None:
         for merged in list(sheet.merged_cells.ranges):
             if merged.min_row <= last_row and merged.min_col <= last_col:
                 sheet.unmerge_cells(str(merged))
-        for row in sheet.iter_rows(min_row=1, max_row=last_row, max_col=last_col):
-            for cell in row:
-                cell.value = None
-                cell.style = "Normal"
-                cell.comment = None
-                cell.hyperlink = None
+        # A cell's value, look, note and link all live on its cell object (openpyxl collects the
+        # notes and links from the cells when it saves): dropping the objects forgets them all, and
+        # the plan draws fresh cells.
+        cells = sheet._cells
+        for key in [key for key in cells if key[0] <= last_row and key[1] <= last_col]:
+            del cells[key]
     sheet.protection.sheet = False
 
 
@@ -165,43 +195,77 @@ def save_atomically(book: Workbook, path: Path, cached: dict[str, dict[str, obje
     def fill(out) -> None:
         buffer = io.BytesIO()
         book.calculation.fullCalcOnLoad = True
-        book.save(buffer)
-        data = with_cached_values(buffer.getvalue(), cached)
+        book.properties.modified = datetime.datetime.now(tz=datetime.UTC).replace(tzinfo=None)  # as Workbook.save
+        _WriterWithCachedValues(book, buffer, cached).save()
+        data = buffer.getvalue()
         del buffer
         write_in_chunks(out, data)
 
     write_atomically(path, fill)
 
 
+class _WriterWithCachedValues(ExcelWriter):
+    """openpyxl's package writer, each formula's computed value stored in its sheet, as Excel does
+    when it saves: openpyxl writes formulas without results, and readers that do not calculate
+    (Protected View, calamine, pandas) would see empty cells; Excel and LibreOffice still
+    recalculate on load. The cells go in through sheet_data (openpyxl's bytes, faster)."""
+
+    def __init__(self, book: Workbook, out, cached: dict[str, dict[str, object]]):
+        super().__init__(book, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True))
+        self._cached = cached
+
+    def write_worksheet(self, ws):  # ExcelWriter.write_worksheet (never a write-only book here), the rows spliced in
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        writer = _SheetWriter(ws, self._cached.get(ws.title))
+        writer.write()
+        ws._rels = writer._rels
+        self._archive.writestr(ws.path[1:], writer.read().replace(_EMPTY_ROWS, writer.rows, 1))
+        self.manifest.append(ws)
+        writer.cleanup()
+
+
+_EMPTY_ROWS = b"<sheetData></sheetData>"
+
+
+class _SheetWriter(WorksheetWriter):
+    """openpyxl's worksheet writer with an empty <sheetData>: its rows are made by sheet_data, at the
+    moment openpyxl would write them (the notes and links they collect are written after them)."""
+
+    def __init__(self, ws, computed: dict[str, object] | None):
+        super().__init__(ws)
+        self.computed, self.rows = computed, b""
+
+    def write_rows(self):
+        if not FAST:
+            return super().write_rows()  # formula results then stored by _with_values
+        xf = self.xf.send(True)
+        with xf.element("sheetData"):
+            pass
+        self.xf.send(None)
+        self.rows = sheet_data(self.ws, self.computed)
+
+    def read(self) -> bytes:
+        data = super().read()
+        return data if FAST or not self.computed else _with_values(data, self.computed)
+
+
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*)><f>([^<]*)</f>(?:<v\s*/>|<v></v>)')
 
 
-def with_cached_values(data: bytes, cached: dict[str, dict[str, object]]) -> bytes:
-    """Store each formula's computed value in the file, as Excel does when it saves.
+def _with_values(data: bytes, computed: dict[str, object]) -> bytes:
+    """Without lxml (openpyxl's own rows): the computed values put into the formula cells written."""
 
-    openpyxl writes formulas without results; readers that do not calculate (Protected View,
-    calamine, pandas) would see empty cells. Excel and LibreOffice still recalculate on load.
-    """
-    source = zipfile.ZipFile(io.BytesIO(data))
-    paths = _sheet_paths(source)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            content = source.read(item.filename)
-            values = next((cached[name] for name, p in paths.items() if p == item.filename and name in cached), None)
-            if values:
-                content = _FORMULA_CELL.sub(lambda m: _with_value(m, values), content)
-            target.writestr(item, content)
-    return out.getvalue()
+    def value(match: re.Match) -> bytes:
+        found = computed.get(match[1].decode())
+        if found is None:
+            return match[0]
+        if isinstance(found, float) and found.is_integer():
+            found = int(found)
+        return b'<c r="%s"%s><f>%s</f><v>%s</v>' % (match[1], match[2], match[3], str(found).encode())
 
-
-def _with_value(match: re.Match, values: dict[str, object]) -> bytes:
-    value = values.get(match[1].decode())
-    if value is None:
-        return match[0]
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return b'<c r="%s"%s><f>%s</f><v>%s</v>' % (match[1], match[2], match[3], str(value).encode())
+    return _FORMULA_CELL.sub(value, data)
 
 
 def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:

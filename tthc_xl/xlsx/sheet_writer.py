@@ -95,6 +95,12 @@ class OpenpyxlSheet:
         self.book, self.sheet = book, sheet
         self._styles = _Styles()
 
+    def _cell_at(self, row: int, col: int):
+        """The cell at (row, col), made if there is none: most are there already (written, then
+        styled), and a dictionary look-up costs a fraction of `sheet.cell`."""
+        cell = self.sheet._cells.get((row, col))
+        return cell if cell is not None else self.sheet.cell(row, col)
+
     def write(self, row: int, col: int, values: list[list]) -> None:
         cell_at = self.sheet.cell
         for i, line in enumerate(values):
@@ -119,7 +125,7 @@ class OpenpyxlSheet:
     def style(self, looks: dict[tuple[int, int], Look], painted: set[tuple[int, int]], loose_fonts: bool = False) -> None:
         """A plan shares one Look object among the cells that look alike: keyed by its id (the
         looks stay alive in `looks`), a cell costs no hashing of its look."""
-        cell_at, apply = self.sheet.cell, self._styles.apply
+        cell_at, apply = self._cell_at, self._styles.apply
         assigns: dict[int, tuple] = {}
         for (row, col), look in looks.items():
             known = assigns.get(id(look))
@@ -130,7 +136,7 @@ class OpenpyxlSheet:
     def paint(self, fills: dict[tuple[int, int], str | None]) -> None:
         for (row, col), colour in fills.items():
             fill = fill_of(colour)
-            self._styles.apply(self.sheet.cell(row, col), ("fill", colour), lambda cell: setattr(cell, "fill", fill))
+            self._styles.apply(self._cell_at(row, col), ("fill", colour), lambda cell: setattr(cell, "fill", fill))
 
     def note(self, ref: str, text: str) -> None:
         comment = Comment(text, "tthc-xl")
