@@ -164,7 +164,9 @@ def _list_folder(folder: Path, real: str, parts: tuple[str, ...], recursive: boo
         with os.scandir(folder) as listing:
             entries = list(listing)
     except OSError:
-        return  # an unreadable folder lists nothing, as os.walk
+        if not parts:
+            raise  # a folder named on the command line that cannot be listed: the run is refused, not empty
+        return  # an unreadable subfolder lists nothing, as os.walk
     for entry in entries:
         name = entry.name
         try:
