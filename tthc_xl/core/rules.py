@@ -26,7 +26,6 @@ from tthc_xl.core.model import (
 from tthc_xl.core.units import name_key
 
 PERCENT_TOLERANCE = 0.01
-_name_key = lru_cache(maxsize=1 << 16)(name_key)  # a unit name is keyed again in every table it is in
 
 
 BUILT_IN = "tthc-xl"
@@ -49,18 +48,35 @@ def check_table(table: Table, aggregates_only: bool = False, known: Mapping[str,
     return [finding(table, v) for v in violations(table, aggregates_only, known)]
 
 
+def check_unit_table(table: Table) -> tuple[list[Finding], dict[str, dict[int, Known]]]:
+    """check_table(table, aggregates_only=True) and known_from_total(table) of a unit's table, its rows screened once."""
+    rows = table.rows
+    if all(r.kind == UNIT for r in rows):  # no total, group or percentage row: no aggregate to check, no total to learn from
+        return [], {}
+    screened = _rules_of(tuple(table.layout.rules))
+    failing = [i for i, r in enumerate(rows) if r.kind == UNIT and _row_needs_check(r, screened)]
+    found = _violations(table, True, None, failing)
+    return [finding(table, v) for v in found], _known_from_total(table, failing)
+
+
 def violations(table: Table, aggregates_only: bool = False, known: Mapping[str, Mapping[int, Known]] | None = None) -> list[Violation]:
     """check_table's findings as data."""
+    screened = _rules_of(tuple(table.layout.rules))
+    return _violations(table, aggregates_only, known, [i for i, r in enumerate(table.rows) if r.kind == UNIT and _row_needs_check(r, screened)])
+
+
+def _violations(table: Table, aggregates_only: bool, known: Mapping[str, Mapping[int, Known]] | None, failing: list[int]) -> list[Violation]:
+    """violations, given the unit rows that fail the screening."""
     found: list[Violation] = []
     layout = table.layout
     rows = table.rows
     units = [i for i, r in enumerate(rows) if r.kind == UNIT]
-    screened = _rules_of(tuple(layout.rules))
-    failing = [i for i in units if _row_needs_check(rows[i], screened)]
     pins = {**_known_from_total(table, failing), **(known or {})}
     repaired: dict[int, dict[int, float]] = {}  # unit rows a known value repairs: what the sums should add
     for i in failing:
         row = rows[i]
+        if aggregates_only and row.unit not in pins:
+            continue  # its own findings are not wanted here, and no known value repairs it for the sums
         row_found = row_violations(table, i, pins.get(row.unit))
         if not aggregates_only:
             found += row_found
@@ -77,10 +93,11 @@ def violations(table: Table, aggregates_only: bool = False, known: Mapping[str, 
         if not aggregates_only:
             found += _bad_cells(table, i, Location())
         found += _sums(table, i, units, TOTAL_SUM, repaired)
-    totals = table.rows_of(TOTAL)
-    base = totals[0].values() if totals else column_sums([rows[i] for i in units], layout)
-    for i, row in enumerate(rows):
-        if row.kind == PERCENT:
+    shares = [i for i, row in enumerate(rows) if row.kind == PERCENT]
+    if shares:
+        totals = table.rows_of(TOTAL)
+        base = totals[0].values() if totals else column_sums([rows[i] for i in units], layout)
+        for i in shares:
             found += _shares(table, i, base)
     if known and not aggregates_only:
         found += _disagreements(table, units, known)
@@ -246,10 +263,39 @@ def known_from_record(record, layout: Layout) -> dict[str, dict[int, Known]]:
     return found
 
 
+def rows_to_check(rows: list[tuple[str, Mapping]], layout: Layout, known: Mapping[str, Mapping[int, Known]] | None = None) -> list[int]:
+    """Of unit rows given as (unit, cells by column; a cell has `.value`), the indexes of those check_table could find
+    anything in: a row that fails the screening, a row whose unit has another row, a row whose carried-over figure
+    differs from the one known. Every other row is consistent, alone and with the others: the table of just these
+    rows (in their order) has every finding of the table of all of them, and no other."""
+    screened = _rules_of(tuple(layout.rules))
+    keys: dict[str, int] = {}
+    for unit, _ in rows:
+        key = name_key(unit)
+        keys[key] = keys.get(key, 0) + 1
+    chosen = []
+    for i, (unit, cells) in enumerate(rows):
+        pinned = known.get(unit) if known else None
+        if (
+            _cells_need_check(cells, screened)
+            or keys[name_key(unit)] > 1
+            or pinned and any(
+                k.origin in CARRIED_ORIGINS and (cell := cells.get(n)) is not None and cell.value is not None and cell.value != k.value
+                for n, k in pinned.items()
+            )
+        ):
+            chosen.append(i)
+    return chosen
+
+
 def _row_needs_check(row: Row, rules: tuple[tuple[Rule, frozenset[int]], ...]) -> bool:
     """A cell that is not a whole count ≥ 0, or a broken rule."""
+    return _cells_need_check(row.cells, rules)
+
+
+def _cells_need_check(cells: Mapping, rules: tuple[tuple[Rule, frozenset[int]], ...]) -> bool:
     values = {}
-    for n, cell in row.cells.items():
+    for n, cell in cells.items():
         value = cell.value
         if value is None or value < 0 or value != int(value):
             return True
@@ -304,7 +350,7 @@ def _duplicates(table: Table, units: list[int]) -> list[Violation]:
     seen: dict[str, int] = {}
     found = []
     for i in units:
-        key = _name_key(table.rows[i].unit)
+        key = name_key(table.rows[i].unit)
         if key in seen:
             found.append(SecondRow(DUPLICATE, i, None, ERROR, ((i, None),), first=seen[key]))
         else:

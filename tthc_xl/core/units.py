@@ -40,12 +40,35 @@ def _abbreviations() -> tuple[tuple[str, str], ...]:
     return tuple((f" {short} ", f" {full} ") for short, full in sorted(pairs, key=lambda pair: -len(pair[0])))
 
 
+@lru_cache(maxsize=1)
+def _abbreviations_by_word() -> dict[str, tuple[int, ...]]:
+    """The positions in _abbreviations() of the abbreviations that start with each word."""
+    starting: dict[str, list[int]] = {}
+    for i, (short, _) in enumerate(_abbreviations()):
+        starting.setdefault(short.split()[0], []).append(i)
+    return {word: tuple(found) for word, found in starting.items()}
+
+
+@lru_cache(maxsize=1 << 16)  # a unit name comes back in the unit list, in its file and in the master
 def name_key(name: str) -> str:
-    """The form two spellings of one unit share."""
+    """The form two spellings of one unit share.
+
+    The abbreviations are expanded one after the other, longest first; only those whose first word is in
+    the name are tried (another cannot occur in it), again after an expansion brings in new words."""
     words = f" {fold(name)} "
-    for short, full in _abbreviations():
-        words = words.replace(short, full)
-    return " ".join(w for w in words.split() if w not in _FILLER)
+    abbreviations, starting = _abbreviations(), _abbreviations_by_word()
+    tried = -1
+    while True:
+        candidates = sorted({i for w in words.split() for i in starting.get(w, ()) if i > tried})
+        for i in candidates:
+            short, full = abbreviations[i]
+            tried = i
+            expanded = words.replace(short, full)
+            if expanded != words:
+                words = expanded
+                break  # new words: the abbreviations after this one are sought again
+        else:
+            return " ".join(w for w in words.split() if w not in _FILLER)
 
 
 @dataclass
