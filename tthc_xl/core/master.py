@@ -259,15 +259,17 @@ def fill(master: Master, reported: dict[str, Row], mark_not_sent: bool = True, o
         else:
             cells = row.cells
             origin = origins.get(mrow.label) if origins else None
+            file, sheet = origin or (None, None)
             for n in columns:
                 cell = cells.get(n)
                 if cell is None:
                     slots[n] = Slot(None, None, INPUT)
                 else:
-                    source = Source(origin[0], origin[1], cell.ref) if origin else cell.source
-                    slots[n] = Slot(cell.value, None, INPUT, source, cell.raw)
+                    slots[n] = Slot(cell.value, None, INPUT, Source(file, sheet, cell.ref) if origin else cell.source, cell.raw)
         for total, parts in derived.items():
-            computed = sum(slots[p].value or 0 for p in parts)  # the parts are inputs, never derived themselves
+            computed = 0
+            for p in parts:  # inputs, never derived themselves
+                computed += slots[p].value or 0
             slot = slots[total]
             # A unit's own total that disagrees with its parts is kept as reported, and flagged:
             # the master never silently replaces what a unit wrote.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tthc_xl.core.layouts import templates_dir
 from tthc_xl.core.errors import ClerkError
-from tthc_xl.core.text import fold
+from tthc_xl.core.text import fold, fold_text
 
 _FILLER = {"va"}
 
@@ -40,35 +40,15 @@ def _abbreviations() -> tuple[tuple[str, str], ...]:
     return tuple((f" {short} ", f" {full} ") for short, full in sorted(pairs, key=lambda pair: -len(pair[0])))
 
 
-@lru_cache(maxsize=1)
-def _abbreviations_by_word() -> dict[str, tuple[int, ...]]:
-    """The positions in _abbreviations() of the abbreviations that start with each word."""
-    starting: dict[str, list[int]] = {}
-    for i, (short, _) in enumerate(_abbreviations()):
-        starting.setdefault(short.split()[0], []).append(i)
-    return {word: tuple(found) for word, found in starting.items()}
-
-
 @lru_cache(maxsize=1 << 16)  # a unit name comes back in the unit list, in its file and in the master
 def name_key(name: str) -> str:
-    """The form two spellings of one unit share.
-
-    The abbreviations are expanded one after the other, longest first; only those whose first word is in
-    the name are tried (another cannot occur in it), again after an expansion brings in new words."""
-    words = f" {fold(name)} "
-    abbreviations, starting = _abbreviations(), _abbreviations_by_word()
-    tried = -1
-    while True:
-        candidates = sorted({i for w in words.split() for i in starting.get(w, ()) if i > tried})
-        for i in candidates:
-            short, full = abbreviations[i]
-            tried = i
-            expanded = words.replace(short, full)
-            if expanded != words:
-                words = expanded
-                break  # new words: the abbreviations after this one are sought again
-        else:
-            return " ".join(w for w in words.split() if w not in _FILLER)
+    """The form two spellings of one unit share."""
+    words = f" {fold_text(name) if isinstance(name, str) else fold(name)} "  # kept here: not in fold's cache too
+    for short, full in _abbreviations():
+        words = words.replace(short, full)
+    if "  " not in words and not any(f" {filler} " in words for filler in _FILLER):
+        return words[1:-1]  # single spaces between the words and around them: the words as they are
+    return " ".join(w for w in words.split() if w not in _FILLER)
 
 
 @dataclass
