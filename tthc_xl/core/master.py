@@ -279,10 +279,11 @@ def fill(master: Master, reported: dict[str, Row], mark_not_sent: bool = True, o
     for mrow in master.rows:
         if mrow.kind in (GROUP, TOTAL):
             members = [by_row[r].slots for r in mrow.members]
+            formula = _sum_formula(mrow.members)
             for n in columns:
                 # Only numbers count ("chưa gửi" does not); a sum of the numbers alone is the same sum.
                 value = sum([v for slots in members if isinstance(v := slots[n].value, (int, float))])
-                mrow.slots[n] = Slot(value, _sum_formula(_letter(n), mrow.members), SUM)
+                mrow.slots[n] = Slot(value, formula.format(_letter(n)), SUM)
     if not master.rows_of(TOTAL):
         return
     total = master.total_row
@@ -313,12 +314,13 @@ def _letter(n: int) -> str:
     return column_letters(n - 1)
 
 
-def _sum_formula(letter: str, members: list[int]) -> str:
+def _sum_formula(members: list[int]) -> str:
+    """The formula adding up the sheet rows `members` of a column, its letters left as {0}."""
     if not members:
         return "=0"
     if members == list(range(members[0], members[-1] + 1)):
-        return f"=SUM({letter}{members[0]}:{letter}{members[-1]})"
-    return "=" + "+".join(f"{letter}{r}" for r in members)
+        return f"=SUM({{0}}{members[0]}:{{0}}{members[-1]})"
+    return "=" + "+".join(f"{{0}}{r}" for r in members)
 
 
 def build_master(

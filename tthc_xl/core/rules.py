@@ -269,16 +269,16 @@ def rows_to_check(rows: list[tuple[str, Mapping]], layout: Layout, known: Mappin
     differs from the one known. Every other row is consistent, alone and with the others: the table of just these
     rows (in their order) has every finding of the table of all of them, and no other."""
     screened = _rules_of(layout.rules)
-    keys: dict[str, int] = {}
-    for unit, _ in rows:
-        key = name_key(unit)
-        keys[key] = keys.get(key, 0) + 1
+    keys = [name_key(unit) for unit, _ in rows]
+    count: dict[str, int] = {}
+    for key in keys:
+        count[key] = count.get(key, 0) + 1
     chosen = []
     for i, (unit, cells) in enumerate(rows):
         pinned = known.get(unit) if known else None
         if (
             _cells_need_check(cells, screened)
-            or keys[name_key(unit)] > 1
+            or count[keys[i]] > 1
             or pinned and any(
                 k.origin in CARRIED_ORIGINS and (cell := cells.get(n)) is not None and cell.value is not None and cell.value != k.value
                 for n, k in pinned.items()

@@ -251,7 +251,7 @@ def _consolidate_results(results, layouts, form, units, settings, previous, outp
         for table in result.tables:
             entry = SourceFile(result.file, table.sheet)
             outcome.sources.append(entry)
-            if table.layout.signature != layout.signature:
+            if table.layout is not layout and table.layout.signature != layout.signature:
                 entry.status, entry.error = FAILED, _other_layout(result.file, table, layout)
                 continue
             aggregates, from_total = check_unit_table(table)  # its unit rows are checked in the master
