@@ -23,15 +23,40 @@ TITLE_ROWS = 3  # "PHỤ LỤC I", the title with the period, "(Ban hành kèm t
 INPUT, DERIVED, SUM, RATIO, LABEL = "input", "derived", "sum", "ratio", "label"
 
 
-@dataclass(slots=True)  # one per cell of the table
 class Slot:
-    """One cell of the table: its value (computed in Python) and its formula, if any."""
+    """One cell of the table: its value (computed in Python) and its formula, if any; for a unit's
+    figure, where it came from (`source`) and what the unit wrote (`raw`, as written).
 
-    value: object
-    formula: str | None = None
-    role: str = LABEL
-    source: Source | None = None
-    raw: object = None  # what the unit wrote, as written
+    A master of 20 000 units has 240 000 of them: a figure's source may be given as its row's
+    (file, sheet), shared by the row, and the cell's address; the Source is made when asked for."""
+
+    __slots__ = ("value", "formula", "role", "raw", "_source", "_origin", "_ref")
+
+    def __init__(self, value: object, formula: str | None = None, role: str = LABEL, source: Source | None = None, raw: object = None,
+                 origin: tuple[str, str] | None = None, ref: str = ""):
+        self.value, self.formula, self.role, self.raw = value, formula, role, raw
+        self._source, self._origin, self._ref = source, origin, ref
+
+    @property
+    def source(self) -> Source | None:
+        if self._origin is not None:
+            self._source, self._origin = Source(self._origin[0], self._origin[1], self._ref), None
+        return self._source
+
+    @source.setter
+    def source(self, source: Source | None) -> None:
+        self._source, self._origin = source, None
+
+    def _fields(self) -> tuple:
+        return self.value, self.formula, self.role, self.source, self.raw
+
+    def __eq__(self, other):
+        return self._fields() == other._fields() if other.__class__ is self.__class__ else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, as a dataclass
+
+    def __repr__(self) -> str:
+        return "Slot(value={!r}, formula={!r}, role={!r}, source={!r}, raw={!r})".format(*self._fields())
 
 
 @dataclass(slots=True)  # one per unit of the master
@@ -259,13 +284,14 @@ def fill(master: Master, reported: dict[str, Row], mark_not_sent: bool = True, o
         else:
             cells = row.cells
             origin = origins.get(mrow.label) if origins else None
-            file, sheet = origin or (None, None)
             for n in columns:
                 cell = cells.get(n)
                 if cell is None:
                     slots[n] = Slot(None, None, INPUT)
+                elif origin is None:
+                    slots[n] = Slot(cell.value, None, INPUT, cell.source, cell.raw)
                 else:
-                    slots[n] = Slot(cell.value, None, INPUT, Source(file, sheet, cell.ref) if origin else cell.source, cell.raw)
+                    slots[n] = Slot(cell.value, None, INPUT, None, cell.raw, origin, cell.ref)
         for total, parts in derived.items():
             computed = 0
             for p in parts:  # inputs, never derived themselves
@@ -274,7 +300,7 @@ def fill(master: Master, reported: dict[str, Row], mark_not_sent: bool = True, o
             # A unit's own total that disagrees with its parts is kept as reported, and flagged:
             # the master never silently replaces what a unit wrote.
             if row is None or slot.value is None or slot.value == computed:
-                slots[total] = Slot(computed if row else None, formulas[total].format(mrow.row), DERIVED, slot.source)
+                slots[total] = Slot(computed if row else None, formulas[total].format(mrow.row), DERIVED, slot._source, None, slot._origin, slot._ref)
     by_row = {r.row: r for r in master.rows}
     for mrow in master.rows:
         if mrow.kind in (GROUP, TOTAL):

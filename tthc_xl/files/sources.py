@@ -235,41 +235,44 @@ def _consolidate_results(results, layouts, form, units, settings, previous, outp
     if layout is None:
         layout = next(iter(layouts.values()))
     outcome = Consolidation(master=None)  # type: ignore[arg-type]
+    notes, findings, sources = outcome.notes, outcome.findings, outcome.sources
     reported: dict[str, Row] = {}
     origins: dict[str, tuple[str, str]] = {}  # the file and sheet of each reported row
-    found_units: list[Unit] = []
+    found: list[str] = []  # without a unit list: the units found, in file order
     known = known_from_previous(previous, layout) if previous is not None else known_from_record(history, layout) if history else {}
     for index in range(len(results)):
         result = results[index]
         if consume:
             results[index] = None  # what the master needs of it is kept below
-        outcome.notes += result.notes
-        outcome.findings += result.findings
+        notes += result.notes
+        findings += result.findings
         if result.error:
-            outcome.sources.append(SourceFile(result.file, status=FAILED, error=result.error))
+            sources.append(SourceFile(result.file, status=FAILED, error=result.error))
             continue
         for table in result.tables:
             entry = SourceFile(result.file, table.sheet)
-            outcome.sources.append(entry)
+            sources.append(entry)
             if table.layout is not layout and table.layout.signature != layout.signature:
                 entry.status, entry.error = FAILED, _other_layout(result.file, table, layout)
                 continue
             aggregates, from_total = check_unit_table(table)  # its unit rows are checked in the master
-            outcome.findings += aggregates
-            outcome.findings += hidden_row_findings(table)
+            findings += aggregates
+            findings += hidden_row_findings(table)
             names = []
-            for row in table.rows_of(UNIT):
-                name = _accept(row, table, units, reported, origins, outcome.findings)
+            for row in table.rows:
+                if row.kind != UNIT:
+                    continue
+                name = _accept(row, table, units, reported, origins, findings)
                 if name:
                     names.append(name)
                     if row.unit in from_total:
                         known[name] = {**known.get(name, {}), **from_total[row.unit]}
-                    if units is None:
-                        found_units.append(Unit(name))
+            if units is None:
+                found += names
             entry.unit = names[0] if len(names) == 1 else ""
     if consume:
         results.clear()
-    groups = _grouped(units.units if units else found_units)  # no UnitList of the units found: no name is matched against it
+    groups = _groups(units) if units else [("", found)] if found else []  # the units found are in one group
     master = build_master(layout, settings or Settings(), groups, reported, known=known, origins=origins)
     del reported
     for finding in master.findings:
@@ -357,12 +360,8 @@ def _other_layout(file: str, table: Table, layout: Layout) -> str:
 
 
 def _groups(units: UnitList) -> list[tuple[str, list[str]]]:
-    return _grouped(units.units)
-
-
-def _grouped(units: list[Unit]) -> list[tuple[str, list[str]]]:
     groups: dict[str, list[str]] = {}
-    for unit in units:
+    for unit in units.units:
         groups.setdefault(unit.group, []).append(unit.name)
     return list(groups.items())
 
