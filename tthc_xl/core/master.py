@@ -269,6 +269,7 @@ def fill(master: Master, reported: dict[str, Row], mark_not_sent: bool = True, o
     derived = derived_rules(layout)
     columns = layout.count_columns
     formulas = {total: "=" + "+".join(f"{_letter(p)}{{0}}" for p in parts) for total, parts in derived.items()}  # "=D{0}+E{0}"
+    addresses: dict[str, str] = {}
     for mrow in master.rows:
         if mrow.kind != UNIT:
             continue
@@ -290,8 +291,8 @@ def fill(master: Master, reported: dict[str, Row], mark_not_sent: bool = True, o
                     slots[n] = Slot(None, None, INPUT)
                 elif origin is None:
                     slots[n] = Slot(cell.value, None, INPUT, cell.source, cell.raw)
-                else:
-                    slots[n] = Slot(cell.value, None, INPUT, None, cell.raw, origin, cell.ref)
+                else:  # "C3" of every unit file is kept once
+                    slots[n] = Slot(cell.value, None, INPUT, None, cell.raw, origin, addresses.setdefault(cell.ref, cell.ref))
         for total, parts in derived.items():
             computed = 0
             for p in parts:  # inputs, never derived themselves
