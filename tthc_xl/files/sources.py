@@ -120,7 +120,7 @@ def consolidate(
 ) -> Consolidation:
     """Read every source, put each unit's row in its place, build and check the master."""
     results = read_sources(unit_files(sources, output), layouts, form, units)
-    return consolidate_results(results, layouts, form, units, settings, previous, output)
+    return consolidate_results(results, layouts, form, units, settings, previous, output, consume=True)
 
 
 def expand_sources(sources, recursive: bool = False) -> list[Path]:
