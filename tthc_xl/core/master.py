@@ -308,8 +308,11 @@ def fill(master: Master, reported: dict[str, Row], mark_not_sent: bool = True, o
             members = [by_row[r].slots for r in mrow.members]
             formula = _sum_formula(mrow.members)
             for n in columns:
-                # Only numbers count ("chưa gửi" does not); a sum of the numbers alone is the same sum.
-                value = sum([v for slots in members if isinstance(v := slots[n].value, (int, float))])
+                values = [slots[n].value for slots in members]
+                try:
+                    value = sum(values)  # the values are numbers (int, float), or None and "chưa gửi", which sum refuses
+                except TypeError:  # only the numbers count; a sum of the numbers alone is the same sum
+                    value = sum([v for v in values if isinstance(v, (int, float))])
                 mrow.slots[n] = Slot(value, formula.format(_letter(n)), SUM)
     if not master.rows_of(TOTAL):
         return
