@@ -238,3 +238,19 @@ def test_the_error_counts_agree_in_the_master_the_json_and_the_summary(tmp_path,
     assert check["A1"].value.startswith(f"KẾT QUẢ KIỂM TRA: {errors} lỗi, {warnings} cảnh báo, {len(data['missing'])} đơn vị")
     rules = sorted((f["rule"], f["unit"]) for f in data["findings"])
     assert ("trùng đơn vị", "Sở Tư pháp") in rules and any(unit == "Sở Nội vụ" for _, unit in rules)
+
+
+def test_totals_add_up_the_units_that_reported_and_skip_those_that_did_not():
+    reported = {"Sở Tư pháp": _row("Sở Tư pháp", _consistent(2)), "Sở Y tế": _row("Sở Y tế", {**_consistent(), 7: None}, {7: "abc"}),
+                "UBND xã A": _row("UBND xã A", {n: v + 0.5 if n == 14 else v for n, v in _consistent().items()})}
+    groups = [("Sở, ngành", ["Sở Tư pháp", "Sở Y tế", "Sở Nội vụ"]), ("UBND cấp xã", ["UBND xã A", "UBND xã B"])]
+    master = build_master(MAU_A, Settings(), groups, reported)
+    assert master.missing == ["Sở Nội vụ", "UBND xã B"]
+    assert master.unit_row("Sở Nội vụ").slots[3].value == "chưa gửi"
+    departments, communes = master.rows_of("group")
+    assert departments.slots[3].value == 3 * 120 and departments.slots[3].formula == "=SUM(C10:C12)"
+    assert departments.slots[7].value == 2 * 50 + 0  # the unreadable (7) counts 0, the unit not sent nothing
+    assert communes.slots[14].value == 12.5 and communes.slots[14].formula == "=SUM(N14:N15)"
+    total = master.total_row
+    assert total.slots[3].value == 4 * 120 and total.slots[3].formula == "=C9+C13"
+    assert total.slots[14].value == 2 * 12 + 12 + 12.5
