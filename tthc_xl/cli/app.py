@@ -221,9 +221,9 @@ def cmd_consolidate(args) -> int:
             file=sys.stderr,
         )
         return EXIT_UNUSABLE
+    # Handed over: each file's tables are let go as the master takes what it needs of them.
     outcome = consolidate_results(results, layouts, form, units, _settings(args, settings).with_identity(), previous,
-                                  output=str(output), history=before)
-    del results  # the tables read are in the master now: their memory is the writer's
+                                  output=str(output), history=before, consume=True)
     if note:
         outcome.notes.insert(0, note)
     outcome.notes += skipped_subfolders_note(args.sources, args.recursive)

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from tthc_xl.core.contract import MASTER_SHEET, NOT_SENT
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.model import GROUP, PERCENT, TOTAL, UNIT, Cell, Finding, Known, Row, Source, Table
-from tthc_xl.core.a1 import column_letters
-from tthc_xl.core.rules import check_table
+from tthc_xl.core.a1 import column_letters, parse_ref
+from tthc_xl.core.rules import check_table, rows_to_check
 
+_A1 = re.compile(r"([A-Z]+)([0-9]+)")
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 TITLE_ROWS = 3  # "PHỤ LỤC I", the title with the period, "(Ban hành kèm theo …)"
 
@@ -22,18 +23,43 @@ TITLE_ROWS = 3  # "PHỤ LỤC I", the title with the period, "(Ban hành kèm t
 INPUT, DERIVED, SUM, RATIO, LABEL = "input", "derived", "sum", "ratio", "label"
 
 
-@dataclass(slots=True)  # one per cell of the table
 class Slot:
-    """One cell of the table: its value (computed in Python) and its formula, if any."""
+    """One cell of the table: its value (computed in Python) and its formula, if any; for a unit's
+    figure, where it came from (`source`) and what the unit wrote (`raw`, as written).
 
-    value: object
-    formula: str | None = None
-    role: str = LABEL
-    source: Source | None = None
-    raw: object = None  # what the unit wrote, as written
+    A master of 20 000 units has 240 000 of them: a figure's source may be given as its row's
+    (file, sheet), shared by the row, and the cell's address; the Source is made when asked for."""
+
+    __slots__ = ("value", "formula", "role", "raw", "_source", "_origin", "_ref")
+
+    def __init__(self, value: object, formula: str | None = None, role: str = LABEL, source: Source | None = None, raw: object = None,
+                 origin: tuple[str, str] | None = None, ref: str = ""):
+        self.value, self.formula, self.role, self.raw = value, formula, role, raw
+        self._source, self._origin, self._ref = source, origin, ref
+
+    @property
+    def source(self) -> Source | None:
+        if self._origin is not None:
+            self._source, self._origin = Source(self._origin[0], self._origin[1], self._ref), None
+        return self._source
+
+    @source.setter
+    def source(self, source: Source | None) -> None:
+        self._source, self._origin = source, None
+
+    def _fields(self) -> tuple:
+        return self.value, self.formula, self.role, self.source, self.raw
+
+    def __eq__(self, other):
+        return self._fields() == other._fields() if other.__class__ is self.__class__ else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, as a dataclass
+
+    def __repr__(self) -> str:
+        return "Slot(value={!r}, formula={!r}, role={!r}, source={!r}, raw={!r})".format(*self._fields())
 
 
-@dataclass
+@dataclass(slots=True)  # one per unit of the master
 class MasterRow:
     kind: str
     label: str
@@ -140,11 +166,13 @@ class Master:
     def group_totals(self) -> dict[str, dict[int, float]]:
         return {g.label: {n: s.value for n, s in g.slots.items()} for g in self.rows_of(GROUP)}
 
-    def table(self) -> Table:
-        """The master as the checker sees it: unit rows with master addresses and their sources."""
+    def table(self, only: list[MasterRow] | None = None) -> Table:
+        """The master as the checker sees it: unit rows with master addresses and their sources.
+
+        `only`: just these reported unit rows, in their order (those `rules.rows_to_check` picks)."""
         rows = []
         label = _letter(self.label_col)
-        for mrow in self.rows:
+        for mrow in self.rows if only is None else only:
             if mrow.kind != UNIT or not mrow.reported:
                 continue
             cells = {n: Cell(f"{_letter(n)}{mrow.row}", s.value, s.raw, s.source) for n, s in mrow.slots.items()}
@@ -230,42 +258,62 @@ def plan_rows(layout: Layout, groups: list[tuple[str, list[str]]], first_row: in
     return rows
 
 
-def fill(master: Master, reported: dict[str, Row], mark_not_sent: bool = True) -> None:
+def fill(master: Master, reported: dict[str, Row], mark_not_sent: bool = True, origins: dict[str, tuple[str, str]] | None = None) -> None:
     """Put each unit's reported figures in its row, then formulas and computed values everywhere.
 
     A unit not in `reported` shows "chưa gửi" (`mark_not_sent`, a master) or blank inputs under
-    its formulas (a blank sheet for the unit to fill)."""
+    its formulas (a blank sheet for the unit to fill). `origins`: by unit, the (file, sheet) its row
+    was read from; each of its cells' source is then that file and sheet at the cell's address
+    (else the cell's own `source`)."""
     layout = master.layout
     derived = derived_rules(layout)
-    for mrow in master.rows_of(UNIT):
+    columns = layout.count_columns
+    formulas = {total: "=" + "+".join(f"{_letter(p)}{{0}}" for p in parts) for total, parts in derived.items()}  # "=D{0}+E{0}"
+    addresses: dict[str, str] = {}
+    for mrow in master.rows:
+        if mrow.kind != UNIT:
+            continue
         row = reported.get(mrow.label)
         mrow.reported = row is not None
         if row is None and mark_not_sent:
             _fill_not_sent(mrow, layout, derived)
             continue
-        values: dict[int, float] = {}
-        for n in layout.count_columns:
-            cell = row.cells.get(n) if row else None
-            source = cell.source if cell else None
-            value = cell.value if cell else None
-            raw = cell.raw if cell is not None else None
-            values[n] = value or 0
-            mrow.slots[n] = Slot(value if row else None, None, INPUT, source, raw)
+        slots = mrow.slots
+        if row is None:
+            for n in columns:
+                slots[n] = Slot(None, None, INPUT)
+        else:
+            cells = row.cells
+            origin = origins.get(mrow.label) if origins else None
+            for n in columns:
+                cell = cells.get(n)
+                if cell is None:
+                    slots[n] = Slot(None, None, INPUT)
+                elif origin is None:
+                    slots[n] = Slot(cell.value, None, INPUT, cell.source, cell.raw)
+                else:  # "C3" of every unit file is kept once
+                    slots[n] = Slot(cell.value, None, INPUT, None, cell.raw, origin, addresses.setdefault(cell.ref, cell.ref))
         for total, parts in derived.items():
-            formula = "=" + "+".join(f"{_letter(p)}{mrow.row}" for p in parts)
-            computed = sum(values[p] for p in parts)
-            slot = mrow.slots[total]
+            computed = 0
+            for p in parts:  # inputs, never derived themselves
+                computed += slots[p].value or 0
+            slot = slots[total]
             # A unit's own total that disagrees with its parts is kept as reported, and flagged:
             # the master never silently replaces what a unit wrote.
             if row is None or slot.value is None or slot.value == computed:
-                mrow.slots[total] = Slot(computed if row else None, formula, DERIVED, slot.source)
+                slots[total] = Slot(computed if row else None, formulas[total].format(mrow.row), DERIVED, slot._source, None, slot._origin, slot._ref)
     by_row = {r.row: r for r in master.rows}
     for mrow in master.rows:
         if mrow.kind in (GROUP, TOTAL):
-            for n in layout.count_columns:
-                value = sum(_count(by_row[r].slots[n].value) for r in mrow.members)
-                formula = _sum_formula(_letter(n), mrow.members)
-                mrow.slots[n] = Slot(value, formula, SUM)
+            members = [by_row[r].slots for r in mrow.members]
+            formula = _sum_formula(mrow.members)
+            for n in columns:
+                values = [slots[n].value for slots in members]
+                try:
+                    value = sum(values)  # the values are numbers (int, float), or None and "chưa gửi", which sum refuses
+                except TypeError:  # only the numbers count; a sum of the numbers alone is the same sum
+                    value = sum([v for v in values if isinstance(v, (int, float))])
+                mrow.slots[n] = Slot(value, formula.format(_letter(n)), SUM)
     if not master.rows_of(TOTAL):
         return
     total = master.total_row
@@ -291,21 +339,18 @@ def _fill_not_sent(mrow: MasterRow, layout: Layout, derived: dict[int, tuple[int
         mrow.slots[columns[0]] = Slot(NOT_SENT, None, LABEL)
 
 
-def _count(value) -> float:
-    return value if isinstance(value, (int, float)) else 0
-
-
 def _letter(n: int) -> str:
     """The sheet column letters of layout column n (the master puts column n in sheet column n)."""
     return column_letters(n - 1)
 
 
-def _sum_formula(letter: str, members: list[int]) -> str:
+def _sum_formula(members: list[int]) -> str:
+    """The formula adding up the sheet rows `members` of a column, its letters left as {0}."""
     if not members:
         return "=0"
     if members == list(range(members[0], members[-1] + 1)):
-        return f"=SUM({letter}{members[0]}:{letter}{members[-1]})"
-    return "=" + "+".join(f"{letter}{r}" for r in members)
+        return f"=SUM({{0}}{members[0]}:{{0}}{members[-1]})"
+    return "=" + "+".join(f"{{0}}{r}" for r in members)
 
 
 def build_master(
@@ -315,16 +360,20 @@ def build_master(
     reported: dict[str, Row],
     previous: dict[int, float] | None = None,
     known: dict[str, dict[int, Known]] | None = None,
+    origins: dict[str, tuple[str, str]] | None = None,
 ) -> Master:
     """The whole appendix for one period; `reported` maps each unit to the row it sent.
 
     `known`: figures known from elsewhere, by unit (rules.check_table), for the check.
+    `origins`: by unit, the (file, sheet) its row was read from (see `fill`).
     """
     master = Master(layout, settings, [], previous=previous)
     master.rows = plan_rows(layout, groups, master.first_data_row)
-    fill(master, reported)
+    fill(master, reported, origins=origins)
     master.missing = [r.label for r in master.rows_of(UNIT) if not r.reported]
-    master.findings = suspects_behind_formulas(master, check_table(master.table(), known=known))
+    reported_rows = [r for r in master.rows if r.kind == UNIT and r.reported]
+    checked = rows_to_check([(r.label, r.slots) for r in reported_rows], layout, known)  # the others have nothing to find
+    master.findings = suspects_behind_formulas(master, check_table(master.table([reported_rows[i] for i in checked]), known=known))
     return master
 
 
@@ -332,12 +381,15 @@ def suspects_behind_formulas(master: Master, findings: list[Finding]) -> list[Fi
     """Findings whose suspects name the cells a clerk can type: a formula cell of a unit row (=D9+E9)
     is replaced by the input cells behind it, and a fix for it (which no one can type) is dropped."""
     derived = derived_rules(master.layout)
-    behind: dict[str, list[str]] = {}
-    for mrow in master.rows_of(UNIT):
-        for n, parts in derived.items():
-            slot = mrow.slots.get(n)
-            if slot is not None and slot.formula:
-                behind[f"{_letter(n)}{mrow.row}"] = [f"{_letter(p)}{mrow.row}" for p in parts]
+    units = {r.row: r for r in master.rows if r.kind == UNIT} if findings and derived else {}
+    behind: dict[str, list[str]] = {}  # of the cells the findings suspect, the unit rows' formula cells: the inputs behind each
+    for ref in {ref for finding in findings for ref in (*finding.suspects, *(finding.fix or ()))}:
+        found = _A1.fullmatch(ref)
+        mrow = units.get(int(found[2])) if found else None
+        n = parse_ref(ref)[1] + 1 if mrow else None
+        slot = mrow.slots.get(n) if n in derived else None
+        if slot is not None and slot.formula and ref == f"{_letter(n)}{mrow.row}":
+            behind[ref] = [f"{_letter(p)}{mrow.row}" for p in derived[n]]
     for finding in findings:
         if not any(ref in behind for ref in finding.suspects):
             continue

@@ -36,7 +36,7 @@ class Cell:
     source: Source | None = None  # set when the value was copied from elsewhere (a unit file)
 
 
-@dataclass
+@dataclass(slots=True)  # one per row read: tens of thousands in a run
 class Row:
     kind: str  # UNIT, TOTAL, PERCENT or GROUP
     label: str  # the text as written
@@ -56,7 +56,7 @@ class Row:
         return {n: c.value for n, c in self.cells.items() if c.value is not None}
 
 
-@dataclass
+@dataclass(slots=True)
 class Table:
     file: str
     sheet: str
@@ -69,7 +69,7 @@ class Table:
         return [r for r in self.rows if r.kind == kind]
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     file: str
     sheet: str
@@ -188,7 +188,7 @@ CARRIED_ORIGINS = (PREVIOUS_PENDING, HISTORY_PENDING)  # what a unit's "carried 
 SOURCE_OK, SOURCE_FAILED = "ok", "lỗi"
 
 
-@dataclass
+@dataclass(slots=True)  # one per file read
 class SourceFile:
     """One file a run read, or one table of it: the unit it gave, or why it could not be used."""
 

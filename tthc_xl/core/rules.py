@@ -13,8 +13,8 @@ through localization.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Mapping
+from operator import itemgetter
+from typing import Callable, Mapping
 
 from tthc_xl.core.layouts import Layout, Rule
 from tthc_xl.core.locate import Location, locate, out_of_domain
@@ -26,7 +26,6 @@ from tthc_xl.core.model import (
 from tthc_xl.core.units import name_key
 
 PERCENT_TOLERANCE = 0.01
-_name_key = lru_cache(maxsize=1 << 16)(name_key)  # a unit name is keyed again in every table it is in
 
 
 BUILT_IN = "tthc-xl"
@@ -49,18 +48,35 @@ def check_table(table: Table, aggregates_only: bool = False, known: Mapping[str,
     return [finding(table, v) for v in violations(table, aggregates_only, known)]
 
 
+def check_unit_table(table: Table) -> tuple[list[Finding], dict[str, dict[int, Known]]]:
+    """check_table(table, aggregates_only=True) and known_from_total(table) of a unit's table, its rows screened once."""
+    rows = table.rows
+    if all(r.kind == UNIT for r in rows):  # no total, group or percentage row: no aggregate to check, no total to learn from
+        return [], {}
+    screened = _rules_of(table.layout.rules)
+    failing = [i for i, r in enumerate(rows) if r.kind == UNIT and _row_needs_check(r, screened)]
+    found = _violations(table, True, None, failing)
+    return [finding(table, v) for v in found], _known_from_total(table, failing)
+
+
 def violations(table: Table, aggregates_only: bool = False, known: Mapping[str, Mapping[int, Known]] | None = None) -> list[Violation]:
     """check_table's findings as data."""
+    screened = _rules_of(table.layout.rules)
+    return _violations(table, aggregates_only, known, [i for i, r in enumerate(table.rows) if r.kind == UNIT and _row_needs_check(r, screened)])
+
+
+def _violations(table: Table, aggregates_only: bool, known: Mapping[str, Mapping[int, Known]] | None, failing: list[int]) -> list[Violation]:
+    """violations, given the unit rows that fail the screening."""
     found: list[Violation] = []
     layout = table.layout
     rows = table.rows
     units = [i for i, r in enumerate(rows) if r.kind == UNIT]
-    screened = _rules_of(tuple(layout.rules))
-    failing = [i for i in units if _row_needs_check(rows[i], screened)]
     pins = {**_known_from_total(table, failing), **(known or {})}
     repaired: dict[int, dict[int, float]] = {}  # unit rows a known value repairs: what the sums should add
     for i in failing:
         row = rows[i]
+        if aggregates_only and row.unit not in pins:
+            continue  # its own findings are not wanted here, and no known value repairs it for the sums
         row_found = row_violations(table, i, pins.get(row.unit))
         if not aggregates_only:
             found += row_found
@@ -77,10 +93,11 @@ def violations(table: Table, aggregates_only: bool = False, known: Mapping[str, 
         if not aggregates_only:
             found += _bad_cells(table, i, Location())
         found += _sums(table, i, units, TOTAL_SUM, repaired)
-    totals = table.rows_of(TOTAL)
-    base = totals[0].values() if totals else column_sums([rows[i] for i in units], layout)
-    for i, row in enumerate(rows):
-        if row.kind == PERCENT:
+    shares = [i for i, row in enumerate(rows) if row.kind == PERCENT]
+    if shares:
+        totals = table.rows_of(TOTAL)
+        base = totals[0].values() if totals else column_sums([rows[i] for i in units], layout)
+        for i in shares:
             found += _shares(table, i, base)
     if known and not aggregates_only:
         found += _disagreements(table, units, known)
@@ -198,7 +215,7 @@ def known_from_total(table: Table) -> dict[str, dict[int, Known]]:
     and every other unit row is consistent: then the total, less the other rows, is a second copy
     of that row.
     """
-    screened = _rules_of(tuple(table.layout.rules))
+    screened = _rules_of(table.layout.rules)
     return _known_from_total(table, [i for i, r in enumerate(table.rows) if r.kind == UNIT and _row_needs_check(r, screened)])
 
 
@@ -208,7 +225,7 @@ def _known_from_total(table: Table, failing: list[int]) -> dict[str, dict[int, K
     if len(failing) != 1 or not table.rows[failing[0]].unit:
         return {}
     totals = table.rows_of(TOTAL)
-    if len(totals) != 1 or _row_needs_check(totals[0], _rules_of(tuple(layout.rules))):
+    if len(totals) != 1 or _row_needs_check(totals[0], _rules_of(layout.rules)):
         return {}
     total = totals[0].values()
     row = table.rows[failing[0]]
@@ -246,21 +263,79 @@ def known_from_record(record, layout: Layout) -> dict[str, dict[int, Known]]:
     return found
 
 
-def _row_needs_check(row: Row, rules: tuple[tuple[Rule, frozenset[int]], ...]) -> bool:
+def rows_to_check(rows: list[tuple[str, Mapping]], layout: Layout, known: Mapping[str, Mapping[int, Known]] | None = None) -> list[int]:
+    """Of unit rows given as (unit, cells by column; a cell has `.value`), the indexes of those check_table could find
+    anything in: a row that fails the screening, a row whose unit has another row, a row whose carried-over figure
+    differs from the one known. Every other row is consistent, alone and with the others: the table of just these
+    rows (in their order) has every finding of the table of all of them, and no other."""
+    screened = _rules_of(layout.rules)
+    keys = [name_key(unit) for unit, _ in rows]
+    count: dict[str, int] = {}
+    for key in keys:
+        count[key] = count.get(key, 0) + 1
+    chosen = []
+    for i, (unit, cells) in enumerate(rows):
+        pinned = known.get(unit) if known else None
+        if (
+            _cells_need_check(cells, screened)
+            or count[keys[i]] > 1
+            or pinned and any(
+                k.origin in CARRIED_ORIGINS and (cell := cells.get(n)) is not None and cell.value is not None and cell.value != k.value
+                for n, k in pinned.items()
+            )
+        ):
+            chosen.append(i)
+    return chosen
+
+
+Screen = tuple[tuple[frozenset[int], int, "Callable[[dict], tuple]", bool], ...]  # each rule: columns, left, right's values, "="
+
+
+def _row_needs_check(row: Row, rules: Screen) -> bool:
     """A cell that is not a whole count ≥ 0, or a broken rule."""
+    return _cells_need_check(row.cells, rules)
+
+
+def _cells_need_check(cells: Mapping, rules: Screen) -> bool:
+    """_row_needs_check of a row's cells (anything with `.value`, by column)."""
     values = {}
-    for n, cell in row.cells.items():
+    for n, cell in cells.items():
         value = cell.value
         if value is None or value < 0 or value != int(value):
             return True
         values[n] = value
     present = values.keys()
-    return any(columns <= present and not rule.holds(values) for rule, columns in rules)
+    for columns, left, right, equal in rules:  # Rule.holds, with the right-hand values taken at once
+        if columns <= present:
+            total = sum(right(values))
+            if not (abs(values[left] - total) < 1e-9 if equal else values[left] <= total + 1e-9):
+                return True
+    return False
 
 
-@lru_cache(maxsize=64)
-def _rules_of(rules: tuple[Rule, ...]) -> tuple[tuple[Rule, frozenset[int]], ...]:
-    return tuple((rule, frozenset(rule.columns)) for rule in rules)
+_screens: dict[int, tuple[object, Screen]] = {}
+
+
+def _rules_of(rules) -> Screen:
+    """A layout's rules (its `rules`, the very object) as the screening takes them; made once per layout."""
+    cached = _screens.get(id(rules))
+    if cached is None or cached[0] is not rules:
+        if len(_screens) > 256:  # layouts inferred file by file: keep the cache small
+            _screens.clear()
+        screen = tuple(
+            (frozenset(rule.columns), rule.left, _values_of(rule.right), rule.op == "=")
+            for rule in rules
+        )
+        cached = _screens[id(rules)] = (rules, screen)
+    return cached[1]
+
+
+def _values_of(columns: tuple[int, ...]) -> Callable[[dict], tuple]:
+    """values -> the tuple of values[n] for n in columns, in order."""
+    if len(columns) == 1:
+        (only,) = columns
+        return lambda values: (values[only],)
+    return itemgetter(*columns) if columns else lambda values: ()
 
 
 def _sums(table: Table, index: int, members: list[int], check: Check, repaired: dict[int, dict[int, float]]) -> list[Violation]:
@@ -304,7 +379,7 @@ def _duplicates(table: Table, units: list[int]) -> list[Violation]:
     seen: dict[str, int] = {}
     found = []
     for i in units:
-        key = _name_key(table.rows[i].unit)
+        key = name_key(table.rows[i].unit)
         if key in seen:
             found.append(SecondRow(DUPLICATE, i, None, ERROR, ((i, None),), first=seen[key]))
         else:

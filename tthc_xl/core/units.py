@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tthc_xl.core.layouts import templates_dir
 from tthc_xl.core.errors import ClerkError
-from tthc_xl.core.text import fold
+from tthc_xl.core.text import fold, fold_text
 
 _FILLER = {"va"}
 
@@ -40,11 +40,14 @@ def _abbreviations() -> tuple[tuple[str, str], ...]:
     return tuple((f" {short} ", f" {full} ") for short, full in sorted(pairs, key=lambda pair: -len(pair[0])))
 
 
+@lru_cache(maxsize=1 << 16)  # a unit name comes back in the unit list, in its file and in the master
 def name_key(name: str) -> str:
     """The form two spellings of one unit share."""
-    words = f" {fold(name)} "
+    words = f" {fold_text(name) if isinstance(name, str) else fold(name)} "  # kept here: not in fold's cache too
     for short, full in _abbreviations():
         words = words.replace(short, full)
+    if "  " not in words and not any(f" {filler} " in words for filler in _FILLER):
+        return words[1:-1]  # single spaces between the words and around them: the words as they are
     return " ".join(w for w in words.split() if w not in _FILLER)
 
 

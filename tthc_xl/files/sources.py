@@ -12,10 +12,10 @@ from typing import Callable
 
 from tthc_xl.core.layouts import Layout
 from tthc_xl.core.master import Master, Settings, build_master
-from tthc_xl.core.model import ERROR, SOURCE_FAILED as FAILED, TOTAL, UNIT, WARNING, Cell, Finding, Row, Source, SourceFile, Table
+from tthc_xl.core.model import ERROR, SOURCE_FAILED as FAILED, TOTAL, UNIT, WARNING, Finding, Row, SourceFile, Table
 from tthc_xl.files.read import READABLE, FileResult, hidden_row_findings, read_file
 from tthc_xl.files.workers import read_isolated
-from tthc_xl.core.rules import check_table, known_from_previous, known_from_record, known_from_total
+from tthc_xl.core.rules import check_unit_table, known_from_previous, known_from_record
 from tthc_xl.core.units import LEGACY_ENCODINGS, Unit, UnitList, invisible_characters, legacy_readings
 
 
@@ -120,7 +120,7 @@ def consolidate(
 ) -> Consolidation:
     """Read every source, put each unit's row in its place, build and check the master."""
     results = read_sources(unit_files(sources, output), layouts, form, units)
-    return consolidate_results(results, layouts, form, units, settings, previous, output)
+    return consolidate_results(results, layouts, form, units, settings, previous, output, consume=True)
 
 
 def expand_sources(sources, recursive: bool = False) -> list[Path]:
@@ -243,47 +243,61 @@ def consolidate_results(
     previous: Table | None = None,
     output: str = "",
     history=None,  # without `previous`: the history's record of the previous period (files.history.PeriodRecord)
+    consume: bool = False,
 ) -> Consolidation:
-    """The master from tables already read (from files, or from sheets of an open workbook)."""
+    """The master from tables already read (from files, or from sheets of an open workbook).
+
+    `consume`: the caller hands `results` over; each is let go as soon as it is used and the list is left
+    empty, so that what the files held is freed while the master is built."""
     with without_cycle_collection():
-        return _consolidate_results(results, layouts, form, units, settings, previous, output, history)
+        return _consolidate_results(results, layouts, form, units, settings, previous, output, history, consume)
 
 
-def _consolidate_results(results, layouts, form, units, settings, previous, output, history) -> Consolidation:
+def _consolidate_results(results, layouts, form, units, settings, previous, output, history, consume) -> Consolidation:
     layout = layouts[form] if form else choose_form(results, None)
     if layout is None:
         layout = next(iter(layouts.values()))
     outcome = Consolidation(master=None)  # type: ignore[arg-type]
+    notes, findings, sources = outcome.notes, outcome.findings, outcome.sources
     reported: dict[str, Row] = {}
-    found_units: list[Unit] = []
+    origins: dict[str, tuple[str, str]] = {}  # the file and sheet of each reported row
+    found: list[str] = []  # without a unit list: the units found, in file order
     known = known_from_previous(previous, layout) if previous is not None else known_from_record(history, layout) if history else {}
-    for result in results:
-        outcome.notes += result.notes
-        outcome.findings += result.findings
+    for index in range(len(results)):
+        result = results[index]
+        if consume:
+            results[index] = None  # what the master needs of it is kept below
+        notes += result.notes
+        findings += result.findings
         if result.error:
-            outcome.sources.append(SourceFile(result.file, status=FAILED, error=result.error))
+            sources.append(SourceFile(result.file, status=FAILED, error=result.error))
             continue
         for table in result.tables:
             entry = SourceFile(result.file, table.sheet)
-            outcome.sources.append(entry)
-            if table.layout.signature != layout.signature:
+            sources.append(entry)
+            if table.layout is not layout and table.layout.signature != layout.signature:
                 entry.status, entry.error = FAILED, _other_layout(result.file, table, layout)
                 continue
-            outcome.findings += check_table(table, aggregates_only=True)  # its unit rows are checked in the master
-            outcome.findings += hidden_row_findings(table)
-            from_total = known_from_total(table)
+            aggregates, from_total = check_unit_table(table)  # its unit rows are checked in the master
+            findings += aggregates
+            findings += hidden_row_findings(table)
             names = []
-            for row in table.rows_of(UNIT):
-                name = _accept(row, table, units, reported, outcome.findings)
+            for row in table.rows:
+                if row.kind != UNIT:
+                    continue
+                name = _accept(row, table, units, reported, origins, findings)
                 if name:
                     names.append(name)
-                    known[name] = {**known.get(name, {}), **from_total.get(row.unit, {})}
-                    if units is None:
-                        found_units.append(Unit(name))
+                    if row.unit in from_total:
+                        known[name] = {**known.get(name, {}), **from_total[row.unit]}
+            if units is None:
+                found += names
             entry.unit = names[0] if len(names) == 1 else ""
-    unit_list = units or UnitList(found_units)
-    groups = _groups(unit_list)
-    master = build_master(layout, settings or Settings(), groups, reported, known=known)
+    if consume:
+        results.clear()
+    groups = _groups(units) if units else [("", found)] if found else []  # the units found are in one group
+    master = build_master(layout, settings or Settings(), groups, reported, known=known, origins=origins)
+    del reported
     for finding in master.findings:
         finding.file = output
     outcome.master = master
@@ -295,10 +309,13 @@ def _consolidate_results(results, layouts, form, units, settings, previous, outp
     return outcome
 
 
-def _accept(row: Row, table: Table, units: UnitList | None, reported: dict[str, Row], findings: list[Finding]) -> str:
+def _accept(
+    row: Row, table: Table, units: UnitList | None, reported: dict[str, Row], origins: dict[str, tuple[str, str]], findings: list[Finding]
+) -> str:
     """The unit a source row belongs to, or "" (with a finding) when it has no place or is a second copy.
 
-    The row kept is a copy whose cells name where they came from; the table read is left as it was.
+    The row kept is the row read (a copy when it is named or grouped otherwise), and its file and sheet in
+    `origins`; the table read is left as it was.
     """
     name, group = row.unit, row.group
     if units is not None and units.match(row.label) is None:
@@ -326,10 +343,10 @@ def _accept(row: Row, table: Table, units: UnitList | None, reported: dict[str, 
             )
         )
     if name in reported:
-        first = next(iter(reported[name].cells.values())).source
-        used, other = _where(first.file, first.sheet), _where(table.file, table.sheet)
-        if first.file != table.file:
-            used, other = _distinct_names(first.file, table.file)
+        first_file, first_sheet = origins[name]
+        used, other = _where(first_file, first_sheet), _where(table.file, table.sheet)
+        if first_file != table.file:
+            used, other = _distinct_names(first_file, table.file)
         findings.append(
             Finding(
                 table.file, table.sheet, row.label_ref, name, "trùng đơn vị", ERROR,
@@ -337,8 +354,8 @@ def _accept(row: Row, table: Table, units: UnitList | None, reported: dict[str, 
             )
         )
         return ""
-    cells = {n: Cell(c.ref, c.value, c.raw, Source(table.file, table.sheet, c.ref)) for n, c in row.cells.items()}
-    reported[name] = replace(row, unit=name, group=group, cells=cells)
+    reported[name] = row if row.unit == name and row.group == group else replace(row, unit=name, group=group)
+    origins[name] = (table.file, table.sheet)
     return name
 
 
