@@ -6,6 +6,7 @@ slip is always among the suspects; a fix, when one is given, makes the row consi
 """
 
 import copy
+from pathlib import Path
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +16,7 @@ import rowgen
 
 from tthc_xl.core.a1 import cell_ref
 from tthc_xl.core.layouts import load_layouts
-from tthc_xl.core.locate import locate, slip
+from tthc_xl.core.locate import Location, locate, slip
 from tthc_xl.core.model import FILE_TOTAL, PREVIOUS_PENDING, TOTAL, UNIT, BrokenRule, Cell, Known, Row, Table
 from tthc_xl.core.rules import check_table, violations
 
@@ -238,3 +239,31 @@ def test_a_slip_in_the_carried_over_cell_is_fixed_when_the_previous_period_knows
     findings = check_table(table, known={"Sở Tư pháp": {carried: Known(truth[carried], PREVIOUS_PENDING, 10)}})
     ref = cell_ref(ROW, carried - 1)
     assert findings and all(f.fix == {ref: truth[carried]} for f in findings), [(f.rule, f.fix) for f in findings]
+
+
+def test_a_consistent_row_with_its_known_values_is_located_without_a_solver():
+    """A row whose rules all hold and whose known values are the ones written has nothing to locate:
+    no suspect, and the solver (scipy, a second and 60 MB to import) is never imported for it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import random, sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "import rowgen\n"
+        "from tthc_xl.core.layouts import load_layouts\n"
+        "from tthc_xl.core.locate import Location, locate\n"
+        "rng = random.Random(7)\n"
+        "for layout in load_layouts().values():\n"
+        "    for _ in range(300):\n"
+        "        row = rowgen.consistent_row(layout, rng.randint)\n"
+        "        if row is None:\n"
+        "            continue\n"
+        "        known = {n: row[n] for n in rng.sample(sorted(row), 2)}\n"
+        "        assert locate(row, layout.rules, layout, known) == Location(), row\n"
+        "print('scipy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=str(Path(__file__).parent.parent))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+    assert locate(TU_PHAP, A.rules, A, {3: 845, 4: 181}) == Location()
