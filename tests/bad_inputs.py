@@ -790,6 +790,18 @@ def ambiguous_number_text(folder: Path) -> Path:
 
 
 @case(replaces=(TU_PHAP,))
+def too_many_digits(folder: Path) -> Path:
+    """Sở Tư pháp typed 400 digits as "received online" (column 14: as a number it is infinity) and
+    thirty nines as "returned" (column 13: as a number it is 1000000000000000019884624838656)."""
+
+    def change(ws):
+        ws.cell(UNIT_ROW, 14, "1" + "0" * 400)
+        ws.cell(UNIT_ROW, 13, "9" * 30)
+
+    return unit_workbook(folder / "so-tu-phap-qua-nhieu-chu-so.xlsx", change=change)
+
+
+@case(replaces=(TU_PHAP,))
 def tcvn3_unit_name(folder: Path) -> Path:
     """Sở Tư pháp's name typed with the .VnTime font (TCVN3): the cell holds "Së T\xad ph¸p"."""
     return unit_workbook(folder / "so-tu-phap-vntime.xlsx", change=lambda ws: ws.cell(UNIT_ROW, 2, "Së T\xad ph¸p"))

@@ -64,6 +64,7 @@ def written(corpus: Path, name: str) -> Path:
         "ods_formulas_without_results": "so-tu-phap-cong-thuc.ods", "billion_laughs_utf16": "thuc-the-utf16.xlsx",
         "tcvn3_unit_name": "so-tu-phap-vntime.xlsx", "vni_unit_name": "so-tai-nguyen-vni.xlsx",
         "invisible_characters_in_a_name": "cong-an-ky-tu-an.xlsx", "ambiguous_number_text": "so-giao-thong-dau-phay.xlsx",
+        "too_many_digits": "so-tu-phap-qua-nhieu-chu-so.xlsx",
     }
     assert set(with_name) == set(bad_inputs.CASES), "a case was added: name its file here"
     path = corpus / with_name[name]
@@ -606,6 +607,16 @@ def test_ambiguous_number_text_is_a_finding_showing_what_was_typed(tmp_path, cap
     for n, typed in ((5, 2165), (14, 84)):
         assert data["totals"][str(n)] == soctrang.COLUMN_SUMS[n] - typed  # not 2 or 0: left out, and said so
     assert data["totals"]["3"] == soctrang.COLUMN_SUMS[3] - 2165  # the master's 3 = 4 + 5
+
+
+def test_a_figure_with_more_digits_than_a_number_holds_is_a_finding_showing_what_was_typed(tmp_path, capsys, unit_folder, corpus):
+    folder, bad = folder_with(tmp_path, unit_folder, corpus, "too_many_digits")
+    code, data, printed = consolidate(tmp_path, capsys, folder)
+    assert code == 1 and "Traceback" not in printed and entry(data, bad)["status"] == "ok"
+    online, returned = finding(data, "số nguyên ≥ 0", "cột 14"), finding(data, "số nguyên ≥ 0", "cột 13")
+    assert "“1" + "0" * 400 + "”" in online["message"] and "“" + "9" * 30 + "”" in returned["message"]
+    assert "không đọc được" in online["message"] and online["source"]["cell"] == "N5"
+    assert data["totals"] == sums_without(c14=-23)  # Sở Tư pháp's two cells left out (its 13 was 0), and said so
 
 
 # --------------------------------------------------------------------------------------

@@ -47,3 +47,18 @@ def test_format_number_is_vietnamese_style():
     assert format_percent(68.75) == "68,75"
     assert format_percent(100) == "100,00"
     assert format_percent(1234.5) == "1.234,50"
+
+
+@pytest.mark.parametrize("raw", ["1" + "0" * 400, "9" * 30, "9999999999999999", "1.000.000.000.000.000.000", "123.456.789.012.345,6", "+00012345678901234567"])
+def test_a_figure_typed_with_more_digits_than_a_number_holds_is_refused_as_typed(raw):
+    """400 digits read as a float are infinity, 30 nines 1000000000000000019884624838656: neither is what
+    was typed. Past 15 significant digits (what a spreadsheet keeps) the cell is refused, its text shown."""
+    with pytest.raises(NotANumber) as refused:
+        parse_number(raw)
+    assert str(refused.value) == raw
+
+
+@pytest.mark.parametrize("raw, expected", [("999999999999999", 999999999999999), ("000000000000000000012", 12),
+                                           ("999.999.999.999.999", 999999999999999), ("0,000001", 0.000001)])
+def test_fifteen_digits_and_leading_zeros_are_still_read(raw, expected):
+    assert parse_number(raw) == expected

@@ -23,6 +23,16 @@ class NotANumber(ValueError):
     """A cell that cannot be read as a number; the message says what was there."""
 
 
+MAX_DIGITS = 15  # a spreadsheet holds 15 significant digits: a figure typed with more cannot be kept as typed
+
+
+def _typed(text: str, raw) -> str:
+    """`text`, a figure's digits as typed, unless they are more than a number can hold as they are."""
+    if sum(c.isdigit() for c in text.lstrip("+-0.,")) > MAX_DIGITS:
+        raise NotANumber(str(raw).strip())
+    return text
+
+
 def parse_number(raw) -> float | int:
     """Read a cell value the way a Vietnamese clerk meant it.
 
@@ -33,7 +43,7 @@ def parse_number(raw) -> float | int:
     if type(raw) is float and raw.is_integer():  # most figures: none of the cases below
         return int(raw)
     if type(raw) is str and (digits := raw.strip()).isdigit() and digits.isascii():
-        value = float(digits)  # "215", as most figures typed as text are: what the last case below gives
+        value = float(_typed(digits, raw))  # "215", as most figures typed as text are: what the last case below gives
         return int(value) if value.is_integer() else value
     if isinstance(raw, bool):
         raise NotANumber(str(raw))
@@ -56,12 +66,12 @@ def parse_number(raw) -> float | int:
     if text.endswith("%"):
         text = text[:-1]
     if _THOUSANDS_DOT.match(text):
-        return int(text.replace(".", ""))
+        return int(_typed(text, raw).replace(".", ""))
     if _DECIMAL_COMMA.match(text):
-        value = float(text.replace(".", "").replace(",", "."))
+        value = float(_typed(text, raw).replace(".", "").replace(",", "."))
         return int(value) if value.is_integer() else value
     if _PLAIN.match(text):
-        value = float(text)
+        value = float(_typed(text, raw))
         return int(value) if value.is_integer() else value
     raise NotANumber(str(raw).strip())
 
