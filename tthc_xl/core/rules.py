@@ -53,16 +53,20 @@ def check_unit_table(table: Table) -> tuple[list[Finding], dict[str, dict[int, K
     rows = table.rows
     if all(r.kind == UNIT for r in rows):  # no total, group or percentage row: no aggregate to check, no total to learn from
         return [], {}
-    screened = _rules_of(table.layout.rules)
-    failing = [i for i, r in enumerate(rows) if r.kind == UNIT and _row_needs_check(r, screened)]
+    failing = _failing(table)
     found = _violations(table, True, None, failing)
     return [finding(table, v) for v in found], _known_from_total(table, failing)
 
 
 def violations(table: Table, aggregates_only: bool = False, known: Mapping[str, Mapping[int, Known]] | None = None) -> list[Violation]:
     """check_table's findings as data."""
+    return _violations(table, aggregates_only, known, _failing(table))
+
+
+def _failing(table: Table) -> list[int]:
+    """The unit rows (their indexes) that fail the screening: a cell that is not a count, or a broken rule."""
     screened = _rules_of(table.layout.rules)
-    return _violations(table, aggregates_only, known, [i for i, r in enumerate(table.rows) if r.kind == UNIT and _row_needs_check(r, screened)])
+    return [i for i, r in enumerate(table.rows) if r.kind == UNIT and _row_needs_check(r, screened)]
 
 
 def _violations(table: Table, aggregates_only: bool, known: Mapping[str, Mapping[int, Known]] | None, failing: list[int]) -> list[Violation]:
@@ -215,8 +219,7 @@ def known_from_total(table: Table) -> dict[str, dict[int, Known]]:
     and every other unit row is consistent: then the total, less the other rows, is a second copy
     of that row.
     """
-    screened = _rules_of(table.layout.rules)
-    return _known_from_total(table, [i for i, r in enumerate(table.rows) if r.kind == UNIT and _row_needs_check(r, screened)])
+    return _known_from_total(table, _failing(table))
 
 
 def _known_from_total(table: Table, failing: list[int]) -> dict[str, dict[int, Known]]:
