@@ -53,6 +53,11 @@ _FUNCTION = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\(")
 _PLAIN_FUNCTIONS = {"SUM(", "IF("}  # core.master's; Excel-2007 functions XlsxWriter leaves as they are
 
 
+def _plain(formula: str) -> bool:
+    """Whether a formula calls no function XlsxWriter renames (a formula without a bracket calls none)."""
+    return "(" not in formula or set(_FUNCTION.findall(formula)) <= _PLAIN_FUNCTIONS
+
+
 class _Sheet(Worksheet):
     """XlsxWriter's worksheet with two changes. Its <pageSetup> names its fit as openpyxl writes
     it, fitToWidth="1" and fitToHeight="1" too (XlsxWriter leaves out what equals the default), so
@@ -74,7 +79,7 @@ class _Sheet(Worksheet):
         """The master's formulas (sums, differences, IF for the ratios) use no function XlsxWriter
         renames (`_xlfn.` prefixes), so they skip its 30 substitutions a formula: a third of the
         write of a large table. Any other formula goes the ordinary way."""
-        if set(_FUNCTION.findall(formula)) <= _PLAIN_FUNCTIONS:
+        if _plain(formula):
             return formula[1:] if formula.startswith("=") else formula
         return super()._prepare_formula(formula, expand_future_functions)
 
@@ -274,8 +279,8 @@ _SHORT_TEXT = 16383  # characters: a text this short fits a cell whatever its UT
 def _formula_element(ref: str, style: str, formula: Formula, computed) -> str | None:
     """A formula of the master (its functions left as they are) with its result, as XlsxWriter's
     _write_cell writes it; None for any other formula or result (XlsxWriter's write_formula then)."""
-    if formula.startswith("{") or ("(" in formula and not set(_FUNCTION.findall(formula)) <= _PLAIN_FUNCTIONS):
-        return None  # (a formula without a bracket calls no function)
+    if formula.startswith("{") or not _plain(formula):
+        return None
     result = _result(computed)
     kind = type(result)
     if not (kind is int or kind is float or result == ""):
