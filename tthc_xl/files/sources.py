@@ -169,15 +169,11 @@ def _list_folder(folder: Path, real: str, parts: tuple[str, ...], recursive: boo
         return  # an unreadable subfolder lists nothing, as os.walk
     for entry in entries:
         name = entry.name
-        try:
-            is_dir = entry.is_dir()
-        except OSError:
-            is_dir = False
-        if is_dir:
+        if _is_dir(entry):
             if recursive and not name.startswith(".") and not entry.is_symlink():
                 _list_folder(folder / name, os.path.join(real, name), (*parts, name), recursive, found)
             continue
-        if name.startswith((".", "~$")) or os.path.splitext(name)[1].lower() not in READABLE:
+        if not _is_report_name(name):
             continue
         try:
             if not entry.is_file():
@@ -201,11 +197,16 @@ def _subfolders_with_reports(folder) -> list[str]:
     for subfolder in subfolders:
         try:
             with os.scandir(subfolder) as listing:
-                if any(not e.name.startswith((".", "~$")) and os.path.splitext(e.name)[1].lower() in READABLE for e in listing):
+                if any(_is_report_name(e.name) for e in listing):
                     found.append(os.path.basename(subfolder))
         except OSError:
             continue
     return found
+
+
+def _is_report_name(name: str) -> bool:
+    """A name a unit's report may have: a readable suffix, not hidden, not Excel's lock file."""
+    return not name.startswith((".", "~$")) and os.path.splitext(name)[1].lower() in READABLE
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
