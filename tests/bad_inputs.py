@@ -34,6 +34,7 @@ from openpyxl import Workbook
 
 sys.path.insert(0, str(Path(__file__).parent))
 import soctrang  # noqa: E402
+from packages import with_parts_changed  # noqa: E402
 
 CASES: dict = {}
 
@@ -632,14 +633,13 @@ def shared_strings_count_abort(folder: Path) -> Path:
     """Sở Tư pháp's file (written by XlsxWriter, which keeps texts in a shared-strings part) whose part declares
     4 294 967 295 strings: calamine reserves memory for them first and aborts the whole process (SIGABRT)."""
     good = xlsxwriter_unit_file(Path(tempfile.mkdtemp()) / "good.xlsx")
-    path = folder / "so-tu-phap-chuoi-ky-tu.xlsx"
-    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == "xl/sharedStrings.xml":
-                data = re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4294967295"', data)
-                assert b'uniqueCount="4294967295"' in data
-            target.writestr(info, data)
+
+    def declare_too_many(data: bytes) -> bytes:
+        data = re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4294967295"', data)
+        assert b'uniqueCount="4294967295"' in data
+        return data
+
+    path = with_parts_changed(good, folder / "so-tu-phap-chuoi-ky-tu.xlsx", {"xl/sharedStrings.xml": declare_too_many})
     shutil.rmtree(good.parent)
     return path
 

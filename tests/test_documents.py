@@ -7,6 +7,7 @@ from pathlib import Path
 import office
 import pytest
 import soctrang
+from packages import with_parts_changed
 
 from tthc_xl.cli.app import main
 from tthc_xl.core.model import ERROR, PERCENT, TOTAL, UNIT
@@ -219,15 +220,8 @@ def test_the_masters_printed_pdf_beside_it_is_not_read_as_a_unit_report(report_p
 
 
 def test_a_word_package_with_a_dtd_or_no_document_is_refused_before_parsing(report_docx, appendix, tmp_path, layouts):
-    import zipfile
-
-    declared = tmp_path / "thuc-the.docx"
-    with zipfile.ZipFile(report_docx) as source, zipfile.ZipFile(declared, "w") as target:
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename == "word/document.xml":
-                data = data.replace(b"?>", b'?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">]>', 1)
-            target.writestr(item, data)
+    declared = with_parts_changed(report_docx, tmp_path / "thuc-the.docx", {
+        "word/document.xml": lambda data: data.replace(b"?>", b'?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">]>', 1)})
     result = read_file(declared, layouts)
     assert result.tables == [] and "thuc-the.docx có khai báo XML không được phép (DOCTYPE/ENTITY)" in result.error
     workbook = tmp_path / "bang-tinh.docx"

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from oletools.olevba import VBA_Parser, decompress_stream
+from packages import with_parts_changed
 
 from tthc_xl.xlsx import workbook_build as wb_build
 
@@ -98,13 +99,7 @@ def test_committed_workbook_is_up_to_date(capsys):
 
 
 def test_check_reports_a_stale_workbook(tmp_path, built, capsys):
-    stale = tmp_path / "stale.xlsm"
-    with zipfile.ZipFile(built) as src, zipfile.ZipFile(stale, "w") as dst:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename == "xl/vbaProject.bin":
-                data = data[:-1] + bytes([data[-1] ^ 0xFF])
-            dst.writestr(item, data)
+    stale = with_parts_changed(built, tmp_path / "stale.xlsm", {"xl/vbaProject.bin": lambda data: data[:-1] + bytes([data[-1] ^ 0xFF])})
     assert wb_build.main(["--check", "-o", str(stale)]) == 1
     err = capsys.readouterr().err
     assert "xl/vbaProject.bin: content differs" in err

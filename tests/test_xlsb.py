@@ -19,6 +19,7 @@ import python_calamine
 
 import soctrang
 import xlsb
+from packages import with_parts_changed
 from xlsb import Error, Formula
 
 from tthc_xl.cli.app import main
@@ -138,13 +139,8 @@ def test_safe_open_accepts_an_xlsb_and_still_screens_its_xml_parts(tmp_path):
     opened = open_workbook(path, path.read_bytes())
     assert opened.kind == "xlsb" and opened.data == path.read_bytes()
     assert opened.errors == {"Báo cáo": {(4, 7): "#DIV/0!", (4, 8): "#REF!", (4, 11): "#N/A", (4, 12): "#VALUE!"}}
-    hostile = tmp_path / "thuc-the.xlsb"
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(hostile, "w") as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == "xl/_rels/workbook.bin.rels":
-                data = data.replace(b"?>", b'?><!DOCTYPE r [<!ENTITY a "aaaa">]>', 1)
-            target.writestr(info, data)
+    hostile = with_parts_changed(path, tmp_path / "thuc-the.xlsb", {
+        "xl/_rels/workbook.bin.rels": lambda data: data.replace(b"?>", b'?><!DOCTYPE r [<!ENTITY a "aaaa">]>', 1)})
     try:
         read_grids(hostile)
     except ReadError as exc:
@@ -343,15 +339,10 @@ def test_a_part_that_makes_calamine_panic_is_a_message_in_the_same_process(tmp_p
     """A sheet entry whose relationship id claims 16 million characters: calamine's Rust code panics (pyo3 raises
     PanicException, a BaseException); the reader turns it into the file's message, as for any broken file."""
     path = tu_phap_xlsb(tmp_path / "so-tu-phap.xlsb")
-    broken = tmp_path / "so-tu-phap-hong.xlsb"
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(broken, "w") as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == "xl/workbook.bin":
-                sheet = xlsb.record(xlsb.BRT_BUNDLE_SH, struct.pack("<III", 0, 1, 0x00FFFFFF) + "rId1".encode("utf-16-le"))
-                data = b"".join([xlsb.record(xlsb.BRT_BEGIN_BOOK), xlsb.record(xlsb.BRT_BEGIN_BUNDLE_SHS), sheet,
-                                 xlsb.record(xlsb.BRT_END_BUNDLE_SHS), xlsb.record(xlsb.BRT_END_BOOK)])
-            target.writestr(info, data)
+    sheet = xlsb.record(xlsb.BRT_BUNDLE_SH, struct.pack("<III", 0, 1, 0x00FFFFFF) + "rId1".encode("utf-16-le"))
+    workbook = b"".join([xlsb.record(xlsb.BRT_BEGIN_BOOK), xlsb.record(xlsb.BRT_BEGIN_BUNDLE_SHS), sheet,
+                         xlsb.record(xlsb.BRT_END_BUNDLE_SHS), xlsb.record(xlsb.BRT_END_BOOK)])
+    broken = with_parts_changed(path, tmp_path / "so-tu-phap-hong.xlsb", {"xl/workbook.bin": lambda data: workbook})
     with pytest.raises(ReadError) as refused:
         read_grids(broken)
     assert str(refused.value).startswith("Không mở được tệp so-tu-phap-hong.xlsb (PanicException): tệp hỏng")
