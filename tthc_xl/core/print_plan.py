@@ -242,9 +242,9 @@ def _text_px(text: str, size: float, face: str = "regular") -> float:
     return sum(map(_WIDTHS[face].__getitem__, text)) / 1000 * size * 96 / 72 * _SAFETY
 
 
-@lru_cache(maxsize=4096)
 def _char_width(char: str, face: str) -> int:
-    """Thousandths of an em (a master measures some 100 000 characters, of a few dozen kinds)."""
+    """Thousandths of an em (a master measures some 100 000 characters, of a few dozen kinds: each
+    is measured once, by _WIDTHS)."""
     base = unicodedata.normalize("NFD", char)
     if char in _OTHER:
         return _OTHER[char]
