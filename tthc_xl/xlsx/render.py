@@ -34,7 +34,7 @@ from tthc_xl.files.locking import MasterError  # noqa: F401 - raised here, defin
 from tthc_xl.xlsx.charts import add_chart_sheet
 from tthc_xl.xlsx.sheet_data import FAST, sheet_data
 from tthc_xl.xlsx.sheet_writer import OpenpyxlSheet
-from tthc_xl.xlsx.saving import write_atomically, write_in_chunks
+from tthc_xl.xlsx.saving import write_atomically
 
 
 def open_or_new(path: Path) -> Workbook:
@@ -192,14 +192,10 @@ def save_atomically(book: Workbook, path: Path, cached: dict[str, dict[str, obje
     """Save the openpyxl workbook at `path` atomically (saving.write_atomically), each formula's
     computed value stored in the file (`cached`: sheet → A1 → value)."""
 
-    def fill(out) -> None:
-        buffer = io.BytesIO()
+    def fill(out) -> None:  # the package written straight into the temporary file, not built in memory first
         book.calculation.fullCalcOnLoad = True
         book.properties.modified = datetime.datetime.now(tz=datetime.UTC).replace(tzinfo=None)  # as Workbook.save
-        _WriterWithCachedValues(book, buffer, cached).save()
-        data = buffer.getvalue()
-        del buffer
-        write_in_chunks(out, data)
+        _WriterWithCachedValues(book, out, cached).save()
 
     write_atomically(path, fill)
 

@@ -11,12 +11,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-def write_in_chunks(out: BinaryIO, data: bytes) -> None:
-    """Write `data` a megabyte at a time (a share or a slow disk takes large writes badly)."""
-    for start in range(0, len(data), _WRITE_CHUNK):
-        out.write(data[start : start + _WRITE_CHUNK])
-
-
 def write_atomically(path: Path, fill: Callable[[BinaryIO], None]) -> str:
     """Write the master at `path` through `fill(out)`, which writes the whole file into `out`, a
     temporary file beside the master, then rename: a crash leaves the old master whole.
@@ -69,7 +63,6 @@ def write_atomically(path: Path, fill: Callable[[BinaryIO], None]) -> str:
 
 BACKUP_FOLDER = ".sao-luu"
 BACKUPS = 10  # backups kept per master
-_WRITE_CHUNK = 2**20
 _STALE_AFTER = 3600  # seconds; where a process cannot be asked whether it lives (Windows)
 
 
