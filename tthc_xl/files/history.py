@@ -330,8 +330,7 @@ def record_of(source, master_path=None) -> PeriodRecord:
         keys = {n: layout.column(n).key for n in layout.count_columns}  # by_key, worked out once for every row
         units, groups = [], {}
         for row in master.rows_of(UNIT):
-            values = {keys[n]: int(v) if isinstance(v, float) and v.is_integer() else v  # _number
-                      for n, s in row.slots.items() if (v := s.value) is not None and n in keys} if row.reported else {}
+            values = {keys[n]: _number(s.value) for n, s in row.slots.items() if s.value is not None and n in keys} if row.reported else {}
             units.append((row.label, values))
             groups[row.label] = row.group
         return PeriodRecord(parse_period(master.settings.period), layout.name,
